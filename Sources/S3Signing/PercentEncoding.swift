@@ -1,0 +1,88 @@
+/// RFC 3986 percent-encoding as S3 and SigV4 require it: every byte except the unreserved set
+/// `A-Z a-z 0-9 - . _ ~` is written as `%XX` with upper-case hex. A space is always `%20`, never `+`.
+public enum PercentEncoding {
+    @usableFromInline
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    @inlinable
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Appends the encoding of `string` to `out`. When `keepSlash` is true, `/` is kept as is (object key paths).
+    @inlinable
+    public static func append(_ string: some StringProtocol, keepSlash: Bool = false, to out: inout [UInt8]) {
+        for byte in string.utf8 {
+            if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
+    }
+
+    /// The RFC 3986 encoding of `string`.
+    public static func encode(_ string: some StringProtocol, keepSlash: Bool = false) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(string.utf8.count * 3)
+        append(string, keepSlash: keepSlash, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes `%XX` escapes. With `plusAsSpace`, `+` becomes a space (form encoding).
+    /// Returns nil for a malformed escape or bytes that are not UTF-8.
+    public static func decode(_ string: some StringProtocol, plusAsSpace: Bool = false) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(string.utf8.count)
+        var iterator = string.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                out.append(high << 4 | low)
+            } else if plusAsSpace && byte == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// Lower-case hex of a digest, as SigV4 writes hashes and signatures.
+    @inlinable
+    public static func appendHex(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        for byte in bytes {
+            out.append(lowerHex[Int(byte >> 4)])
+            out.append(lowerHex[Int(byte & 0x0F)])
+        }
+    }
+
+    @usableFromInline
+    static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        appendHex(bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,181 @@
+import Crypto
+
+/// A browser form upload (`POST` with a signed policy document), for SigV4 and SigV2.
+public struct PostPolicy: Sendable {
+    /// A policy condition on a form field.
+    public enum Condition: Sendable, Hashable {
+        /// The field must equal the value exactly.
+        case equals(field: String, value: String)
+        /// The field must start with the prefix (`""` allows anything).
+        case startsWith(field: String, prefix: String)
+        /// The uploaded file's size in bytes must be within the range.
+        case contentLengthRange(min: Int64, max: Int64)
+    }
+
+    public var bucket: String
+    /// The object key; may contain `${filename}`, which S3 replaces with the uploaded file's name. Then the key is
+    /// constrained with `starts-with` on the part before `${filename}`.
+    public var key: String
+    public var expiry: Expiry
+    /// Extra fields posted as given and pinned by `eq` conditions (Content-Type, success_action_status, ...).
+    public var fields: [(name: String, value: String)]
+    public var conditions: [Condition]
+
+    public init(
+        bucket: String, key: String, expiry: Expiry, fields: [(name: String, value: String)] = [],
+        conditions: [Condition] = []
+    ) {
+        self.bucket = bucket
+        self.key = key
+        self.expiry = expiry
+        self.fields = fields
+        self.conditions = conditions
+    }
+
+    /// What a client posts: the form action URL and every field, in order, before the `file` field.
+    public struct Form: Sendable {
+        public let url: String
+        public let fields: [(name: String, value: String)]
+        public let expires: SigningTime
+        /// The policy document before base64, for tests and audit.
+        public let policyJSON: String
+    }
+}
+
+extension S3Presigner {
+    /// Signs a POST policy with this backend's signature version.
+    public func presignPost(_ policy: PostPolicy, now: SigningTime) throws(SigningError) -> PostPolicy.Form {
+        let endpoint = configuration.publicEndpoint ?? configuration.endpoint
+        let target = try S3Target(
+            endpoint: endpoint, addressing: configuration.addressing, bucket: policy.bucket, key: "",
+            scope: .bucket)
+        try S3Validation.check(key: policy.key.replacingOccurrences(of: "${filename}", with: "f"))
+        for condition in policy.conditions {
+            if case .contentLengthRange(let min, let max) = condition, min < 0 || max < min {
+                throw SigningError(.invalidPolicy, "content-length-range [\(min), \(max)] is empty or negative")
+            }
+        }
+        let expires: SigningTime
+        switch policy.expiry {
+        case .after(let seconds): expires = now.adding(seconds: seconds)
+        case .at(let instant): expires = instant
+        }
+        let lifetime = expires.epochSeconds - now.epochSeconds
+        guard lifetime >= 1, configuration.signature != .v4 || lifetime <= SigV4.maxExpires else {
+            throw SigningError(
+                .invalidExpiry, "POST policy expiry must be between 1 and 604800 seconds; got \(lifetime)")
+        }
+
+        var fields: [(name: String, value: String)] = [("key", policy.key)]
+        fields += policy.fields
+        var json = PolicyJSON()
+        json.object(field: "bucket", value: policy.bucket)
+        if let range = policy.key.range(of: "${filename}") {
+            json.array(["starts-with", "$key", String(policy.key[..<range.lowerBound])])
+        } else {
+            json.object(field: "key", value: policy.key)
+        }
+        for (name, value) in policy.fields { json.object(field: name, value: value) }
+        for condition in policy.conditions {
+            switch condition {
+            case .equals(let field, let value): json.array(["eq", "$" + field, value])
+            case .startsWith(let field, let prefix): json.array(["starts-with", "$" + field, prefix])
+            case .contentLengthRange(let min, let max): json.range(min: min, max: max)
+            }
+        }
+        let credentials = configuration.credentials
+        if let dialect = configuration.signature.v2Dialect {
+            if let token = credentials.sessionToken {
+                json.object(field: "x-amz-security-token", value: token)
+                fields.append(("x-amz-security-token", token))
+            }
+            let document = json.finish(expiration: expires.iso8601)
+            let encoded = Base64.encode(Array(document.utf8))
+            let signature = SigV2Signer(credentials: credentials, dialect: dialect).signature(stringToSign: encoded)
+            fields += [(dialect.accessKeyParameter, credentials.accessKeyId), ("policy", encoded), ("signature", signature)]
+            return PostPolicy.Form(url: target.url(query: []), fields: fields, expires: expires, policyJSON: document)
+        }
+        let scope = SigV4.Scope(dateStamp: now.dateStamp, region: configuration.region, service: "s3")
+        var signedFields: [(name: String, value: String)] = [
+            ("x-amz-algorithm", SigV4.algorithm),
+            ("x-amz-credential", "\(credentials.accessKeyId)/\(scope.string)"),
+            ("x-amz-date", now.amzDate),
+        ]
+        if let token = credentials.sessionToken { signedFields.append(("x-amz-security-token", token)) }
+        for (name, value) in signedFields { json.object(field: name, value: value) }
+        let document = json.finish(expiration: expires.iso8601)
+        let encoded = Base64.encode(Array(document.utf8))
+        let key = v4.keyCache.signingKey(
+            secret: credentials.secretAccessKey, dateStamp: scope.dateStamp, region: scope.region, service: "s3")
+        let signature = SigV4.signature(stringToSign: encoded, signingKey: key)
+        fields += signedFields
+        fields += [("policy", encoded), ("x-amz-signature", signature)]
+        return PostPolicy.Form(url: target.url(query: []), fields: fields, expires: expires, policyJSON: document)
+    }
+}
+
+/// Writes the policy document with its conditions in a fixed order.
+struct PolicyJSON {
+    private var conditions: [String] = []
+
+    mutating func object(field: String, value: String) {
+        conditions.append("{\(Self.quote(field)):\(Self.quote(value))}")
+    }
+
+    mutating func array(_ items: [String]) {
+        conditions.append("[" + items.map(Self.quote).joined(separator: ",") + "]")
+    }
+
+    mutating func range(min: Int64, max: Int64) {
+        conditions.append("[\"content-length-range\",\(min),\(max)]")
+    }
+
+    func finish(expiration: String) -> String {
+        "{\"expiration\":\(Self.quote(expiration)),\"conditions\":[\(conditions.joined(separator: ","))]}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}
+
+extension StringProtocol {
+    func range(of target: String) -> Range<Index>? {
+        guard !target.isEmpty else { return nil }
+        var index = startIndex
+        while index < endIndex {
+            if self[index...].hasPrefix(target) {
+                return index..<self.index(index, offsetBy: target.count)
+            }
+            index = self.index(after: index)
+        }
+        return nil
+    }
+}

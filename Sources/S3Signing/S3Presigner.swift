@@ -1,0 +1,214 @@
+/// Which signature a backend speaks.
+public enum SignatureVersion: String, Sendable, CaseIterable, Codable {
+    /// AWS Signature Version 4.
+    case v4
+    /// AWS Signature Version 2 (`AWSAccessKeyId`).
+    case v2
+    /// S3for.me's SigV2 dialect (`S3fmAccessKeyId`).
+    case s3fm
+
+    var v2Dialect: SigV2Signer.Dialect? {
+        switch self {
+        case .v4: return nil
+        case .v2: return .aws
+        case .s3fm: return .s3fm
+        }
+    }
+}
+
+/// When a presigned URL stops working.
+public enum Expiry: Sendable, Hashable {
+    /// Relative to the signing time.
+    case after(seconds: Int64)
+    /// An absolute instant.
+    case at(SigningTime)
+}
+
+/// Produces presigned URLs for one backend: endpoint, addressing, region, signature version and credentials.
+/// Pure: the signing time is always a parameter.
+public struct S3Presigner: Sendable {
+    public struct Configuration: Sendable {
+        /// Where the storage is reached.
+        public var endpoint: S3Endpoint
+        /// The scheme and host clients use (a CDN or custom domain) when it differs from `endpoint`.
+        /// URLs name it and are signed for it.
+        public var publicEndpoint: S3Endpoint?
+        public var region: String
+        public var addressing: Addressing
+        public var signature: SignatureVersion
+        public var credentials: Credentials
+
+        public init(
+            endpoint: S3Endpoint, publicEndpoint: S3Endpoint? = nil, region: String, addressing: Addressing = .path,
+            signature: SignatureVersion = .v4, credentials: Credentials
+        ) {
+            self.endpoint = endpoint
+            self.publicEndpoint = publicEndpoint
+            self.region = region
+            self.addressing = addressing
+            self.signature = signature
+            self.credentials = credentials
+        }
+    }
+
+    /// One URL to make.
+    public struct Request: Sendable {
+        public var operation: S3Operation
+        public var bucket: String
+        public var key: String
+        public var expiry: Expiry
+        /// Headers the client will send and which the signature covers (Content-Type, x-amz-meta-*, ...).
+        public var headers: [(name: String, value: String)]
+        /// Extra query parameters, decoded: response-* overrides, versionId, ...
+        public var query: [(name: String, value: String)]
+
+        public init(
+            operation: S3Operation, bucket: String = "", key: String = "", expiry: Expiry,
+            headers: [(name: String, value: String)] = [], query: [(name: String, value: String)] = []
+        ) {
+            self.operation = operation
+            self.bucket = bucket
+            self.key = key
+            self.expiry = expiry
+            self.headers = headers
+            self.query = query
+        }
+    }
+
+    /// A presigned URL and what the client must send with it.
+    public struct PresignedURL: Sendable {
+        public let url: String
+        public let method: String
+        /// Exactly the headers the client must send (the signed ones other than Host).
+        public let headers: [(name: String, value: String)]
+        public let expires: SigningTime
+        public let signature: SignatureVersion
+    }
+
+    public let configuration: Configuration
+    let v4: SigV4Signer
+    let v2: SigV2Signer?
+
+    public init(_ configuration: Configuration, keyCache: SigningKeyCache = SigningKeyCache()) {
+        self.configuration = configuration
+        v4 = SigV4Signer(
+            credentials: configuration.credentials, region: configuration.region, service: "s3", pathRule: .s3,
+            keyCache: keyCache)
+        v2 = configuration.signature.v2Dialect.map { SigV2Signer(credentials: configuration.credentials, dialect: $0) }
+    }
+
+    public func presign(_ request: Request, now: SigningTime) throws(SigningError) -> PresignedURL {
+        try S3Validation.check(headers: request.headers)
+        try S3Validation.check(query: request.query)
+        let target = try S3Target(
+            endpoint: configuration.publicEndpoint ?? configuration.endpoint, addressing: configuration.addressing,
+            bucket: request.bucket, key: request.key, scope: request.operation.scope)
+        var query: [(name: String, value: String?)] = []
+        if let sub = request.operation.subresource { query.append((sub, nil)) }
+        for item in request.query { query.append((item.name, item.value)) }
+        let method = request.operation.method
+
+        if let v2 {
+            let expires: SigningTime
+            switch request.expiry {
+            case .after(let seconds):
+                guard seconds >= 1 else {
+                    throw SigningError(.invalidExpiry, "expiry must be at least 1 second; got \(seconds)")
+                }
+                expires = now.adding(seconds: seconds)
+            case .at(let instant):
+                guard instant > now else {
+                    throw SigningError(.invalidExpiry, "expiry \(instant.iso8601) is not after the signing time")
+                }
+                expires = instant
+            }
+            let signed = v2.presign(
+                method: method, resourcePath: target.resourcePath, query: query, headers: request.headers,
+                expires: expires)
+            let url = target.url(query: query + signed.added.map { ($0.name, Optional($0.value)) })
+            return PresignedURL(
+                url: url, method: method, headers: request.headers, expires: expires,
+                signature: configuration.signature)
+        }
+
+        let seconds: Int64
+        switch request.expiry {
+        case .after(let value): seconds = value
+        case .at(let instant): seconds = instant.epochSeconds - now.epochSeconds
+        }
+        let signed = try v4.presign(
+            method: method, wirePath: target.wirePath, query: query.map { ($0.name, $0.value ?? "") },
+            headers: [("host", target.authority)] + request.headers, expiresIn: seconds, time: now)
+        let url = target.url(query: query + signed.added.map { ($0.name, Optional($0.value)) })
+        return PresignedURL(
+            url: url, method: method, headers: request.headers, expires: now.adding(seconds: seconds),
+            signature: .v4)
+    }
+}
+
+/// Scheme, host and paths of one request after addressing rules are applied.
+struct S3Target {
+    let scheme: String
+    /// The Host header value.
+    let authority: String
+    /// The path as sent, percent-encoded once.
+    let wirePath: String
+    /// SigV2's resource path: always `/bucket/key`, whatever the addressing.
+    let resourcePath: String
+
+    init(endpoint: S3Endpoint, addressing: Addressing, bucket: String, key: String, scope: S3Operation.Scope)
+        throws(SigningError)
+    {
+        scheme = endpoint.scheme
+        let encodedKey = PercentEncoding.encode(key, keepSlash: true)
+        switch scope {
+        case .service:
+            authority = addressing == .vanity ? endpoint.authority : endpoint.authority
+            wirePath = "/"
+            resourcePath = "/"
+            return
+        case .bucket:
+            try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
+            resourcePath = "/\(bucket)/"
+        case .object:
+            try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
+            try S3Validation.check(key: key)
+            resourcePath = "/\(bucket)/\(encodedKey)"
+        }
+        let objectPath = scope == .object ? "/\(encodedKey)" : "/"
+        switch addressing {
+        case .path:
+            authority = endpoint.authority
+            wirePath = resourcePath
+        case .virtual where endpoint.isIPAddress:
+            // A bucket cannot be a subdomain of an IP address; fall back to path style as the AWS SDKs do.
+            authority = endpoint.authority
+            wirePath = resourcePath
+        case .virtual:
+            authority = "\(bucket).\(endpoint.authority)"
+            wirePath = objectPath
+        case .vanity:
+            authority = endpoint.port.map { "\(bucket):\($0)" } ?? bucket
+            wirePath = objectPath
+        }
+    }
+
+    /// The full URL with `query` (decoded values; nil means a value-less parameter) RFC 3986-encoded.
+    func url(query: [(name: String, value: String?)]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + wirePath.utf8.count)
+        out += scheme.utf8
+        out += "://".utf8
+        out += authority.utf8
+        out += wirePath.utf8
+        for (index, item) in query.enumerated() {
+            out.append(index == 0 ? UInt8(ascii: "?") : UInt8(ascii: "&"))
+            PercentEncoding.append(item.name, to: &out)
+            if let value = item.value {
+                out.append(UInt8(ascii: "="))
+                PercentEncoding.append(value, to: &out)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,102 @@
+/// Input checks shared by presigned URLs and POST forms: reject what S3 would reject later, with a message now.
+enum S3Validation {
+    static func check(bucket: String, addressing: Addressing, endpoint: S3Endpoint) throws(SigningError) {
+        let bytes = Array(bucket.utf8)
+        func isLowerAlnum(_ b: UInt8) -> Bool {
+            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+        }
+        guard !bytes.isEmpty else { throw SigningError(.invalidBucketName, "bucket name is required") }
+        // Virtual addressing against an IP address falls back to path style (see S3Target).
+        let effective = addressing == .virtual && endpoint.isIPAddress ? .path : addressing
+        switch effective {
+        case .path:
+            let allowed = bytes.allSatisfy {
+                isLowerAlnum($0) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 == UInt8(ascii: ".")
+                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+            }
+            guard allowed, bytes.count <= 255, bucket != ".", bucket != ".." else {
+                throw SigningError(
+                    .invalidBucketName,
+                    "invalid bucket name '\(bucket)': use 1-255 letters, digits, '.', '-' or '_'")
+            }
+        case .virtual:
+            guard (3...63).contains(bytes.count), isLowerAlnum(bytes.first!), isLowerAlnum(bytes.last!),
+                bytes.allSatisfy({ isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }),
+                !bucket.contains(".."), !bucket.contains(".-"), !bucket.contains("-.")
+            else {
+                throw SigningError(
+                    .invalidBucketName,
+                    "bucket name '\(bucket)' is not valid for virtual-hosted addressing: it must be 3-63 lower-case "
+                        + "letters, digits, '-' or '.', start and end with a letter or digit; use path addressing")
+            }
+            if S3Endpoint(scheme: "http", host: bucket).isIPAddress {
+                throw SigningError(.invalidBucketName, "bucket name '\(bucket)' must not look like an IP address")
+            }
+            if endpoint.scheme == "https" && bucket.contains(".") {
+                throw SigningError(
+                    .invalidBucketName,
+                    "bucket name '\(bucket)' contains '.', which breaks TLS certificate matching for virtual-hosted "
+                        + "https URLs; use path or vanity addressing")
+            }
+        case .vanity:
+            let labels = bucket.split(separator: ".", omittingEmptySubsequences: false)
+            let valid =
+                bytes.count <= 253
+                && labels.allSatisfy { label in
+                    let l = Array(label.utf8)
+                    return (1...63).contains(l.count) && isLowerAlnum(l.first!) && isLowerAlnum(l.last!)
+                        && l.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+                }
+            guard valid else {
+                throw SigningError(
+                    .invalidBucketName,
+                    "bucket name '\(bucket)' is not a host name, which vanity addressing needs (the bucket is the host)")
+            }
+        }
+    }
+
+    static func check(key: String) throws(SigningError) {
+        guard !key.isEmpty else { throw SigningError(.invalidKey, "object key is required") }
+        guard key.utf8.count <= 1024 else {
+            throw SigningError(.invalidKey, "object key is \(key.utf8.count) bytes; S3 allows at most 1024")
+        }
+    }
+
+    static let reservedHeaders: Set<String> = ["host", "authorization", "x-amz-date", "x-amz-security-token"]
+
+    static func check(headers: [(name: String, value: String)]) throws(SigningError) {
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+                throw SigningError(.invalidHeader, "invalid header name '\(name)'")
+            }
+            guard !reservedHeaders.contains(name.lowercased()) else {
+                throw SigningError(.invalidHeader, "header '\(name)' is set by the signer and cannot be given")
+            }
+            guard !value.utf8.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) else {
+                throw SigningError(.invalidHeader, "header '\(name)' has a line break or NUL in its value")
+            }
+        }
+    }
+
+    static func check(query: [(name: String, value: String)]) throws(SigningError) {
+        for (name, _) in query {
+            let lower = name.lowercased()
+            guard !name.isEmpty else { throw SigningError(.invalidQuery, "query parameter name is empty") }
+            guard !lower.hasPrefix("x-amz-"), !["awsaccesskeyid", "s3fmaccesskeyid", "signature", "expires"].contains(lower)
+            else {
+                throw SigningError(.invalidQuery, "query parameter '\(name)' is set by the signer and cannot be given")
+            }
+        }
+    }
+
+    /// RFC 9110 token characters.
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+}

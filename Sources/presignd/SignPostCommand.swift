@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import S3Signing
+
+/// `presignd sign-post`: prints a browser POST form (URL and fields) as JSON.
+struct SignPostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign-post", abstract: "Print a presigned POST form (url and fields) as JSON.")
+
+    @OptionGroup var backend: BackendOptions
+
+    @Option(help: "Bucket name.")
+    var bucket: String
+
+    @Option(help: "Object key; may contain ${filename}.")
+    var key: String
+
+    @Option(name: .customLong("content-type"), help: "Exact Content-Type the upload must have.")
+    var contentType: String?
+
+    @Option(name: .customLong("content-type-prefix"), help: "Prefix the upload's Content-Type must start with.")
+    var contentTypePrefix: String?
+
+    @Option(name: .customLong("content-length-range"), help: "MIN,MAX bytes allowed for the file.")
+    var contentLengthRange: String?
+
+    @Option(name: .customLong("field"), help: "Extra form field name=value, pinned by the policy. Repeatable.")
+    var extraFields: [String] = []
+
+    func run() throws {
+        var fields: [(name: String, value: String)] = try extraFields.map(SignCommand.parseQuery)
+        var conditions: [PostPolicy.Condition] = []
+        if let contentType { fields.append(("Content-Type", contentType)) }
+        if let contentTypePrefix {
+            guard contentType == nil else {
+                throw ValidationError("--content-type and --content-type-prefix are exclusive")
+            }
+            conditions.append(.startsWith(field: "Content-Type", prefix: contentTypePrefix))
+        }
+        if let contentLengthRange {
+            let parts = contentLengthRange.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count == 2, let min = Int64(parts[0]), let max = Int64(parts[1]) else {
+                throw ValidationError("invalid --content-length-range '\(contentLengthRange)': expected MIN,MAX")
+            }
+            conditions.append(.contentLengthRange(min: min, max: max))
+        }
+        let policy = PostPolicy(
+            bucket: bucket, key: key, expiry: .after(seconds: backend.expires), fields: fields, conditions: conditions)
+        let form = try backend.presigner().presignPost(policy, now: backend.signingTime())
+        var formFields: [String: String] = [:]
+        for (name, value) in form.fields { formFields[name] = value }
+        let object: [String: Any] = ["url": form.url, "fields": formFields, "expires_at": form.expires.iso8601]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
