@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(
             name: "S3SigningTests",
-            dependencies: ["S3Signing"],
+            dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
