@@ -1,8 +1,11 @@
 /// RFC 3986 percent-encoding as S3 and SigV4 require it: every byte except the unreserved set
 /// `A-Z a-z 0-9 - . _ ~` is written as `%XX` with upper-case hex. A space is always `%20`, never `+`.
 public enum PercentEncoding {
-    @usableFromInline
-    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    @inlinable @inline(__always)
+    static func upperHexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x37 + nibble }
+
+    @inlinable @inline(__always)
+    static func lowerHexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     @inlinable
     static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -24,8 +27,8 @@ public enum PercentEncoding {
                 out.append(byte)
             } else {
                 out.append(UInt8(ascii: "%"))
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
+                out.append(upperHexDigit(byte >> 4))
+                out.append(upperHexDigit(byte & 0x0F))
             }
         }
     }
@@ -72,13 +75,11 @@ public enum PercentEncoding {
     @inlinable
     public static func appendHex(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         for byte in bytes {
-            out.append(lowerHex[Int(byte >> 4)])
-            out.append(lowerHex[Int(byte & 0x0F)])
+            out.append(lowerHexDigit(byte >> 4))
+            out.append(lowerHexDigit(byte & 0x0F))
         }
     }
 
-    @usableFromInline
-    static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []

@@ -3,11 +3,40 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String
     public let host: String
     public let port: Int?
+    /// `host[:port]`, the port only when it is not the scheme's default: the `Host` header value.
+    public let authority: String
+    /// True for IPv4 dotted quads and bracketed IPv6 literals, which cannot carry a bucket subdomain.
+    public let isIPAddress: Bool
 
     public init(scheme: String, host: String, port: Int? = nil) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        authority = port.map { "\(host):\($0)" } ?? host
+        isIPAddress = Self.isIPLiteral(host)
+    }
+
+    /// IPv6 in brackets, or four dot-separated decimal numbers 0-255.
+    static func isIPLiteral(_ host: String) -> Bool {
+        var parts = 0
+        var value = 0
+        var digits = 0
+        for byte in host.utf8 {
+            if byte == UInt8(ascii: "[") && parts == 0 && digits == 0 { return true }
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                parts += 1
+                value = 0
+                digits = 0
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, value <= 255 else { return false }
+            } else {
+                return false
+            }
+        }
+        return parts == 3 && digits > 0
     }
 
     /// Parses `http(s)://host[:port][/]`. IPv6 literals are written in brackets.
@@ -55,17 +84,7 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.init(scheme: scheme, host: host.lowercased(), port: port)
     }
 
-    /// `host[:port]`, the port only when it is not the scheme's default: the `Host` header value.
-    public var authority: String { port.map { "\(host):\($0)" } ?? host }
-
     public var description: String { "\(scheme)://\(authority)" }
-
-    /// True for IPv4 dotted quads and bracketed IPv6 literals, which cannot carry a bucket subdomain.
-    public var isIPAddress: Bool {
-        if host.hasPrefix("[") { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
-    }
 }
 
 /// How the bucket appears in the URL.

@@ -136,10 +136,13 @@ public struct S3Presigner: Sendable {
         case .after(let value): seconds = value
         case .at(let instant): seconds = instant.epochSeconds - now.epochSeconds
         }
-        let signed = try v4.presign(
+        let (stages, _) = try v4.presignStages(
             method: method, wirePath: target.wirePath, query: query.map { ($0.name, $0.value ?? "") },
-            headers: [("host", target.authority)] + request.headers, expiresIn: seconds, time: now)
-        let url = target.url(query: query + signed.added.map { ($0.name, Optional($0.value)) })
+            headers: [("host", target.authority)] + request.headers, expiresIn: seconds, time: now,
+            payloadHash: SigV4.unsignedPayload, signSessionToken: true)
+        // The canonical query is already sorted and encoded: the URL reuses it and appends the signature.
+        let url = target.url(
+            encodedQuery: stages.canonicalRequest[stages.canonicalQuery], signature: stages.signature)
         return PresignedURL(
             url: url, method: method, headers: request.headers, expires: now.adding(seconds: seconds),
             signature: .v4)
@@ -160,22 +163,23 @@ struct S3Target {
         throws(SigningError)
     {
         scheme = endpoint.scheme
-        let encodedKey = PercentEncoding.encode(key, keepSlash: true)
-        switch scope {
-        case .service:
-            authority = addressing == .vanity ? endpoint.authority : endpoint.authority
+        if scope == .service {
+            authority = endpoint.authority
             wirePath = "/"
             resourcePath = "/"
             return
-        case .bucket:
-            try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
-            resourcePath = "/\(bucket)/"
-        case .object:
-            try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
-            try S3Validation.check(key: key)
-            resourcePath = "/\(bucket)/\(encodedKey)"
         }
-        let objectPath = scope == .object ? "/\(encodedKey)" : "/"
+        try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
+        if scope == .object { try S3Validation.check(key: key) }
+        // "/bucket/" + encoded key (empty for bucket operations), built once.
+        var path: [UInt8] = []
+        path.reserveCapacity(bucket.utf8.count + key.utf8.count * 3 + 2)
+        path.append(UInt8(ascii: "/"))
+        path += bucket.utf8
+        path.append(UInt8(ascii: "/"))
+        let keyStart = path.count - 1
+        PercentEncoding.append(key, keepSlash: true, to: &path)
+        resourcePath = String(decoding: path, as: UTF8.self)
         switch addressing {
         case .path:
             authority = endpoint.authority
@@ -185,12 +189,27 @@ struct S3Target {
             authority = endpoint.authority
             wirePath = resourcePath
         case .virtual:
-            authority = "\(bucket).\(endpoint.authority)"
-            wirePath = objectPath
+            authority = bucket + "." + endpoint.authority
+            wirePath = String(decoding: path[keyStart...], as: UTF8.self)
         case .vanity:
             authority = endpoint.port.map { "\(bucket):\($0)" } ?? bucket
-            wirePath = objectPath
+            wirePath = String(decoding: path[keyStart...], as: UTF8.self)
         }
+    }
+
+    /// The full URL with an already encoded query plus one more parameter.
+    func url(encodedQuery: ArraySlice<UInt8>, signature: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + scheme.utf8.count + authority.utf8.count + wirePath.utf8.count + encodedQuery.count)
+        out += scheme.utf8
+        out += "://".utf8
+        out += authority.utf8
+        out += wirePath.utf8
+        out.append(UInt8(ascii: "?"))
+        out += encodedQuery
+        out += "&X-Amz-Signature=".utf8
+        out += signature
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The full URL with `query` (decoded values; nil means a value-less parameter) RFC 3986-encoded.

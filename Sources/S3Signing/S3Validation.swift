@@ -22,17 +22,17 @@ enum S3Validation {
         case .virtual:
             guard (3...63).contains(bytes.count), isLowerAlnum(bytes.first!), isLowerAlnum(bytes.last!),
                 bytes.allSatisfy({ isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }),
-                !bucket.contains(".."), !bucket.contains(".-"), !bucket.contains("-.")
+                !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && !isLowerAlnum($1) || $1 == UInt8(ascii: ".") && !isLowerAlnum($0) })
             else {
                 throw SigningError(
                     .invalidBucketName,
                     "bucket name '\(bucket)' is not valid for virtual-hosted addressing: it must be 3-63 lower-case "
                         + "letters, digits, '-' or '.', start and end with a letter or digit; use path addressing")
             }
-            if S3Endpoint(scheme: "http", host: bucket).isIPAddress {
+            if S3Endpoint.isIPLiteral(bucket) {
                 throw SigningError(.invalidBucketName, "bucket name '\(bucket)' must not look like an IP address")
             }
-            if endpoint.scheme == "https" && bucket.contains(".") {
+            if endpoint.scheme == "https" && bytes.contains(UInt8(ascii: ".")) {
                 throw SigningError(
                     .invalidBucketName,
                     "bucket name '\(bucket)' contains '.', which breaks TLS certificate matching for virtual-hosted "

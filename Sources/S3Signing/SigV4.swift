@@ -67,17 +67,40 @@ public enum SigV4 {
 
     /// Sorted `name=value` pairs, each RFC 3986 encoded, from decoded parameters.
     public static func canonicalQuery(_ parameters: [(name: String, value: String)]) -> String {
-        var encoded = parameters.map { (PercentEncoding.encode($0.name), PercentEncoding.encode($0.value)) }
-        encoded.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        var out = ""
-        out.reserveCapacity(encoded.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 2 })
-        for (index, pair) in encoded.enumerated() {
-            if index > 0 { out += "&" }
-            out += pair.0
-            out += "="
-            out += pair.1
+        var out: [UInt8] = []
+        appendCanonicalQuery(parameters, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Byte-level form of `canonicalQuery`: encodes into one scratch buffer, sorts spans, copies out.
+    static func appendCanonicalQuery(_ parameters: [(name: String, value: String)], to out: inout [UInt8]) {
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(parameters.count * 48)
+        var spans: [(start: Int, middle: Int, end: Int)] = []
+        spans.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            let start = scratch.count
+            PercentEncoding.append(parameter.name, to: &scratch)
+            let middle = scratch.count
+            PercentEncoding.append(parameter.value, to: &scratch)
+            spans.append((start, middle, scratch.count))
         }
-        return out
+        scratch.withUnsafeBufferPointer { buffer in
+            spans.sort { a, b in
+                let nameA = buffer[a.start..<a.middle]
+                let nameB = buffer[b.start..<b.middle]
+                if nameA.elementsEqual(nameB) {
+                    return buffer[a.middle..<a.end].lexicographicallyPrecedes(buffer[b.middle..<b.end])
+                }
+                return nameA.lexicographicallyPrecedes(nameB)
+            }
+            for (index, span) in spans.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: "&")) }
+                out.append(contentsOf: buffer[span.start..<span.middle])
+                out.append(UInt8(ascii: "="))
+                out.append(contentsOf: buffer[span.middle..<span.end])
+            }
+        }
     }
 
     /// Lower-cased names, trimmed values with inner whitespace runs collapsed, repeated names listed once with
@@ -85,46 +108,77 @@ public enum SigV4 {
     public static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (
         canonical: String, signed: String
     ) {
-        var merged: [(String, String)] = []
+        var canonical: [UInt8] = []
+        var signed: [UInt8] = []
+        appendCanonicalHeaders(headers, canonical: &canonical, signed: &signed)
+        return (String(decoding: canonical, as: UTF8.self), String(decoding: signed, as: UTF8.self))
+    }
+
+    static func appendCanonicalHeaders(
+        _ headers: [(name: String, value: String)], canonical: inout [UInt8], signed: inout [UInt8]
+    ) {
+        if headers.count == 1 {
+            // The common presigned case (Host only): no merging or sorting needed.
+            for byte in headers[0].name.utf8 {
+                let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                canonical.append(lower)
+                signed.append(lower)
+            }
+            canonical.append(UInt8(ascii: ":"))
+            appendTrimmed(headers[0].value, to: &canonical)
+            canonical.append(UInt8(ascii: "\n"))
+            return
+        }
+        var merged: [(name: [UInt8], value: [UInt8])] = []
         merged.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
-            let clean = trimAll(value)
-            if let index = merged.firstIndex(where: { $0.0 == lower }) {
-                merged[index].1 += "," + clean
+            var lower: [UInt8] = []
+            lower.reserveCapacity(name.utf8.count)
+            for byte in name.utf8 {
+                lower.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            }
+            if let index = merged.firstIndex(where: { $0.name == lower }) {
+                merged[index].value.append(UInt8(ascii: ","))
+                appendTrimmed(value, to: &merged[index].value)
             } else {
+                var clean: [UInt8] = []
+                clean.reserveCapacity(value.utf8.count)
+                appendTrimmed(value, to: &clean)
                 merged.append((lower, clean))
             }
         }
-        merged.sort { $0.0 < $1.0 }
-        var canonical = ""
-        var signed = ""
-        for (index, (name, value)) in merged.enumerated() {
-            canonical += name
-            canonical += ":"
-            canonical += value
-            canonical += "\n"
-            if index > 0 { signed += ";" }
-            signed += name
+        if merged.count > 1 { merged.sort { $0.name.lexicographicallyPrecedes($1.name) } }
+        for (index, header) in merged.enumerated() {
+            canonical += header.name
+            canonical.append(UInt8(ascii: ":"))
+            canonical += header.value
+            canonical.append(UInt8(ascii: "\n"))
+            if index > 0 { signed.append(UInt8(ascii: ";")) }
+            signed += header.name
         }
-        return (canonical, signed)
     }
 
     /// Trims and collapses runs of spaces, tabs and line breaks into one space.
     static func trimAll(_ value: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(value.utf8.count)
+        appendTrimmed(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendTrimmed(_ value: String, to out: inout [UInt8]) {
         var pendingSpace = false
+        var wroteAny = false
         for byte in value.utf8 {
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                pendingSpace = !out.isEmpty
+                pendingSpace = wroteAny
             } else {
                 if pendingSpace { out.append(0x20) }
                 pendingSpace = false
+                wroteAny = true
                 out.append(byte)
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Stages

@@ -54,9 +54,49 @@ public struct SigningTime: Sendable, Hashable, Comparable {
     }
 
     /// `20130524T000000Z`
-    public var amzDate: String { "\(dateStamp)T\(pad(hour))\(pad(minute))\(pad(second))Z" }
+    public var amzDate: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        appendAmzDate(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// `20130524`
-    public var dateStamp: String { "\(pad(year, 4))\(pad(month))\(pad(day))" }
+    public var dateStamp: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(8)
+        appendDateStamp(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always)
+    func appendDigits(_ value: Int, _ width: Int, to out: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// Writes `20130524` without allocating.
+    public func appendDateStamp(to out: inout [UInt8]) {
+        appendDigits(year, 4, to: &out)
+        appendDigits(month, 2, to: &out)
+        appendDigits(day, 2, to: &out)
+    }
+
+    /// Writes `20130524T000000Z` without allocating.
+    public func appendAmzDate(to out: inout [UInt8]) {
+        appendDateStamp(to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(hour, 2, to: &out)
+        appendDigits(minute, 2, to: &out)
+        appendDigits(second, 2, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
     /// `2013-05-24T00:00:00Z`
     public var iso8601: String {
         "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second))Z"

@@ -1,0 +1,72 @@
+"""Shared fixtures: the presignd binary and a SeaweedFS server started by scripts/seaweedfs.sh.
+
+Tests that need SeaweedFS fail (never skip) when it cannot start.
+"""
+import os
+import socket
+import subprocess
+import tempfile
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ACCESS = "AKIDPRESIGNTEST"
+SECRET = "presign-test-secret-0123456789abcdef"
+
+
+def presignd_binary():
+    path = os.environ.get("PRESIGND_BIN", os.path.join(ROOT, ".build", "debug", "presignd"))
+    assert os.access(path, os.X_OK), f"presignd binary not found at {path}; run swift build"
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def presignd():
+    binary = presignd_binary()
+
+    def run(*args, env=None, check=True):
+        result = subprocess.run([binary, *args], capture_output=True, text=True, env=env, timeout=30)
+        if check:
+            assert result.returncode == 0, f"presignd {' '.join(args)} failed: {result.stderr}"
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def seaweed():
+    workdir = tempfile.mkdtemp(prefix="presignd-seaweed-")
+    port = free_port()
+    script = os.path.join(ROOT, "scripts", "seaweedfs.sh")
+    started = subprocess.run([script, "start", workdir, str(port)], capture_output=True, text=True, timeout=60)
+    if started.returncode != 0:
+        pytest.fail(f"SeaweedFS did not start: {started.stderr.strip()}", pytrace=False)
+    endpoint = started.stdout.strip()
+    try:
+        yield endpoint
+    finally:
+        subprocess.run([script, "stop", workdir], timeout=30)
+
+
+@pytest.fixture(scope="session")
+def s3(seaweed):
+    """A boto3 client used only for set-up and for reading SeaweedFS's own copy of objects."""
+    return boto3.client(
+        "s3", endpoint_url=seaweed, region_name="us-east-1", aws_access_key_id=ACCESS,
+        aws_secret_access_key=SECRET, config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+@pytest.fixture(scope="session")
+def bucket(s3):
+    name = "presign-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=name)
+    return name
