@@ -1,0 +1,237 @@
+import Foundation
+internal import CUV
+
+/// The libuv side of one TCP connection: reads feed `HTTPConnectionCore`, its actions become writes and closes.
+/// `self` travels as `Unmanaged` in `handle->data`: retained when opened, released in the close callback.
+final class Connection {
+    unowned let worker: Worker
+    let admin: Bool
+    let core: HTTPConnectionCore
+    let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+    private var pendingWrites = 0
+    private var closeAfterWrites = false
+    private var closing = false
+    private var started: UInt64 = 0
+    var context: ResponseContext?
+
+    init(worker: Worker, admin: Bool, now: UInt64) {
+        self.worker = worker
+        self.admin = admin
+        let configuration = worker.server.configuration
+        core = HTTPConnectionCore(limits: configuration.limits, timeouts: configuration.timeouts, now: now)
+    }
+
+    private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self) }
+    private var handle: UnsafeMutablePointer<uv_handle_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self) }
+
+    static func from(_ pointer: UnsafeMutableRawPointer?) -> Connection {
+        Unmanaged<Connection>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    func open(from server: UnsafeMutablePointer<uv_stream_t>) -> Bool {
+        uv_tcp_init(worker.loop, tcp)
+        tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        guard uv_accept(server, stream) == 0 else {
+            close()
+            return false
+        }
+        uv_tcp_nodelay(tcp, 1)
+        startReading()
+        return true
+    }
+
+    private func startReading() {
+        uv_read_start(
+            stream,
+            { handle, _, buffer in
+                let worker = Connection.from(handle!.pointee.data).worker
+                buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
+                buffer!.pointee.len = 65_536
+            },
+            { stream, count, buffer in
+                let connection = Connection.from(stream!.pointee.data)
+                if count < 0 {
+                    connection.close()
+                    return
+                }
+                guard count > 0 else { return }
+                let bytes = UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count)
+                connection.perform(connection.core.received(bytes, now: uv_now(connection.worker.loop)))
+            })
+    }
+
+    func tick(now: UInt64) { perform(core.tick(now: now)) }
+
+    func drain() { perform(core.drain()) }
+
+    private func perform(_ actions: [HTTPConnectionCore.Action]) {
+        for action in actions {
+            guard !closing else { return }
+            switch action {
+            case .dispatch(_, let body):
+                dispatch(body: body)
+            case .sendContinue:
+                write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            case .reject(let error):
+                let head = core.head
+                let response = HTTPResponse.error(error.status, code: error.code, message: error.message)
+                started = uv_hrtime()
+                let requestId = worker.nextRequestId()
+                write(
+                    HTTPResponseWriter.serialize(
+                        response, keepAlive: false, http10: false, requestId: requestId, dateLine: worker.dateLine,
+                        headRequest: false))
+                accessLog(method: head?.method ?? "-", path: head.map { String($0.path) } ?? "-",
+                          status: error.status.code, bytes: response.body.count, requestId: requestId)
+                closeWhenFlushed()
+            case .close:
+                closeWhenFlushed()
+            case .pauseReading:
+                uv_read_stop(stream)
+            case .resumeReading:
+                startReading()
+            }
+        }
+    }
+
+    private func dispatch(body: [UInt8]) {
+        guard let head = core.head else { return }
+        started = uv_hrtime()
+        let requestId = Self.validRequestId(head.header("X-Request-Id")) ?? worker.nextRequestId()
+        let context = ResponseContext(connection: self, requestId: requestId, head: head)
+        self.context = context
+        let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
+        var request = HTTPRequest(head: head, body: body, requestId: requestId)
+        switch router.match(method: head.method, path: head.path) {
+        case .found(let handler, let parameters):
+            request.parameters = parameters
+            if let response = handler(request, context) { context.respond(response) }
+        case .methodNotAllowed(let allowed):
+            context.respond(
+                .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(head.method) is not allowed here",
+                       headers: [("Allow", allowed.joined(separator: ", "))]))
+        case .notFound:
+            context.respond(.error(.notFound, code: "NotFound", message: "no route for \(head.path)"))
+        case .badPath:
+            context.respond(.error(.badRequest, code: "BadPath", message: "path is not valid percent-encoding"))
+        }
+    }
+
+    static func validRequestId(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 128,
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        else { return nil }
+        return value
+    }
+
+    /// Called by `ResponseContext` once the whole response has been queued.
+    func finished(status: Int, bytes: Int, keepAlive: Bool) {
+        if let head = core.head {
+            accessLog(method: head.method, path: String(head.path), status: status, bytes: bytes,
+                      requestId: context?.requestId ?? "-")
+        }
+        context = nil
+        perform(core.responded(keepAlive: keepAlive, now: uv_now(worker.loop)))
+    }
+
+    private func accessLog(method: String, path: String, status: Int, bytes: Int, requestId: String) {
+        guard worker.server.configuration.accessLog else { return }
+        let micros = (uv_hrtime() - started) / 1000
+        var line: [UInt8] = Array(#"{"method":"#.utf8)
+        JSONText.appendString(method, to: &line)
+        line += #","path":"#.utf8
+        JSONText.appendString(path, to: &line)
+        line += #","status":\#(status),"bytes":\#(bytes),"micros":\#(micros),"request_id":"#.utf8
+        JSONText.appendString(requestId, to: &line)
+        line += "}".utf8
+        worker.log(String(decoding: line, as: UTF8.self))
+    }
+
+    /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.
+    func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
+        guard !closing else { return }
+        let request = WriteRequest(bytes: bytes, connection: self, flushed: flushed)
+        pendingWrites += 1
+        let rc = request.submit(to: stream)
+        if rc != 0 {
+            pendingWrites -= 1
+            close()
+        }
+    }
+
+    /// Bytes waiting in the kernel-bound queue; the streaming API pauses producers above a bound.
+    var queuedBytes: Int { Int(stream.pointee.write_queue_size) }
+
+    fileprivate func writeCompleted(status: Int32) {
+        pendingWrites -= 1
+        if status != 0 {
+            close()
+            return
+        }
+        if closeAfterWrites && pendingWrites == 0 { close() }
+    }
+
+    func closeWhenFlushed() {
+        closeAfterWrites = true
+        uv_read_stop(stream)
+        if pendingWrites == 0 { close() }
+    }
+
+    func close() {
+        guard !closing else { return }
+        closing = true
+        context?.connectionLost()
+        uv_close(handle) { handle in
+            let unmanaged = Unmanaged<Connection>.fromOpaque(handle!.pointee.data)
+            let connection = unmanaged.takeUnretainedValue()
+            connection.worker.connectionClosed(connection)
+            unmanaged.release()
+        }
+    }
+
+    var isClosing: Bool { closing }
+    var draining: Bool { worker.draining }
+    var keepAlive: Bool { core.keepAlive }
+    var dateLine: [UInt8] { worker.dateLine }
+
+    deinit { tcp.deallocate() }
+}
+
+/// One uv_write: the request, the bytes and the connection stay alive until the callback.
+private final class WriteRequest {
+    let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+    let bytes: UnsafeMutableRawBufferPointer
+    let connection: Connection
+    let flushed: (() -> Void)?
+
+    init(bytes source: [UInt8], connection: Connection, flushed: (() -> Void)?) {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 1)
+        source.withUnsafeBytes { storage.copyMemory(from: $0) }
+        bytes = storage
+        self.connection = connection
+        self.flushed = flushed
+        count = source.count
+    }
+
+    let count: Int
+
+    func submit(to stream: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        var buffer = uv_buf_init(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let retained = Unmanaged.passRetained(self)
+        request.pointee.data = retained.toOpaque()
+        let rc = uv_write(request, stream, &buffer, 1) { request, status in
+            let unmanaged = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data)
+            let write = unmanaged.takeUnretainedValue()
+            write.connection.writeCompleted(status: status)
+            write.flushed?()
+            unmanaged.release()
+        }
+        if rc != 0 { retained.release() }
+        return rc
+    }
+
+    deinit {
+        bytes.deallocate()
+        request.deallocate()
+    }
+}

@@ -1,0 +1,165 @@
+/// The protocol logic of one connection, without sockets: bytes and clock ticks in, actions out.
+/// The libuv glue only carries the actions out; tests drive it directly with a fake clock (milliseconds).
+public final class HTTPConnectionCore {
+    public struct Timeouts: Sendable {
+        public var headerMillis: UInt64 = 10_000
+        public var idleMillis: UInt64 = 60_000
+        public var bodyMillis: UInt64 = 30_000
+
+        public init(headerMillis: UInt64 = 10_000, idleMillis: UInt64 = 60_000, bodyMillis: UInt64 = 30_000) {
+            self.headerMillis = headerMillis
+            self.idleMillis = idleMillis
+            self.bodyMillis = bodyMillis
+        }
+    }
+
+    public enum Action: Equatable {
+        /// A complete request for the router; the glue answers with `responded(keepAlive:now:)`.
+        case dispatch(HTTPRequestHead.Summary, body: [UInt8])
+        /// `HTTP/1.1 100 Continue`.
+        case sendContinue
+        /// Answer with this error and close.
+        case reject(HTTPRequestError)
+        /// Close without a response (idle keep-alive timeout, drain, peer gone).
+        case close
+        case pauseReading
+        case resumeReading
+    }
+
+    enum State: Equatable {
+        case waiting
+        case readingBody
+        case handling
+        case closed
+    }
+
+    let timeouts: Timeouts
+    let decoder: HTTPRequestDecoder
+    private(set) var state = State.waiting
+    /// When the current timer fires, in the glue's clock.
+    public private(set) var deadline: UInt64
+    private var body: [UInt8] = []
+    private var draining = false
+    private var readingPaused = false
+    /// Pipelined bytes held while a request is handled; above this, reading pauses.
+    let maxBuffered: Int
+
+    public init(limits: HTTPRequestDecoder.Limits = .init(), timeouts: Timeouts = .init(), now: UInt64) {
+        self.timeouts = timeouts
+        decoder = HTTPRequestDecoder(limits: limits)
+        deadline = now + timeouts.headerMillis
+        maxBuffered = limits.maxHeaderBytes * 4
+    }
+
+    /// The head of the request being read or handled.
+    public var head: HTTPRequestHead? { decoder.currentHead }
+
+    public var isIdle: Bool { state == .waiting && decoder.bufferedBytes == 0 }
+
+    public func received(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> [Action] {
+        guard state != .closed else { return [] }
+        decoder.feed(bytes)
+        var actions: [Action] = []
+        if state == .handling {
+            if decoder.bufferedBytes > maxBuffered && !readingPaused {
+                readingPaused = true
+                actions.append(.pauseReading)
+            }
+            return actions
+        }
+        pump(now: now, into: &actions)
+        return actions
+    }
+
+    public func received(_ bytes: [UInt8], now: UInt64) -> [Action] {
+        bytes.withUnsafeBytes { received($0, now: now) }
+    }
+
+    /// The handler's response has been queued. `keepAlive` false (or draining) closes after it.
+    public func responded(keepAlive: Bool, now: UInt64) -> [Action] {
+        guard state == .handling else { return [] }
+        body = []
+        if !keepAlive || draining {
+            state = .closed
+            return [.close]
+        }
+        state = .waiting
+        deadline = now + timeouts.idleMillis
+        var actions: [Action] = []
+        if readingPaused {
+            readingPaused = false
+            actions.append(.resumeReading)
+        }
+        pump(now: now, into: &actions)
+        return actions
+    }
+
+    /// Whether the response to the current request may keep the connection open.
+    public var keepAlive: Bool { !draining && (decoder.currentHead?.keepAlive ?? false) }
+
+    /// Stop taking new requests: idle connections close now, busy ones after their response.
+    public func drain() -> [Action] {
+        draining = true
+        if state == .waiting && decoder.bufferedBytes == 0 {
+            state = .closed
+            return [.close]
+        }
+        return []
+    }
+
+    /// Timer check.
+    public func tick(now: UInt64) -> [Action] {
+        guard now >= deadline else { return [] }
+        switch state {
+        case .waiting:
+            state = .closed
+            return decoder.inPartialHead ? [.reject(.headerTimeout)] : [.close]
+        case .readingBody:
+            state = .closed
+            return [.reject(.bodyTimeout)]
+        case .handling, .closed:
+            return []
+        }
+    }
+
+    private func pump(now: UInt64, into actions: inout [Action]) {
+        while state == .waiting || state == .readingBody {
+            guard let event = decoder.next() else {
+                if state == .waiting && decoder.inPartialHead && deadline > now + timeouts.headerMillis {
+                    deadline = now + timeouts.headerMillis
+                }
+                return
+            }
+            switch event {
+            case .head:
+                state = .readingBody
+                deadline = now + timeouts.bodyMillis
+                if let head = decoder.currentHead, head.expectsContinue,
+                    (head.contentLength ?? 0) > 0 || head.chunked
+                {
+                    actions.append(.sendContinue)
+                }
+            case .body(let bytes):
+                body += bytes
+                deadline = now + timeouts.bodyMillis
+            case .end:
+                state = .handling
+                actions.append(.dispatch(decoder.currentHead!.summary, body: body))
+                body = []
+            case .error(let error):
+                state = .closed
+                actions.append(.reject(error))
+            }
+        }
+    }
+}
+
+extension HTTPRequestHead {
+    /// Method and target: what tests compare in `dispatch` actions.
+    public struct Summary: Equatable, Sendable {
+        public let method: String
+        public let target: String
+    }
+
+    public var summary: Summary { Summary(method: method, target: target) }
+}

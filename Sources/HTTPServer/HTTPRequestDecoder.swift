@@ -1,0 +1,293 @@
+private import CHTTPParser
+
+/// Turns bytes into requests, one message at a time. It scans each header block itself first and refuses what
+/// http-parser would tolerate (obs-fold, bare CR or LF, NUL, oversize), then lets http-parser parse the head and
+/// frame the body (Content-Length or chunked). After each complete message it pauses until `next()` is called
+/// again, so pipelined requests are handled strictly in order. No sockets: tests feed bytes directly.
+public final class HTTPRequestDecoder {
+    public enum Event: Sendable, Equatable {
+        case head(method: String, target: String)
+        case body([UInt8])
+        case end
+        case error(HTTPRequestError)
+    }
+
+    public struct Limits: Sendable {
+        public var maxHeaderBytes: Int
+        public var maxBodyBytes: Int64
+
+        public init(maxHeaderBytes: Int = 16 * 1024, maxBodyBytes: Int64 = 1024 * 1024) {
+            self.maxHeaderBytes = maxHeaderBytes
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    enum Mode { case head, body, failed }
+
+    let limits: Limits
+    private var parser = http_parser()
+    private var settings = http_parser_settings()
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+    private var mode = Mode.head
+    // Head scanning state.
+    private var scanIndex = 0
+    private var lineStart = true
+    private var sawCR = false
+    private var sawRequestLine = false
+    // Filled by http-parser callbacks.
+    private var url: [UInt8] = []
+    private var headers: [(name: String, value: String)] = []
+    private var field: [UInt8] = []
+    private var value: [UInt8] = []
+    private var inValue = false
+    private var chunk: [UInt8] = []
+    private var messageComplete = false
+    private var headersComplete = false
+    private var bodyBytes: Int64 = 0
+    /// The head of the current message, available after `.head`.
+    public private(set) var currentHead: HTTPRequestHead?
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+        http_parser_init(&parser, HTTP_REQUEST)
+        settings.on_url = { parser, at, length in
+            HTTPRequestDecoder.from(parser).url.append(contentsOf: UnsafeRawBufferPointer(start: at, count: length))
+            return 0
+        }
+        settings.on_header_field = { parser, at, length in
+            let decoder = HTTPRequestDecoder.from(parser)
+            if decoder.inValue { decoder.flushHeader() }
+            decoder.field.append(contentsOf: UnsafeRawBufferPointer(start: at, count: length))
+            return 0
+        }
+        settings.on_header_value = { parser, at, length in
+            let decoder = HTTPRequestDecoder.from(parser)
+            decoder.inValue = true
+            decoder.value.append(contentsOf: UnsafeRawBufferPointer(start: at, count: length))
+            return 0
+        }
+        settings.on_headers_complete = { parser in
+            let decoder = HTTPRequestDecoder.from(parser)
+            if decoder.inValue { decoder.flushHeader() }
+            decoder.headersComplete = true
+            return 0
+        }
+        settings.on_body = { parser, at, length in
+            let decoder = HTTPRequestDecoder.from(parser)
+            decoder.chunk.append(contentsOf: UnsafeRawBufferPointer(start: at, count: length))
+            return 0
+        }
+        settings.on_message_complete = { parser in
+            guard let parser else { return 0 }
+            HTTPRequestDecoder.from(parser).messageComplete = true
+            http_parser_pause(parser, 1)
+            return 0
+        }
+    }
+
+    private static func from(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPRequestDecoder {
+        Unmanaged<HTTPRequestDecoder>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    }
+
+    private func flushHeader() {
+        headers.append((String(decoding: field, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        inValue = false
+    }
+
+    /// Bytes not yet consumed (pipelined data waiting for its turn).
+    public var bufferedBytes: Int { buffer.count - readIndex }
+
+    /// True while a message's head has been seen but not its end.
+    public var inBody: Bool { mode == .body }
+
+    /// True when bytes of a new head have arrived but it is not complete.
+    public var inPartialHead: Bool { mode == .head && buffer.count > readIndex }
+
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        if readIndex > 0 && readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            scanIndex -= readIndex
+            readIndex = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// The next event, or nil when more bytes are needed.
+    public func next() -> Event? {
+        switch mode {
+        case .failed:
+            return nil
+        case .head:
+            return nextHead()
+        case .body:
+            return nextBody()
+        }
+    }
+
+    private func fail(_ error: HTTPRequestError) -> Event {
+        mode = .failed
+        return .error(error)
+    }
+
+    private func nextHead() -> Event? {
+        var end: Int?
+        while scanIndex < buffer.count {
+            let byte = buffer[scanIndex]
+            scanIndex += 1
+            if byte == 0 { return fail(.malformed("NUL byte in header block")) }
+            if sawCR {
+                guard byte == 0x0A else { return fail(.malformed("bare CR in header block")) }
+                sawCR = false
+                if lineStart {
+                    if sawRequestLine {
+                        end = scanIndex
+                        break
+                    }
+                    readIndex = scanIndex  // empty lines before a request line are ignored (RFC 9112 2.2)
+                }
+                lineStart = true
+                continue
+            }
+            if byte == 0x0D {
+                sawCR = true
+                continue
+            }
+            if byte == 0x0A { return fail(.malformed("bare LF in header block; lines end with CRLF")) }
+            if lineStart && sawRequestLine && (byte == 0x20 || byte == 0x09) {
+                return fail(.smuggling("obsolete line folding in a header"))
+            }
+            if lineStart && !sawRequestLine && (byte == 0x20 || byte == 0x09) {
+                return fail(.malformed("request line starts with whitespace"))
+            }
+            lineStart = false
+            sawRequestLine = true
+        }
+        guard let end else {
+            if scanIndex - readIndex > limits.maxHeaderBytes { return fail(.headerTooLarge) }
+            return nil
+        }
+        if end - readIndex > limits.maxHeaderBytes { return fail(.headerTooLarge) }
+        // Parse exactly the head.
+        url.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        headersComplete = false
+        messageComplete = false
+        bodyBytes = 0
+        http_parser_init(&parser, HTTP_REQUEST)
+        let consumed = execute(from: readIndex, to: end)
+        if let error = parserError(), !headersComplete || error != HPE_PAUSED.rawValue {
+            if error != HPE_PAUSED.rawValue { return fail(.malformed(String(cString: http_errno_description(http_errno(error))))) }
+        }
+        guard headersComplete, consumed == end - readIndex else {
+            return fail(.malformed("incomplete request head"))
+        }
+        readIndex = end
+        // Reset the scanner for the next message.
+        lineStart = true
+        sawCR = false
+        sawRequestLine = false
+        return buildHead()
+    }
+
+    private func buildHead() -> Event {
+        var contentLengths: [String] = []
+        var transferEncodings: [String] = []
+        var expectsContinue = false
+        for (name, value) in headers {
+            if name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
+            if name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
+            if name.caseInsensitiveEquals("expect") {
+                guard value.caseInsensitiveEquals("100-continue") else {
+                    return fail(.malformed("unsupported Expect '\(value)'"))
+                }
+                expectsContinue = true
+            }
+            if name.isEmpty || !name.utf8.allSatisfy(Self.isTokenByte) {
+                return fail(.malformed("invalid header name"))
+            }
+        }
+        if !contentLengths.isEmpty && !transferEncodings.isEmpty {
+            return fail(.smuggling("both Transfer-Encoding and Content-Length"))
+        }
+        if Set(contentLengths).count > 1 { return fail(.smuggling("conflicting Content-Length values")) }
+        if transferEncodings.count > 1 || transferEncodings.contains(where: { !$0.caseInsensitiveEquals("chunked") }) {
+            return fail(.smuggling("Transfer-Encoding other than chunked"))
+        }
+        var contentLength: Int64?
+        if let text = contentLengths.first {
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int64(text) else {
+                return fail(.malformed("invalid Content-Length"))
+            }
+            contentLength = length
+            if length > limits.maxBodyBytes { return fail(.bodyTooLarge) }
+        }
+        let method = String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
+        currentHead = HTTPRequestHead(
+            method: method, target: String(decoding: url, as: UTF8.self), versionMajor: Int(parser.http_major),
+            versionMinor: Int(parser.http_minor), headers: headers, keepAlive: http_should_keep_alive(&parser) != 0,
+            expectsContinue: expectsContinue, contentLength: contentLength, chunked: !transferEncodings.isEmpty)
+        mode = .body
+        return .head(method: method, target: currentHead!.target)
+    }
+
+    private func nextBody() -> Event? {
+        if messageComplete {
+            if !chunk.isEmpty { return takeChunk() }
+            messageComplete = false
+            mode = .head
+            http_parser_pause(&parser, 0)
+            return .end
+        }
+        if readIndex < buffer.count {
+            let consumed = execute(from: readIndex, to: buffer.count)
+            readIndex += consumed
+            if let error = parserError(), error != HPE_PAUSED.rawValue {
+                return fail(.malformed(String(cString: http_errno_description(http_errno(error)))))
+            }
+        }
+        if !chunk.isEmpty {
+            bodyBytes += Int64(chunk.count)
+            if bodyBytes > limits.maxBodyBytes { return fail(.bodyTooLarge) }
+            return takeChunk()
+        }
+        if messageComplete { return nextBody() }
+        return nil
+    }
+
+    private func takeChunk() -> Event {
+        let out = chunk
+        chunk.removeAll(keepingCapacity: true)
+        return .body(out)
+    }
+
+    private func execute(from start: Int, to end: Int) -> Int {
+        parser.data = Unmanaged.passUnretained(self).toOpaque()
+        return buffer.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
+                http_parser_execute(&parser, &settings, base + start, end - start)
+            }
+        }
+    }
+
+    private func parserError() -> UInt32? {
+        let error = presignd_http_parser_errno(&parser)
+        return error == HPE_OK.rawValue ? nil : error
+    }
+
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+/// A parsed request line and header block.
+public struct HTTPRequestHead: Sendable {
+    public var method: String
+    /// The request target as sent (`/path?query`).
+    public var target: String
+    public var versionMajor: Int
+    public var versionMinor: Int
+    /// Headers in arrival order; repeated names stay separate.
+    public var headers: [(name: String, value: String)]
+    public var keepAlive: Bool
+    public var expectsContinue: Bool
+    public var contentLength: Int64?
+    public var chunked: Bool
+
+    public init(
+        method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1,
+        headers: [(name: String, value: String)] = [], keepAlive: Bool = true, expectsContinue: Bool = false,
+        contentLength: Int64? = nil, chunked: Bool = false
+    ) {
+        self.method = method
+        self.target = target
+        self.versionMajor = versionMajor
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.keepAlive = keepAlive
+        self.expectsContinue = expectsContinue
+        self.contentLength = contentLength
+        self.chunked = chunked
+    }
+
+    /// The first value of a header, case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// The path part of the target, still percent-encoded.
+    public var path: Substring { target.prefix { $0 != "?" } }
+
+    /// The query part of the target, without `?`, still encoded.
+    public var query: Substring {
+        guard let mark = target.firstIndex(of: "?") else { return "" }
+        return target[target.index(after: mark)...]
+    }
+}
+
+/// Why a request was refused before it reached a handler. Each maps to one status.
+public enum HTTPRequestError: Error, Sendable, Equatable {
+    case headerTooLarge
+    case bodyTooLarge
+    case malformed(String)
+    case smuggling(String)
+    case headerTimeout
+    case bodyTimeout
+
+    public var status: HTTPStatus {
+        switch self {
+        case .headerTooLarge: return .requestHeaderFieldsTooLarge
+        case .bodyTooLarge: return .payloadTooLarge
+        case .malformed, .smuggling: return .badRequest
+        case .headerTimeout, .bodyTimeout: return .requestTimeout
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .headerTooLarge: return "HeaderTooLarge"
+        case .bodyTooLarge: return "BodyTooLarge"
+        case .malformed: return "MalformedRequest"
+        case .smuggling: return "AmbiguousRequest"
+        case .headerTimeout, .bodyTimeout: return "RequestTimeout"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .headerTooLarge: return "request header block is too large"
+        case .bodyTooLarge: return "request body is too large"
+        case .malformed(let why): return "malformed request: \(why)"
+        case .smuggling(let why): return "ambiguous request rejected: \(why)"
+        case .headerTimeout: return "request headers not received in time"
+        case .bodyTimeout: return "request body stalled"
+        }
+    }
+}
+
+/// An HTTP status code with its reason phrase.
+public struct HTTPStatus: Sendable, Hashable {
+    public let code: Int
+    public let reason: String
+
+    public init(_ code: Int, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public static let ok = HTTPStatus(200, "OK")
+    public static let created = HTTPStatus(201, "Created")
+    public static let noContent = HTTPStatus(204, "No Content")
+    public static let badRequest = HTTPStatus(400, "Bad Request")
+    public static let unauthorized = HTTPStatus(401, "Unauthorized")
+    public static let forbidden = HTTPStatus(403, "Forbidden")
+    public static let notFound = HTTPStatus(404, "Not Found")
+    public static let methodNotAllowed = HTTPStatus(405, "Method Not Allowed")
+    public static let requestTimeout = HTTPStatus(408, "Request Timeout")
+    public static let payloadTooLarge = HTTPStatus(413, "Content Too Large")
+    public static let unsupportedMediaType = HTTPStatus(415, "Unsupported Media Type")
+    public static let tooManyRequests = HTTPStatus(429, "Too Many Requests")
+    public static let requestHeaderFieldsTooLarge = HTTPStatus(431, "Request Header Fields Too Large")
+    public static let internalServerError = HTTPStatus(500, "Internal Server Error")
+    public static let badGateway = HTTPStatus(502, "Bad Gateway")
+    public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
+    public static let gatewayTimeout = HTTPStatus(504, "Gateway Timeout")
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive comparison, for header names.
+    func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        for (a, b) in zip(utf8, other.utf8) where a != b {
+            let la = a >= 65 && a <= 90 ? a | 0x20 : a
+            let lb = b >= 65 && b <= 90 ? b | 0x20 : b
+            if la != lb { return false }
+        }
+        return true
+    }
+}

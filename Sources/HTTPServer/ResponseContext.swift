@@ -1,0 +1,79 @@
+/// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
+/// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread.
+public final class ResponseContext {
+    unowned let connection: Connection
+    public let requestId: String
+    let head: HTTPRequestHead
+    private var done = false
+    private var streaming = false
+    private var streamedBytes = 0
+    /// Called if the client goes away before the response is finished (the admin proxy cancels its transfer).
+    public var onConnectionLost: (() -> Void)?
+
+    init(connection: Connection, requestId: String, head: HTTPRequestHead) {
+        self.connection = connection
+        self.requestId = requestId
+        self.head = head
+    }
+
+    /// True once the server is shutting down (`/readyz` answers 503).
+    public var isDraining: Bool { connection.draining }
+
+    /// Whether the client is still there.
+    public var isOpen: Bool { !connection.isClosing && !done }
+
+    public func respond(_ response: HTTPResponse) {
+        guard !done, !streaming, !connection.isClosing else { return }
+        done = true
+        let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }
+        let bytes = HTTPResponseWriter.serialize(
+            response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,
+            requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == "HEAD")
+        connection.write(bytes)
+        connection.finished(status: response.status.code, bytes: response.body.count, keepAlive: keepAlive)
+    }
+
+    /// Starts a chunked response.
+    public func startStream(status: HTTPStatus, headers: [(name: String, value: String)]) {
+        guard !done, !streaming, !connection.isClosing else { return }
+        streaming = true
+        streamStatus = status.code
+        connection.write(
+            HTTPResponseWriter.streamHead(
+                status: status, headers: headers, keepAlive: connection.keepAlive, requestId: requestId,
+                dateLine: connection.dateLine))
+    }
+
+    private var streamStatus = 200
+
+    /// Bytes queued for the socket and not yet written; producers pause above their bound.
+    public var queuedBytes: Int { connection.queuedBytes }
+
+    /// Writes one chunk; `flushed` runs when it has reached the kernel (backpressure).
+    public func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
+        guard streaming, !done, !bytes.isEmpty else { return }
+        streamedBytes += bytes.count
+        connection.write(head.method == "HEAD" ? [] : HTTPResponseWriter.chunk(bytes), flushed: flushed)
+    }
+
+    /// Ends a streamed response.
+    public func finish() {
+        guard streaming, !done else { return }
+        done = true
+        if head.method != "HEAD" { connection.write(HTTPResponseWriter.chunk([])) }
+        connection.finished(status: streamStatus, bytes: streamedBytes, keepAlive: connection.keepAlive)
+    }
+
+    /// Aborts a streamed response: the client sees a truncated chunked body and a closed connection.
+    public func abort() {
+        guard !done else { return }
+        done = true
+        connection.closeWhenFlushed()
+    }
+
+    func connectionLost() {
+        guard !done else { return }
+        done = true
+        onConnectionLost?()
+    }
+}

@@ -1,0 +1,119 @@
+/// Method plus path pattern routing. Patterns are `/literal/{param}/{rest...}`; a `{name...}` segment takes the
+/// remainder of the path including slashes (object keys) and must come last. Parameters are percent-decoded.
+public struct Router: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest, ResponseContext) -> HTTPResponse?
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+        case remainder(String)
+    }
+
+    struct Route: Sendable {
+        let method: String
+        let segments: [Segment]
+        let handler: Handler
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part in
+            if part.hasPrefix("{") && part.hasSuffix("...}") { return .remainder(String(part.dropFirst().dropLast(4))) }
+            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            return .literal(String(part))
+        }
+        precondition(
+            segments.dropLast().allSatisfy { if case .remainder = $0 { false } else { true } },
+            "a {name...} segment must be last in \(pattern)")
+        routes.append(Route(method: method, segments: segments, handler: handler))
+    }
+
+    public enum Match {
+        case found(Handler, [String: String])
+        case methodNotAllowed(allowed: [String])
+        case notFound
+        case badPath
+    }
+
+    public func match(method: String, path: Substring) -> Match {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [String] = []
+        for route in routes {
+            guard let params = Self.bind(route.segments, Array(parts), path: path) else { continue }
+            if route.method == method || (method == "HEAD" && route.method == "GET" && !routes.contains {
+                $0.method == "HEAD" && $0.segments == route.segments
+            }) {
+                guard let decoded = params else { return .badPath }
+                return .found(route.handler, decoded)
+            }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    /// nil: no match; .some(nil): matched but a parameter is not valid percent-encoding.
+    static func bind(_ segments: [Segment], _ rawParts: [Substring], path: Substring) -> [String: String]?? {
+        let parts = rawParts == [""] ? [] : rawParts
+        var params: [String: String] = [:]
+        var index = 0
+        for segment in segments {
+            switch segment {
+            case .literal(let text):
+                guard index < parts.count, parts[index] == text else { return nil }
+                index += 1
+            case .parameter(let name):
+                guard index < parts.count, !parts[index].isEmpty else { return nil }
+                guard let value = percentDecode(parts[index]) else { return .some(nil) }
+                params[name] = value
+                index += 1
+            case .remainder(let name):
+                let rest = parts[min(index, parts.count)...].joined(separator: "/")
+                guard !rest.isEmpty else { return nil }
+                guard let value = percentDecode(Substring(rest)) else { return .some(nil) }
+                params[name] = value
+                index = parts.count
+            }
+        }
+        return index == parts.count ? .some(params) : nil
+    }
+
+    static func percentDecode(_ text: Substring) -> String? {
+        var out: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 48...57: return b - 48
+            case 65...70: return b - 55
+            case 97...102: return b - 87
+            default: return nil
+            }
+        }
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let h = iterator.next().flatMap(hex), let l = iterator.next().flatMap(hex) else { return nil }
+                out.append(h << 4 | l)
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+}
+
+/// A request as handlers see it.
+public struct HTTPRequest: Sendable {
+    public let head: HTTPRequestHead
+    public let body: [UInt8]
+    public let requestId: String
+    public var parameters: [String: String]
+
+    public init(head: HTTPRequestHead, body: [UInt8], requestId: String, parameters: [String: String] = [:]) {
+        self.head = head
+        self.body = body
+        self.requestId = requestId
+        self.parameters = parameters
+    }
+}

@@ -1,0 +1,52 @@
+/// Everything `HTTPServer` needs to listen and bound its work.
+public struct ServerConfiguration: Sendable {
+    /// `host:port` for the public listener; `[::1]:8080` for IPv6.
+    public var listen: String = "127.0.0.1:8080"
+    /// An optional second listener (the admin port), served by the same workers with `adminRouter`.
+    public var adminListen: String?
+    public var workers: Int = 1
+    public var limits = HTTPRequestDecoder.Limits()
+    public var timeouts = HTTPConnectionCore.Timeouts()
+    /// Connections one worker holds before it stops accepting (it resumes when one closes).
+    public var maxConnectionsPerWorker: Int = 20_000
+    /// How long SIGTERM/SIGINT waits for in-flight requests.
+    public var drainMillis: UInt64 = 10_000
+    public var accessLog: Bool = true
+
+    public init() {}
+}
+
+/// A `host:port` pair, parsed strictly.
+public struct ListenAddress: Sendable, Equatable {
+    public let host: String
+    public let port: Int
+
+    public init(parsing text: String) throws(ServerError) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw ServerError("invalid listen address '\(text)': expected [v6]:port")
+            }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else {
+                throw ServerError("invalid listen address '\(text)': expected host:port")
+            }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portPart), (0...65535).contains(port), !hostPart.isEmpty else {
+            throw ServerError("invalid listen address '\(text)': bad host or port")
+        }
+        host = String(hostPart)
+        self.port = port
+    }
+}
+
+/// A start-up failure with the failing call and its message.
+public struct ServerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

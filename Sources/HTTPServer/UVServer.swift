@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Synchronization
+internal import CUV
+
+/// Runs N workers, each a thread with its own libuv loop listening on the same port(s) with SO_REUSEPORT.
+/// The calling thread handles SIGTERM/SIGINT and drains the workers.
+public final class HTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    let router: Router
+    let adminRouter: Router?
+    let logger: Logger
+    /// Set once listeners are bound (port 0 resolves here); for tests and sd_notify later.
+    public let boundPorts = Mutex<[Int]>([])
+
+    public init(configuration: ServerConfiguration, router: Router, adminRouter: Router? = nil, logger: Logger) {
+        self.configuration = configuration
+        var router = router
+        Self.addBuiltins(to: &router)
+        self.router = router
+        self.adminRouter = adminRouter.map { var r = $0; Self.addBuiltins(to: &r); return r }
+        self.logger = logger
+    }
+
+    static func addBuiltins(to router: inout Router) {
+        router.add("GET", "/healthz") { _, _ in .json(.ok, Array(#"{"status":"ok"}"#.utf8)) }
+        router.add("GET", "/readyz") { _, context in
+            context.isDraining
+                ? .json(.serviceUnavailable, Array(#"{"status":"draining"}"#.utf8))
+                : .json(.ok, Array(#"{"status":"ready"}"#.utf8))
+        }
+    }
+
+    /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.
+    public func run(onListening: (@Sendable ([Int]) -> Void)? = nil) throws {
+        let publicAddress = try ListenAddress(parsing: configuration.listen)
+        let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
+        let count = max(1, configuration.workers)
+        // Resolve port 0 once so every worker shares the same port.
+        var workers: [Worker] = []
+        var ports: [Int] = []
+        let first = Worker(server: self, index: 0)
+        let bound = try first.bind(publicAddress, admin: adminAddress)
+        ports = bound
+        workers.append(first)
+        for index in 1..<max(count, 1) where count > 1 {
+            let worker = Worker(server: self, index: index)
+            _ = try worker.bind(
+                ListenAddress(host: publicAddress.host, port: bound[0]),
+                admin: adminAddress.map { ListenAddress(host: $0.host, port: bound[1]) })
+            workers.append(worker)
+        }
+        boundPorts.withLock { $0 = ports }
+        let threads = workers.map { worker in
+            let thread = Thread { worker.runLoop() }
+            thread.name = "presignd-worker-\(worker.index)"
+            thread.stackSize = 1 << 20
+            return thread
+        }
+        threads.forEach { $0.start() }
+        onListening?(ports)
+        SignalWaiter(workers: workers, drainMillis: configuration.drainMillis, logger: logger).wait()
+    }
+}
+
+extension ListenAddress {
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Blocks the calling thread on its own loop until SIGTERM/SIGINT, then drains workers; a second signal exits.
+final class SignalWaiter {
+    let workers: [Worker]
+    let drainMillis: UInt64
+    let logger: Logger
+    var signals = 0
+    let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
+    let done = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)
+
+    init(workers: [Worker], drainMillis: UInt64, logger: Logger) {
+        self.workers = workers
+        self.drainMillis = drainMillis
+        self.logger = logger
+    }
+
+    func wait() {
+        uv_loop_init(loop)
+        loop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        var handles: [UnsafeMutablePointer<uv_signal_t>] = []
+        for signum in [SIGTERM, SIGINT] {
+            let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
+            uv_signal_init(loop, handle)
+            uv_signal_start(handle, { handle, _ in
+                let waiter = Unmanaged<SignalWaiter>.fromOpaque(handle!.pointee.loop.pointee.data).takeUnretainedValue()
+                waiter.signalled()
+            }, signum)
+            handles.append(handle)
+        }
+        uv_async_init(loop, done) { async in
+            let waiter = Unmanaged<SignalWaiter>.fromOpaque(async!.pointee.loop.pointee.data).takeUnretainedValue()
+            if waiter.workers.allSatisfy({ $0.finished.load(ordering: .acquiring) }) { uv_stop(async!.pointee.loop) }
+        }
+        for worker in workers { worker.onFinished = done }
+        let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+        uv_timer_init(loop, timer)
+        timerHandle = timer
+        uv_run(loop, UV_RUN_DEFAULT)
+        logger.info("presignd stopped")
+    }
+
+    var timerHandle: UnsafeMutablePointer<uv_timer_t>?
+
+    func signalled() {
+        signals += 1
+        if signals > 1 {
+            logger.warning("second signal: exiting now")
+            exit(1)
+        }
+        logger.info("draining", metadata: ["drain_ms": "\(drainMillis)"])
+        for worker in workers { worker.requestDrain() }
+        uv_timer_start(timerHandle, { timer in
+            let waiter = Unmanaged<SignalWaiter>.fromOpaque(timer!.pointee.loop.pointee.data).takeUnretainedValue()
+            waiter.logger.warning("drain time over; exiting with requests still open")
+            exit(0)
+        }, drainMillis, 0)
+    }
+}
