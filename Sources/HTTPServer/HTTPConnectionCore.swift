@@ -159,6 +159,11 @@ extension HTTPRequestHead {
     public struct Summary: Equatable, Sendable {
         public let method: String
         public let target: String
+
+        public init(method: String, target: String) {
+            self.method = method
+            self.target = target
+        }
     }
 
     public var summary: Summary { Summary(method: method, target: target) }

@@ -1,5 +1,11 @@
 private import CHTTPParser
 
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}
+
 /// Turns bytes into requests, one message at a time. It scans each header block itself first and refuses what
 /// http-parser would tolerate (obs-fold, bare CR or LF, NUL, oversize), then lets http-parser parse the head and
 /// frame the body (Content-Length or chunked). After each complete message it pauses until `next()` is called
@@ -182,8 +188,10 @@ public final class HTTPRequestDecoder {
         bodyBytes = 0
         http_parser_init(&parser, HTTP_REQUEST)
         let consumed = execute(from: readIndex, to: end)
-        if let error = parserError(), !headersComplete || error != HPE_PAUSED.rawValue {
-            if error != HPE_PAUSED.rawValue { return fail(.malformed(String(cString: http_errno_description(http_errno(error))))) }
+        if let error = parserError(), error != HPE_PAUSED.rawValue {
+            // http-parser refuses some framing conflicts itself; name them as the smuggling attempts they are.
+            if let framing = Self.framingError(inRawHead: buffer[readIndex..<end]) { return fail(framing) }
+            return fail(.malformed(String(cString: http_errno_description(http_errno(error)))))
         }
         guard headersComplete, consumed == end - readIndex else {
             return fail(.malformed("incomplete request head"))
@@ -213,12 +221,8 @@ public final class HTTPRequestDecoder {
                 return fail(.malformed("invalid header name"))
             }
         }
-        if !contentLengths.isEmpty && !transferEncodings.isEmpty {
-            return fail(.smuggling("both Transfer-Encoding and Content-Length"))
-        }
-        if Set(contentLengths).count > 1 { return fail(.smuggling("conflicting Content-Length values")) }
-        if transferEncodings.count > 1 || transferEncodings.contains(where: { !$0.caseInsensitiveEquals("chunked") }) {
-            return fail(.smuggling("Transfer-Encoding other than chunked"))
+        if let framing = Self.framingError(contentLengths: contentLengths, transferEncodings: transferEncodings) {
+            return fail(framing)
         }
         var contentLength: Int64?
         if let text = contentLengths.first {
@@ -279,6 +283,33 @@ public final class HTTPRequestDecoder {
     private func parserError() -> UInt32? {
         let error = presignd_http_parser_errno(&parser)
         return error == HPE_OK.rawValue ? nil : error
+    }
+
+    /// Reject, never guess: any framing that two parsers could read differently.
+    static func framingError(contentLengths: [String], transferEncodings: [String]) -> HTTPRequestError? {
+        if !contentLengths.isEmpty && !transferEncodings.isEmpty {
+            return .smuggling("both Transfer-Encoding and Content-Length")
+        }
+        if Set(contentLengths).count > 1 { return .smuggling("conflicting Content-Length values") }
+        if transferEncodings.count > 1 || transferEncodings.contains(where: { !$0.caseInsensitiveEquals("chunked") }) {
+            return .smuggling("Transfer-Encoding other than chunked")
+        }
+        return nil
+    }
+
+    /// The same check on raw header lines, for heads http-parser refused before handing us its headers.
+    static func framingError(inRawHead head: ArraySlice<UInt8>) -> HTTPRequestError? {
+        var contentLengths: [String] = []
+        var transferEncodings: [String] = []
+        let text = String(decoding: head, as: UTF8.self)
+        for line in text.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon]
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            if name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
+            if name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
+        }
+        return framingError(contentLengths: contentLengths, transferEncodings: transferEncodings)
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {
