@@ -8,6 +8,10 @@ SWIFT_BUILD_FLAGS ?=
 
 .PHONY: deps apt venv build release test test-unit test-integration bench-sign run clean
 
+run: build
+	@echo "presignd: serving on http://127.0.0.1:8080 (try: curl http://127.0.0.1:8080/healthz)"
+	$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd serve --listen 127.0.0.1:8080
+
 deps: apt venv
 
 apt:

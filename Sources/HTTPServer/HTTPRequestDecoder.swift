@@ -246,6 +246,7 @@ public final class HTTPRequestDecoder {
             if !chunk.isEmpty { return takeChunk() }
             messageComplete = false
             mode = .head
+            scanIndex = readIndex
             http_parser_pause(&parser, 0)
             return .end
         }

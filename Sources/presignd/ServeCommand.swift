@@ -21,8 +21,34 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("drain-seconds"), help: "Seconds SIGTERM waits for in-flight requests.")
     var drainSeconds: Double = 10
 
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head (431 above).")
+    var maxHeaderBytes: Int = 16 * 1024
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 above).")
+    var maxBodyBytes: Int64 = 1024 * 1024
+
+    @Option(name: .customLong("header-timeout"), help: "Seconds to receive a request head (408).")
+    var headerTimeout: Double = 10
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout: Double = 60
+
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall (408).")
+    var bodyTimeout: Double = 30
+
+    @Option(name: .customLong("max-connections"), help: "Connections per worker before it stops accepting.")
+    var maxConnections: Int = 20_000
+
     func run() throws {
         var configuration = ServerConfiguration()
+        guard maxHeaderBytes >= 256, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0,
+            maxConnections > 0
+        else { throw ValidationError("limits and timeouts must be positive (max-header-bytes at least 256)") }
+        configuration.limits = .init(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
+        configuration.timeouts = .init(
+            headerMillis: UInt64(headerTimeout * 1000), idleMillis: UInt64(idleTimeout * 1000),
+            bodyMillis: UInt64(bodyTimeout * 1000))
+        configuration.maxConnectionsPerWorker = maxConnections
         configuration.listen = listen
         configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard configuration.workers >= 1, configuration.workers <= 256 else {

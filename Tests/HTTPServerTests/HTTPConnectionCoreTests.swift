@@ -159,3 +159,16 @@ struct ResponseWriterTests {
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":{"code":"Bad\"Thing","message":"line\nbreak"}}"#)
     }
 }
+
+struct PipelinedBodyTests {
+    @Test(arguments: [
+        "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        "POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+    ])
+    func requestAfterABodyIsParsedCleanly(_ first: String) {
+        let core = HTTPConnectionCore(now: 0)
+        let actions = core.received(Array((first + "GET /next HTTP/1.1\r\n\r\n").utf8), now: 0)
+        #expect(actions == [.dispatch(.init(method: "POST", target: "/p"), body: Array("hello".utf8))])
+        #expect(core.responded(keepAlive: true, now: 1) == [.dispatch(.init(method: "GET", target: "/next"), body: [])])
+    }
+}

@@ -1,0 +1,241 @@
+"""Real-socket tests against `presignd serve`: exact bytes on the wire, limits, smuggling, drain."""
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import free_port, presignd_binary
+
+HEALTH_BODY = b'{"status":"ok"}'
+
+
+class Server:
+    def __init__(self, *extra):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [presignd_binary(), "serve", "--listen", f"127.0.0.1:{self.port}", "--workers", "2",
+             "--access-log", "off", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError("presignd serve did not start: " + self.proc.stderr.read().decode())
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        return s
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=15)
+
+
+@pytest.fixture
+def server():
+    s = Server("--max-header-bytes", "1024", "--max-body-bytes", "100", "--header-timeout", "1",
+               "--idle-timeout", "2", "--body-timeout", "1")
+    yield s
+    s.stop()
+
+
+def read_response(sock, buffered=b""):
+    """Reads one response; returns (status, headers dict, body, leftover bytes)."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError(data)
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError(rest)
+        rest += chunk
+    return status, headers, rest[:length], rest[length:]
+
+
+def normalized(raw):
+    return re.sub(rb"Date: [^\r]+\r\n", b"Date: D\r\n", raw)
+
+
+def expect_closed(sock):
+    sock.settimeout(5)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_keep_alive_serves_100_requests_on_one_connection(server):
+    sock = server.connect()
+    leftover = b""
+    for i in range(100):
+        sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-{i}\r\n\r\n".encode())
+        status, headers, body, leftover = read_response(sock, leftover)
+        assert (status, body, headers["x-request-id"]) == (200, HEALTH_BODY, f"req-{i}")
+
+
+def test_three_pipelined_requests_are_answered_in_order_with_exact_bytes(server):
+    sock = server.connect()
+    sock.sendall(b"".join(
+        f"GET /{path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: p{i}\r\n\r\n".encode()
+        for i, path in enumerate(["healthz", "readyz", "healthz"])))
+    expected = b""
+    for i, body in enumerate([HEALTH_BODY, b'{"status":"ready"}', HEALTH_BODY]):
+        expected += (b"HTTP/1.1 200 OK\r\nDate: D\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nX-Request-Id: p" + str(i).encode() + b"\r\n\r\n" + body)
+    data = b""
+    deadline = time.time() + 5
+    while len(normalized(data)) < len(expected) and time.time() < deadline:
+        data += sock.recv(65536)
+    assert normalized(data) == expected
+
+
+def test_chunked_body_is_read_and_the_connection_stays_usable(server):
+    sock = server.connect()
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    status, headers, body, leftover = read_response(sock)
+    assert status == 405 and headers["allow"] == "GET"
+    assert body == b'{"error":{"code":"MethodNotAllowed","message":"POST is not allowed here"}}'
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(sock, leftover)[0] == 200
+
+
+def test_expect_100_continue_gets_an_interim_response(server):
+    sock = server.connect()
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+    assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    sock.sendall(b"abcd")
+    assert read_response(sock)[0] == 405
+
+
+def test_http10_closes_after_the_response(server):
+    sock = server.connect()
+    sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+    data = expect_closed(sock)
+    assert data.startswith(b"HTTP/1.0 200 OK\r\n") and b"Connection: close\r\n" in data
+    assert data.endswith(b"\r\n\r\n" + HEALTH_BODY)
+
+
+def test_head_reply_has_no_body(server):
+    sock = server.connect()
+    sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = normalized(expect_closed(sock))
+    assert re.fullmatch(rb"HTTP/1\.1 200 OK\r\nDate: D\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+                        rb"X-Request-Id: [0-9a-f]+-\d+-[0-9a-f]+\r\nConnection: close\r\n\r\n", data)
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    (b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 2000 + b"\r\n\r\n", 431),
+    (b"POST /healthz HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 413),
+    (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", 400),
+    (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", 400),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nX-A: a\x00b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n", 400),
+    (b"NOT HTTP AT ALL\r\n\r\n", 400),
+])
+def test_limits_and_smuggling_are_answered_then_closed(server, request_bytes, status):
+    sock = server.connect()
+    sock.sendall(request_bytes)
+    data = expect_closed(sock)
+    assert data.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"Connection: close\r\n" in data and b'{"error":{"code":"' in data
+
+
+def test_slow_head_gets_408_and_idle_connection_is_closed(server):
+    slow = server.connect()
+    slow.sendall(b"GET /healthz HTTP/1.1\r\n")
+    assert expect_closed(slow).startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    idle = server.connect()
+    idle.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+    status, _, _, _ = read_response(idle)
+    assert status == 200
+    assert expect_closed(idle) == b""  # idle timeout closes without a response
+
+
+def test_stalled_body_gets_408(server):
+    sock = server.connect()
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+    assert expect_closed(sock).startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+
+
+def test_client_closing_mid_body_does_not_hurt_the_server(server):
+    sock = server.connect()
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nContent-Length: 50\r\n\r\nabc")
+    sock.close()
+    again = server.connect()
+    again.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+    assert read_response(again)[0] == 200
+
+
+def test_ipv6_listener_works():
+    s = Server.__new__(Server)
+    s.port = free_port()
+    s.proc = subprocess.Popen([presignd_binary(), "serve", "--listen", f"[::1]:{s.port}", "--workers", "1",
+                               "--access-log", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                sock = socket.create_connection(("::1", s.port), timeout=0.2)
+                break
+            except OSError:
+                time.sleep(0.05)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+        status, _, body, _ = read_response(sock)
+        assert (status, body) == (200, HEALTH_BODY)
+    finally:
+        s.stop()
+
+
+def test_a_thousand_concurrent_connections_all_get_answers():
+    s = Server("--workers", "2")
+    try:
+        sockets = []
+        for _ in range(1000):
+            sockets.append(s.connect())
+        for sock in sockets:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+        answered = sum(1 for sock in sockets if read_response(sock)[2] == HEALTH_BODY)
+        assert answered == 1000
+        for sock in sockets:
+            sock.close()
+    finally:
+        s.stop()
+
+
+def test_sigterm_lets_a_slow_request_finish_then_exits_zero():
+    s = Server("--drain-seconds", "10")
+    sock = s.connect()
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc")
+    time.sleep(0.2)
+    s.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert s.proc.poll() is None  # still draining
+    try:
+        socket.create_connection(("127.0.0.1", s.port), timeout=0.5).close()
+        refused = False
+    except OSError:
+        refused = True
+    assert refused  # no longer accepting
+    sock.sendall(b"def")
+    status, headers, body, _ = read_response(sock)
+    assert status == 405 and headers["connection"] == "close"
+    assert s.proc.wait(timeout=10) == 0
