@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev curl iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration bench-sign run clean
+.PHONY: deps apt venv build release test test-unit test-integration bench bench-sign run clean
 
 run: build
 	@echo "presignd: serving on http://127.0.0.1:8080 (try: curl http://127.0.0.1:8080/healthz)"
@@ -41,6 +41,9 @@ test-unit:
 
 test-integration: build
 	PRESIGND_BIN=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd $(PY) -m pytest -q Tests/integration
+
+bench: release
+	ulimit -n 65536; scripts/bench_http.sh .build/release/presignd
 
 bench-sign: release venv
 	$(PY) scripts/bench_sign.py .build/release/presignd
