@@ -3,6 +3,7 @@
 Tests that need SeaweedFS fail (never skip) when it cannot start.
 """
 import os
+import resource
 import socket
 import subprocess
 import tempfile
@@ -11,6 +12,10 @@ import uuid
 import boto3
 import pytest
 from botocore.config import Config
+
+# Socket tests hold over a thousand connections: raise the soft descriptor limit (children inherit it).
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(_soft, min(_hard, 65536)), _hard))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ACCESS = "AKIDPRESIGNTEST"
