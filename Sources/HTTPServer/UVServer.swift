@@ -22,13 +22,14 @@ public final class HTTPServer: Sendable {
         self.logger = logger
     }
 
+    /// Built once; the probes answer with these without allocating a body per request.
+    static let healthy = HTTPResponse.json(.ok, Array(#"{"status":"ok"}"#.utf8))
+    static let ready = HTTPResponse.json(.ok, Array(#"{"status":"ready"}"#.utf8))
+    static let draining = HTTPResponse.json(.serviceUnavailable, Array(#"{"status":"draining"}"#.utf8))
+
     static func addBuiltins(to router: inout Router) {
-        router.add("GET", "/healthz") { _, _ in .json(.ok, Array(#"{"status":"ok"}"#.utf8)) }
-        router.add("GET", "/readyz") { _, context in
-            context.isDraining
-                ? .json(.serviceUnavailable, Array(#"{"status":"draining"}"#.utf8))
-                : .json(.ok, Array(#"{"status":"ready"}"#.utf8))
-        }
+        router.add("GET", "/healthz") { _, _ in healthy }
+        router.add("GET", "/readyz") { _, context in context.isDraining ? draining : ready }
     }
 
     /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.
@@ -36,18 +37,15 @@ public final class HTTPServer: Sendable {
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
         let count = max(1, configuration.workers)
-        // Resolve port 0 once so every worker shares the same port.
-        var workers: [Worker] = []
-        var ports: [Int] = []
+        // The first worker resolves port 0; the others bind the ports it got, so all share them.
         let first = Worker(server: self, index: 0)
-        let bound = try first.bind(publicAddress, admin: adminAddress)
-        ports = bound
-        workers.append(first)
-        for index in 1..<max(count, 1) where count > 1 {
+        let ports = try first.bind(publicAddress, admin: adminAddress)
+        var workers = [first]
+        for index in 1..<count {
             let worker = Worker(server: self, index: index)
             _ = try worker.bind(
-                ListenAddress(host: publicAddress.host, port: bound[0]),
-                admin: adminAddress.map { ListenAddress(host: $0.host, port: bound[1]) })
+                ListenAddress(host: publicAddress.host, port: ports[0]),
+                admin: adminAddress.map { ListenAddress(host: $0.host, port: ports[1]) })
             workers.append(worker)
         }
         boundPorts.withLock { $0 = ports }

@@ -72,35 +72,11 @@ public enum SigV4 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Byte-level form of `canonicalQuery`: encodes into one scratch buffer, sorts spans, copies out.
+    /// Byte-level form of `canonicalQuery`.
     static func appendCanonicalQuery(_ parameters: [(name: String, value: String)], to out: inout [UInt8]) {
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(parameters.count * 48)
-        var spans: [(start: Int, middle: Int, end: Int)] = []
-        spans.reserveCapacity(parameters.count)
-        for parameter in parameters {
-            let start = scratch.count
-            PercentEncoding.append(parameter.name, to: &scratch)
-            let middle = scratch.count
-            PercentEncoding.append(parameter.value, to: &scratch)
-            spans.append((start, middle, scratch.count))
-        }
-        scratch.withUnsafeBufferPointer { buffer in
-            spans.sort { a, b in
-                let nameA = buffer[a.start..<a.middle]
-                let nameB = buffer[b.start..<b.middle]
-                if nameA.elementsEqual(nameB) {
-                    return buffer[a.middle..<a.end].lexicographicallyPrecedes(buffer[b.middle..<b.end])
-                }
-                return nameA.lexicographicallyPrecedes(nameB)
-            }
-            for (index, span) in spans.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: "&")) }
-                out.append(contentsOf: buffer[span.start..<span.middle])
-                out.append(UInt8(ascii: "="))
-                out.append(contentsOf: buffer[span.middle..<span.end])
-            }
-        }
+        var encoded = EncodedQuery(parameters)
+        var first = true
+        encoded.write(before: nil, to: &out, first: &first)
     }
 
     /// Lower-cased names, trimmed values with inner whitespace runs collapsed, repeated names listed once with
@@ -222,5 +198,51 @@ public enum SigV4 {
 
     public static func sha256Hex(bytes: some Sequence<UInt8>) -> String {
         PercentEncoding.hex(SHA256.hash(data: Array(bytes)))
+    }
+}
+
+/// Query parameters RFC 3986-encoded into one buffer and sorted by encoded name, then value: the canonical order.
+/// `write(before:)` lets the presigner merge its own parameters in without building strings for them.
+struct EncodedQuery {
+    private var bytes: [UInt8] = []
+    private var spans: [(start: Int, middle: Int, end: Int)] = []
+    private var next = 0
+
+    init(_ parameters: [(name: String, value: String)]) {
+        guard !parameters.isEmpty else { return }
+        bytes.reserveCapacity(parameters.count * 48)
+        spans.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            let start = bytes.count
+            PercentEncoding.append(parameter.name, to: &bytes)
+            let middle = bytes.count
+            PercentEncoding.append(parameter.value, to: &bytes)
+            spans.append((start, middle, bytes.count))
+        }
+        bytes.withUnsafeBufferPointer { buffer in
+            spans.sort { a, b in
+                let nameA = buffer[a.start..<a.middle]
+                let nameB = buffer[b.start..<b.middle]
+                if nameA.elementsEqual(nameB) {
+                    return buffer[a.middle..<a.end].lexicographicallyPrecedes(buffer[b.middle..<b.end])
+                }
+                return nameA.lexicographicallyPrecedes(nameB)
+            }
+        }
+    }
+
+    /// Writes the not yet written `name=value` pairs whose name sorts before `name` (all of them for nil),
+    /// each preceded by `&` unless it is the first of the whole query.
+    mutating func write(before name: String?, to out: inout [UInt8], first: inout Bool) {
+        while next < spans.count {
+            let span = spans[next]
+            if let name, !bytes[span.start..<span.middle].lexicographicallyPrecedes(name.utf8) { return }
+            if !first { out.append(UInt8(ascii: "&")) }
+            first = false
+            out += bytes[span.start..<span.middle]
+            out.append(UInt8(ascii: "="))
+            out += bytes[span.middle..<span.end]
+            next += 1
+        }
     }
 }

@@ -135,49 +135,13 @@ public struct SigV4Signer: Sendable {
         user: [(name: String, value: String)], expiresIn: Int64, signedHeaders: [UInt8], time: SigningTime,
         includeToken: Bool, to out: inout [UInt8]
     ) {
-        var scratch: [UInt8] = []
-        var spans: [(start: Int, middle: Int, end: Int)] = []
-        if !user.isEmpty {
-            scratch.reserveCapacity(user.count * 48)
-            for parameter in user {
-                let start = scratch.count
-                PercentEncoding.append(parameter.name, to: &scratch)
-                let middle = scratch.count
-                PercentEncoding.append(parameter.value, to: &scratch)
-                spans.append((start, middle, scratch.count))
-            }
-            scratch.withUnsafeBufferPointer { buffer in
-                spans.sort { a, b in
-                    let nameA = buffer[a.start..<a.middle]
-                    let nameB = buffer[b.start..<b.middle]
-                    if nameA.elementsEqual(nameB) {
-                        return buffer[a.middle..<a.end].lexicographicallyPrecedes(buffer[b.middle..<b.end])
-                    }
-                    return nameA.lexicographicallyPrecedes(nameB)
-                }
-            }
-        }
+        var encoded = EncodedQuery(user)
         var first = true
-        var next = 0
-        func separator(_ out: inout [UInt8]) {
-            if !first { out.append(UInt8(ascii: "&")) }
-            first = false
-        }
-        func flushUser(before name: String?, _ out: inout [UInt8]) {
-            while next < spans.count {
-                let span = spans[next]
-                if let name, !scratch[span.start..<span.middle].lexicographicallyPrecedes(name.utf8) { return }
-                separator(&out)
-                out += scratch[span.start..<span.end].prefix(span.middle - span.start)
-                out.append(UInt8(ascii: "="))
-                out += scratch[span.middle..<span.end]
-                next += 1
-            }
-        }
         for parameter in AuthParameter.allCases {
             if parameter == .securityToken && (!includeToken || credentials.sessionToken == nil) { continue }
-            flushUser(before: parameter.encodedName, &out)
-            separator(&out)
+            encoded.write(before: parameter.encodedName, to: &out, first: &first)
+            if !first { out.append(UInt8(ascii: "&")) }
+            first = false
             out += parameter.encodedName.utf8
             out.append(UInt8(ascii: "="))
             switch parameter {
@@ -204,7 +168,7 @@ public struct SigV4Signer: Sendable {
                 }
             }
         }
-        flushUser(before: nil, &out)
+        encoded.write(before: nil, to: &out, first: &first)
     }
 
     /// The shared core of query-string auth.

@@ -132,10 +132,11 @@ struct PresignerValidationTests {
 
     @Test(arguments: ["UPPER", "a_b", "ab", "-ab", "a..b", "192.168.1.1", "dots.in.https"])
     func bucketsInvalidForVirtualAddressingAreRejected(_ bucket: String) throws {
-        #expect(throws: SigningError.self) {
+        let error = #expect(throws: SigningError.self) {
             try Self.presigner(.virtual).presign(
                 .init(operation: .get, bucket: bucket, key: "k", expiry: .after(seconds: 60)), now: Self.now)
         }
+        #expect(error?.code == .invalidBucketName)
     }
 
     @Test func virtualAddressingOnAnIPEndpointFallsBackToPathStyle() throws {
@@ -235,10 +236,11 @@ struct PostPolicyTests {
 
     @Test func emptyLengthRangeIsRejected() throws {
         let presigner = try PresignerValidationTests.presigner()
-        #expect(throws: SigningError.self) {
+        let error = #expect(throws: SigningError.self) {
             try presigner.presignPost(
                 PostPolicy(bucket: "b1", key: "k", expiry: .after(seconds: 60), conditions: [.contentLengthRange(min: 5, max: 1)]),
                 now: SigningTime(epochSeconds: 0))
         }
+        #expect(error?.code == .invalidPolicy)
     }
 }
