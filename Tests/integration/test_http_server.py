@@ -239,3 +239,22 @@ def test_sigterm_lets_a_slow_request_finish_then_exits_zero():
     status, headers, body, _ = read_response(sock)
     assert status == 405 and headers["connection"] == "close"
     assert s.proc.wait(timeout=10) == 0
+
+
+def test_worker_at_its_connection_limit_stops_accepting_and_resumes_when_one_closes():
+    s = Server("--workers", "1", "--max-connections", "2")
+    try:
+        held = [s.connect(), s.connect()]
+        for sock in held:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+            assert read_response(sock)[2] == HEALTH_BODY
+        waiting = s.connect()  # completes in the kernel backlog, but the worker does not accept it yet
+        waiting.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+        waiting.settimeout(0.7)
+        with pytest.raises(socket.timeout):
+            waiting.recv(100)
+        held[0].close()
+        waiting.settimeout(5)
+        assert read_response(waiting)[2] == HEALTH_BODY
+    finally:
+        s.stop()
