@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev curl iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration bench bench-sign run clean
+.PHONY: deps apt venv build release test test-unit test-integration bench bench-sign run clean fuzz test-asan
 
 run: build
 	@echo "presignd: serving on http://127.0.0.1:8080 (try: curl http://127.0.0.1:8080/healthz)"
@@ -50,3 +50,23 @@ bench-sign: release venv
 
 clean:
 	rm -rf .build .cache
+
+# libFuzzer over the request-parsing path. FUZZ_SECONDS=600 make fuzz for the ten-minute run.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := .build-fuzz
+fuzz: deps
+	swift build --scratch-path $(FUZZ_BUILD) --product presignd-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DPRESIGND_LIBFUZZER -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	mkdir -p .cache/fuzz-corpus .cache/fuzz-artifacts
+	cp -n Tests/HTTPServerTests/FuzzRegressions/* .cache/fuzz-corpus/ 2>/dev/null || true
+	SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/debug/presignd-fuzz .cache/fuzz-corpus \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=.cache/fuzz-artifacts/ -dict=scripts/http.dict
+
+# AddressSanitizer + LeakSanitizer: the Swift tests, then the real-socket tests against a sanitized binary.
+ASAN_BUILD := .build-asan
+test-asan: deps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp swift test --scratch-path $(ASAN_BUILD) --sanitize=address
+	swift build --scratch-path $(ASAN_BUILD) --sanitize=address --product presignd
+	PRESIGND_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
+	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py

@@ -31,6 +31,13 @@ let package = Package(
             dependencies: ["CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CFuzzerDriver"),
+        .executableTarget(
+            name: "presignd-fuzz",
+            dependencies: ["HTTPFuzzHarness", "CFuzzerDriver"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presignd",
             dependencies: [
@@ -49,7 +56,8 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer"],
+            dependencies: ["HTTPServer", "HTTPFuzzHarness"],
+            exclude: ["FuzzRegressions"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -105,6 +105,15 @@ final class SignalWaiter {
         uv_timer_init(loop, timer)
         timerHandle = timer
         uv_run(loop, UV_RUN_DEFAULT)
+        // Close this loop's own handles, let the close callbacks run, then free them.
+        let closable = handles.map { UnsafeMutableRawPointer($0) } + [UnsafeMutableRawPointer(done), UnsafeMutableRawPointer(timer)]
+        for handle in closable { uv_close(handle.assumingMemoryBound(to: uv_handle_t.self), nil) }
+        uv_run(loop, UV_RUN_DEFAULT)
+        uv_loop_close(loop)
+        for handle in handles { handle.deallocate() }
+        timer.deallocate()
+        done.deallocate()
+        loop.deallocate()
         logger.info("presignd stopped")
     }
 

@@ -32,6 +32,14 @@ final class Worker: @unchecked Sendable {
         refreshDate()
     }
 
+    deinit {
+        for (handle, _) in listeners { handle.deallocate() }
+        timer.deallocate()
+        drainAsync.deallocate()
+        readBuffer.deallocate()
+        loop.deallocate()
+    }
+
     static func from(_ loop: UnsafeMutablePointer<uv_loop_t>?) -> Worker {
         Unmanaged<Worker>.fromOpaque(loop!.pointee.data).takeUnretainedValue()
     }
@@ -96,6 +104,8 @@ final class Worker: @unchecked Sendable {
         uv_timer_start(timer, { timer in Worker.from(timer!.pointee.loop).tick() }, 250, 250)
         uv_async_init(loop, drainAsync) { async in Worker.from(async!.pointee.loop).startDrain() }
         uv_run(loop, UV_RUN_DEFAULT)
+        // Every handle is closed by now (stop() and the connections' close callbacks), so the loop can go.
+        uv_loop_close(loop)
         finished.store(true, ordering: .releasing)
         if let onFinished { uv_async_send(onFinished) }
     }

@@ -39,6 +39,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections per worker before it stops accepting.")
     var maxConnections: Int = 20_000
 
+    @Flag(name: .customLong("stream-probe"), help: .hidden)
+    var streamProbe = false
+
     func run() throws {
         var configuration = ServerConfiguration()
         guard maxHeaderBytes >= 256, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0,
@@ -59,7 +62,9 @@ struct ServeCommand: ParsableCommand {
         configuration.accessLog = accessLog == .on
         LoggingSystem.bootstrap { label in JSONLineLogHandler(label: label) }
         let logger = Logger(label: "presignd")
-        let server = HTTPServer(configuration: configuration, router: Router(), logger: logger)
+        var router = Router()
+        if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
+        let server = HTTPServer(configuration: configuration, router: router, logger: logger)
         let workerCount = configuration.workers
         try server.run { ports in
             logger.info("listening", metadata: ["address": "\(listen)", "port": "\(ports[0])", "workers": "\(workerCount)"])

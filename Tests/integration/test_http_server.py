@@ -1,4 +1,6 @@
 """Real-socket tests against `presignd serve`: exact bytes on the wire, limits, smuggling, drain."""
+import json
+import os
 import re
 import signal
 import socket
@@ -11,6 +13,13 @@ import pytest
 from conftest import free_port, presignd_binary
 
 HEALTH_BODY = b'{"status":"ok"}'
+
+
+def assert_sanitizer_clean(stderr):
+    """Under `make test-asan` the binary is built with AddressSanitizer; any report (leaks included) fails."""
+    if os.environ.get("PRESIGND_SANITIZED"):
+        text = stderr.decode(errors="replace")
+        assert "Sanitizer" not in text, text[-6000:]
 
 
 class Server:
@@ -36,7 +45,8 @@ class Server:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=15)
+        _, err = self.proc.communicate(timeout=30)
+        assert_sanitizer_clean(err)
 
 
 @pytest.fixture
@@ -258,3 +268,43 @@ def test_worker_at_its_connection_limit_stops_accepting_and_resumes_when_one_clo
         assert read_response(waiting)[2] == HEALTH_BODY
     finally:
         s.stop()
+
+
+def test_streamed_response_arrives_whole_while_the_server_queue_stays_bounded():
+    """A slow reader of an 8 MiB chunked stream: exact bytes arrive, and the producer never queued more than its
+    high-water mark (256 KiB) plus one 64 KiB chunk, because it waits for the write callbacks."""
+    total = 8 * 1024 * 1024
+    s = Server("--workers", "1", "--stream-probe", "--access-log", "off")
+    try:
+        sock = s.connect()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        sock.sendall(f"GET /debug/stream/{total} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        raw = b""
+        while b"\r\n0\r\n\r\n" not in raw[-16:]:
+            part = sock.recv(16 * 1024)
+            assert part, "connection closed before the stream ended"
+            raw += part
+            time.sleep(0.0005)  # a slow client: the server must wait for it, not buffer
+        head, _, chunked = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Transfer-Encoding: chunked" in head
+        body = bytearray()
+        rest = chunked
+        while True:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
+            if size == 0:
+                assert rest == b"\r\n"
+                break
+            body += rest[:size]
+            assert rest[size:size + 2] == b"\r\n"
+            rest = rest[size + 2:]
+        expected = bytes(((i * 31 + 7) & 0xFF) for i in range(total))
+        assert len(body) == total and bytes(body) == expected
+        sock.close()
+    finally:
+        s.proc.send_signal(signal.SIGTERM)
+        out, err = s.proc.communicate(timeout=30)
+        assert_sanitizer_clean(err)
+    done = [json.loads(line) for line in out.decode().splitlines() if "stream probe done" in line]
+    assert len(done) == 1 and int(done[0]["bytes"]) == total
+    assert 0 < int(done[0]["peak_queued"]) <= 256 * 1024 + 64 * 1024
