@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         .target(
@@ -31,6 +35,21 @@ let package = Package(
             dependencies: ["CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PresignAPI",
+            dependencies: [
+                "S3Signing",
+                "HTTPServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerDriver"),
         .executableTarget(
@@ -43,6 +62,7 @@ let package = Package(
             dependencies: [
                 "S3Signing",
                 "HTTPServer",
+                "PresignAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -52,6 +72,15 @@ let package = Package(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PresignAPITests",
+            dependencies: [
+                "PresignAPI", "HTTPServer", "S3Signing",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

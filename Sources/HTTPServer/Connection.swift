@@ -13,6 +13,8 @@ final class Connection {
     private var closing = false
     private var started: UInt64 = 0
     var context: ResponseContext?
+    /// The client's IP, read once when the connection is accepted.
+    private(set) var peerAddress = ""
 
     init(worker: Worker, admin: Bool, now: UInt64) {
         self.worker = worker
@@ -36,6 +38,7 @@ final class Connection {
             return false
         }
         uv_tcp_nodelay(tcp, 1)
+        peerAddress = Self.peerName(tcp)
         startReading()
         return true
     }
@@ -101,11 +104,11 @@ final class Connection {
         let context = ResponseContext(connection: self, requestId: requestId, head: head)
         self.context = context
         let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
-        var request = HTTPRequest(head: head, body: body, requestId: requestId)
+        var request = HTTPRequest(head: head, body: body, requestId: requestId, clientAddress: peerAddress, worker: worker.index)
         switch router.match(method: head.method, path: head.path) {
-        case .found(let handler, let parameters):
+        case .found(let route, let parameters):
             request.parameters = parameters
-            if let response = handler(request, context) { context.respond(response) }
+            if let response = route.handler(request, context) { context.respond(response) }
         case .methodNotAllowed(let allowed):
             context.respond(
                 .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(head.method) is not allowed here",
@@ -115,6 +118,24 @@ final class Connection {
         case .badPath:
             context.respond(.error(.badRequest, code: "BadPath", message: "path is not valid percent-encoding"))
         }
+    }
+
+    static func peerName(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> String {
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(tcp, $0, &length) }
+        }
+        guard rc == 0 else { return "" }
+        var text = [CChar](repeating: 0, count: 64)
+        let family = Int32(storage.ss_family)
+        let named = withUnsafePointer(to: &storage) { pointer in
+            family == AF_INET6
+                ? pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { uv_ip6_name($0, &text, 64) }
+                : pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { uv_ip4_name($0, &text, 64) }
+        }
+        guard named == 0 else { return "" }
+        return String(cString: text)
     }
 
     static func validRequestId(_ value: String?) -> String? {

@@ -34,6 +34,7 @@ public final class HTTPRequestDecoder {
     private var parser = http_parser()
     private var settings = http_parser_settings()
     private var buffer: [UInt8] = []
+    private var extensionMethod: String?
     private var readIndex = 0
     private var mode = Mode.head
     // Head scanning state.
@@ -187,13 +188,29 @@ public final class HTTPRequestDecoder {
         messageComplete = false
         bodyBytes = 0
         http_parser_init(&parser, HTTP_REQUEST)
-        let consumed = execute(from: readIndex, to: end)
+        // http-parser knows a fixed list of methods. A method outside it that is a valid token (QUERY, say) is
+        // parsed as GET, which frames a body the same way, and reported under its own name, so that the router
+        // can answer 405 with Allow instead of 400.
+        extensionMethod = nil
+        let consumed: Int
+        let expected: Int
+        if let space = buffer[readIndex..<end].firstIndex(of: 0x20), space > readIndex,
+            buffer[readIndex..<space].allSatisfy(Self.isTokenByte), !Self.knownMethods.contains(Array(buffer[readIndex..<space]))
+        {
+            extensionMethod = String(decoding: buffer[readIndex..<space], as: UTF8.self)
+            let rewritten = Array("GET".utf8) + buffer[space..<end]
+            consumed = execute(rewritten)
+            expected = rewritten.count
+        } else {
+            consumed = execute(from: readIndex, to: end)
+            expected = end - readIndex
+        }
         if let error = parserError(), error != HPE_PAUSED.rawValue {
             // http-parser refuses some framing conflicts itself; name them as the smuggling attempts they are.
             if let framing = Self.framingError(inRawHead: buffer[readIndex..<end]) { return fail(framing) }
             return fail(.malformed(String(cString: http_errno_description(http_errno(error)))))
         }
-        guard headersComplete, consumed == end - readIndex else {
+        guard headersComplete, consumed == expected else {
             return fail(.malformed("incomplete request head"))
         }
         readIndex = end
@@ -232,7 +249,7 @@ public final class HTTPRequestDecoder {
             contentLength = length
             if length > limits.maxBodyBytes { return fail(.bodyTooLarge) }
         }
-        let method = String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
+        let method = extensionMethod ?? String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
         currentHead = HTTPRequestHead(
             method: method, target: String(decoding: url, as: UTF8.self), versionMajor: Int(parser.http_major),
             versionMinor: Int(parser.http_minor), headers: headers, keepAlive: http_should_keep_alive(&parser) != 0,
@@ -280,6 +297,25 @@ public final class HTTPRequestDecoder {
             }
         }
     }
+
+    private func execute(_ bytes: [UInt8]) -> Int {
+        parser.data = Unmanaged.passUnretained(self).toOpaque()
+        return bytes.withUnsafeBufferPointer { pointer in
+            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) { base in
+                http_parser_execute(&parser, &settings, base, pointer.count)
+            }
+        }
+    }
+
+    /// The methods http-parser itself recognizes.
+    static let knownMethods: Set<[UInt8]> = {
+        var names: Set<[UInt8]> = []
+        for index in 0..<64 {
+            let name = String(cString: http_method_str(http_method(UInt32(index))))
+            if name != "<unknown>" { names.insert(Array(name.utf8)) }
+        }
+        return names
+    }()
 
     private func parserError() -> UInt32? {
         let error = presignd_http_parser_errno(&parser)

@@ -1,7 +1,6 @@
 /// Method plus path pattern routing. Patterns are `/literal/{param}/{rest...}`; a `{name...}` segment takes the
 /// remainder of the path including slashes (object keys) and must come last. Parameters are percent-decoded.
-public struct Router: Sendable {
-    public typealias Handler = @Sendable (HTTPRequest, ResponseContext) -> HTTPResponse?
+public struct RouteTable<Handler: Sendable>: Sendable {
 
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -9,17 +8,18 @@ public struct Router: Sendable {
         case remainder(String)
     }
 
-    struct Route: Sendable {
-        let method: String
+    public struct Route: Sendable {
+        public let method: String
+        public let pattern: String
         let segments: [Segment]
-        let handler: Handler
+        public let handler: Handler
     }
 
-    private var routes: [Route] = []
+    public private(set) var routes: [Route] = []
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    public mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part in
             if part.hasPrefix("{") && part.hasSuffix("...}") { return .remainder(String(part.dropFirst().dropLast(4))) }
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
@@ -28,11 +28,11 @@ public struct Router: Sendable {
         precondition(
             segments.dropLast().allSatisfy { if case .remainder = $0 { false } else { true } },
             "a {name...} segment must be last in \(pattern)")
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
 
     public enum Match {
-        case found(Handler, [String: String])
+        case found(Route, [String: String])
         case methodNotAllowed(allowed: [String])
         case notFound
         case badPath
@@ -47,9 +47,10 @@ public struct Router: Sendable {
                 $0.method == "HEAD" && $0.segments == route.segments
             }) {
                 guard let decoded = params else { return .badPath }
-                return .found(route.handler, decoded)
+                return .found(route, decoded)
             }
-            allowed.append(route.method)
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+            if route.method == "GET" && !allowed.contains("HEAD") { allowed.append("HEAD") }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
@@ -103,17 +104,32 @@ public struct Router: Sendable {
     }
 }
 
+/// A server route's handler: return a response, or nil and answer later through the `ResponseContext`.
+public typealias RouteHandler = @Sendable (HTTPRequest, ResponseContext) -> HTTPResponse?
+
+/// The server's router.
+public typealias Router = RouteTable<RouteHandler>
+
 /// A request as handlers see it.
 public struct HTTPRequest: Sendable {
     public let head: HTTPRequestHead
     public let body: [UInt8]
     public let requestId: String
     public var parameters: [String: String]
+    /// The peer's IP address as text ("" when unknown).
+    public var clientAddress: String
+    /// Which worker loop serves it (for per-loop state such as rate-limit buckets).
+    public var worker: Int
 
-    public init(head: HTTPRequestHead, body: [UInt8], requestId: String, parameters: [String: String] = [:]) {
+    public init(
+        head: HTTPRequestHead, body: [UInt8], requestId: String, parameters: [String: String] = [:],
+        clientAddress: String = "", worker: Int = 0
+    ) {
         self.head = head
         self.body = body
         self.requestId = requestId
         self.parameters = parameters
+        self.clientAddress = clientAddress
+        self.worker = worker
     }
 }

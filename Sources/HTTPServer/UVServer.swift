@@ -33,7 +33,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.
-    public func run(onListening: (@Sendable ([Int]) -> Void)? = nil) throws {
+    /// `onReload` runs on the signal thread (never a worker loop) for each SIGHUP.
+    public func run(onListening: (@Sendable ([Int]) -> Void)? = nil, onReload: (@Sendable () -> Void)? = nil) throws {
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
         let count = max(1, configuration.workers)
@@ -57,7 +58,7 @@ public final class HTTPServer: Sendable {
         }
         threads.forEach { $0.start() }
         onListening?(ports)
-        SignalWaiter(workers: workers, drainMillis: configuration.drainMillis, logger: logger).wait()
+        SignalWaiter(workers: workers, drainMillis: configuration.drainMillis, logger: logger, onReload: onReload).wait()
     }
 }
 
@@ -74,25 +75,31 @@ final class SignalWaiter {
     let drainMillis: UInt64
     let logger: Logger
     var signals = 0
+    let onReload: (@Sendable () -> Void)?
     let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
     let done = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)
 
-    init(workers: [Worker], drainMillis: UInt64, logger: Logger) {
+    init(workers: [Worker], drainMillis: UInt64, logger: Logger, onReload: (@Sendable () -> Void)?) {
         self.workers = workers
         self.drainMillis = drainMillis
         self.logger = logger
+        self.onReload = onReload
     }
 
     func wait() {
         uv_loop_init(loop)
         loop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         var handles: [UnsafeMutablePointer<uv_signal_t>] = []
-        for signum in [SIGTERM, SIGINT] {
+        for signum in [SIGTERM, SIGINT, SIGHUP] {
             let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
             uv_signal_init(loop, handle)
-            uv_signal_start(handle, { handle, _ in
+            uv_signal_start(handle, { handle, signum in
                 let waiter = Unmanaged<SignalWaiter>.fromOpaque(handle!.pointee.loop.pointee.data).takeUnretainedValue()
-                waiter.signalled()
+                if signum == SIGHUP {
+                    waiter.onReload?()
+                } else {
+                    waiter.signalled()
+                }
             }, signum)
             handles.append(handle)
         }

@@ -2,77 +2,149 @@ import ArgumentParser
 import Foundation
 import HTTPServer
 import Logging
+import PresignAPI
 
-/// `presignd serve`: the HTTP server.
+/// `presignd serve`: the HTTP server with the presign API. Flags override the config file; with no --config the
+/// embedded dev profile runs.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server.")
 
     enum Switch: String, ExpressibleByArgument { case on, off }
 
-    @Option(help: "Address to listen on, host:port ([::1]:8080 for IPv6).")
-    var listen: String = "127.0.0.1:8080"
+    @Option(help: "YAML configuration (see deploy/presignd.example.yaml). Without it: the dev profile.")
+    var config: String?
+
+    @Option(help: "Address to listen on, host:port ([::1]:8080 for IPv6). Default 127.0.0.1:8080.")
+    var listen: String?
+
+    @Option(name: .customLong("admin-listen"), help: "Admin listener host:port, or 'off'.")
+    var adminListen: String?
 
     @Option(help: "Worker threads, each with its own event loop (default: number of cores).")
     var workers: Int?
 
     @Option(name: .customLong("access-log"), help: "One JSON line per request on stdout: on or off.")
-    var accessLog: Switch = .on
+    var accessLog: Switch?
 
-    @Option(name: .customLong("drain-seconds"), help: "Seconds SIGTERM waits for in-flight requests.")
-    var drainSeconds: Double = 10
+    @Option(name: .customLong("drain-seconds"), help: "Seconds SIGTERM waits for in-flight requests (10).")
+    var drainSeconds: Double?
 
-    @Option(name: .customLong("max-header-bytes"), help: "Largest request head (431 above).")
-    var maxHeaderBytes: Int = 16 * 1024
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head, 431 above (16384).")
+    var maxHeaderBytes: Int?
 
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 above).")
-    var maxBodyBytes: Int64 = 1024 * 1024
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body, 413 above (1048576).")
+    var maxBodyBytes: Int64?
 
-    @Option(name: .customLong("header-timeout"), help: "Seconds to receive a request head (408).")
-    var headerTimeout: Double = 10
+    @Option(name: .customLong("header-timeout"), help: "Seconds to receive a request head, 408 after (10).")
+    var headerTimeout: Double?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open.")
-    var idleTimeout: Double = 60
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open (60).")
+    var idleTimeout: Double?
 
-    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall (408).")
-    var bodyTimeout: Double = 30
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall, 408 after (30).")
+    var bodyTimeout: Double?
 
-    @Option(name: .customLong("max-connections"), help: "Connections per worker before it stops accepting.")
-    var maxConnections: Int = 20_000
+    @Option(name: .customLong("max-connections"), help: "Connections per worker before it stops accepting (20000).")
+    var maxConnections: Int?
 
     @Flag(name: .customLong("stream-probe"), help: .hidden)
     var streamProbe = false
 
     func run() throws {
+        LoggingSystem.bootstrap { label in JSONLineLogHandler(label: label) }
+        let logger = Logger(label: "presignd")
+        let audit = Logger(label: "presignd.audit")
+        let service: ServiceConfig
+        if let config {
+            do {
+                service = try ConfigLoader.loadBlocking(file: config, secrets: .process)
+            } catch {
+                throw ValidationError("config \(config): \(error)")
+            }
+        } else {
+            service = ConfigLoader.devProfileBlocking(secrets: .process)
+            logger.warning("""
+                DEV PROFILE: no --config given. Listening on loopback only, API key 'dev-key', admin token \
+                'dev-admin', backend http://127.0.0.1:8333. Never run this profile in production.
+                """)
+        }
         var configuration = ServerConfiguration()
-        guard maxHeaderBytes >= 256, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0,
-            maxConnections > 0
-        else { throw ValidationError("limits and timeouts must be positive (max-header-bytes at least 256)") }
-        configuration.limits = .init(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
+        let settings = service.server
+        let headerBytes = maxHeaderBytes ?? settings.maxHeaderBytes
+        let bodyBytes = maxBodyBytes ?? settings.maxBodyBytes
+        let header = headerTimeout ?? settings.headerTimeout
+        let idle = idleTimeout ?? settings.idleTimeout
+        let body = bodyTimeout ?? settings.bodyTimeout
+        let connections = maxConnections ?? settings.maxConnections
+        let drain = drainSeconds ?? settings.drainSeconds
+        guard headerBytes >= 256, bodyBytes >= 0, header > 0, idle > 0, body > 0, connections > 0 else {
+            throw ValidationError("limits and timeouts must be positive (max-header-bytes at least 256)")
+        }
+        guard drain >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
+        configuration.limits = .init(maxHeaderBytes: headerBytes, maxBodyBytes: bodyBytes)
         configuration.timeouts = .init(
-            headerMillis: UInt64(headerTimeout * 1000), idleMillis: UInt64(idleTimeout * 1000),
-            bodyMillis: UInt64(bodyTimeout * 1000))
-        configuration.maxConnectionsPerWorker = maxConnections
-        configuration.listen = listen
-        configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+            headerMillis: UInt64(header * 1000), idleMillis: UInt64(idle * 1000), bodyMillis: UInt64(body * 1000))
+        configuration.maxConnectionsPerWorker = connections
+        configuration.listen = listen ?? service.listen
+        let admin = adminListen ?? service.adminListen
+        configuration.adminListen = admin == "off" ? nil : admin
+        configuration.workers = workers ?? service.workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard configuration.workers >= 1, configuration.workers <= 256 else {
             throw ValidationError("--workers must be between 1 and 256")
         }
-        guard drainSeconds >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
-        configuration.drainMillis = UInt64(drainSeconds * 1000)
-        configuration.accessLog = accessLog == .on
-        LoggingSystem.bootstrap { label in JSONLineLogHandler(label: label) }
-        let logger = Logger(label: "presignd")
+        configuration.drainMillis = UInt64(drain * 1000)
+        configuration.accessLog = accessLog.map { $0 == .on } ?? service.accessLog
+
+        let api = PresignService(config: service, workers: configuration.workers, logger: logger, audit: audit)
         var router = Router()
+        api.install(into: &router)
         if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
         let server = HTTPServer(configuration: configuration, router: router, logger: logger)
         let workerCount = configuration.workers
-        try server.run { ports in
-            logger.info("listening", metadata: ["address": "\(listen)", "port": "\(ports[0])", "workers": "\(workerCount)"])
-        }
+        let listenText = configuration.listen
+        let configPath = config
+        try server.run(
+            onListening: { ports in
+                var metadata: Logger.Metadata = ["address": "\(listenText)", "port": "\(ports[0])", "workers": "\(workerCount)"]
+                if ports.count > 1 { metadata["admin_port"] = "\(ports[1])" }
+                logger.info("listening", metadata: metadata)
+            },
+            onReload: {
+                guard let configPath else {
+                    logger.warning("SIGHUP ignored: the dev profile has no file to re-read")
+                    return
+                }
+                do {
+                    let fresh = try ConfigLoader.loadBlocking(file: configPath, secrets: .process)
+                    api.replace(fresh)
+                    logger.info("config reloaded", metadata: ["file": "\(configPath)"])
+                } catch {
+                    logger.error("config reload failed; keeping the previous config", metadata: ["file": "\(configPath)", "error": "\(error)"])
+                }
+            })
     }
 }
 
-/// Writes each log record as one line on stdout: access-log records are already JSON; others are wrapped.
+/// `presignd check-config FILE`: parse and check a config (secrets included) and say what is wrong, or OK.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Check a configuration file.")
+
+    @Argument(help: "The YAML configuration file.")
+    var file: String
+
+    func run() throws {
+        let config: ServiceConfig
+        do {
+            config = try ConfigLoader.loadBlocking(file: file, secrets: .process)
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        let rules = config.callers.reduce(0) { $0 + $1.rules.count }
+        print("\(file): OK (\(config.backends.count) backend(s), \(config.callers.count) caller(s), \(rules) rule(s))")
+    }
+}
+
+/// Writes each log record as one line on stdout: access-log and audit records are already JSON; others are wrapped.
 struct JSONLineLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info

@@ -1,0 +1,74 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+
+/// The service's metrics through swift-metrics, exported by swift-prometheus. Each worker caches its own metric
+/// handles by label, so the hot path does a dictionary lookup on its own row, never a registry lock.
+public final class APIMetrics: @unchecked Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    private var rows: [Row]
+
+    struct Row {
+        var counters: [String: CoreMetrics.Counter] = [:]
+        var timers: [String: Metrics.Timer] = [:]
+    }
+
+    public init(workers: Int) {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["presignd_http_request_duration_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1),
+        ]
+        self.factory = factory
+        rows = Array(repeating: Row(), count: max(workers, 1))
+        // Present from the start, so dashboards see zeros rather than nothing.
+        for worker in 0..<rows.count {
+            _ = counter(worker, "presignd_rate_limited_total", [])
+        }
+    }
+
+    private func counter(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let row = worker % rows.count
+        let key = dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
+        if let cached = rows[row].counters[key] { return cached }
+        let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        rows[row].counters[key] = made
+        return made
+    }
+
+    private func timer(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        let row = worker % rows.count
+        let key = dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
+        if let cached = rows[row].timers[key] { return cached }
+        let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        rows[row].timers[key] = made
+        return made
+    }
+
+    public func request(worker: Int, route: String, status: Int, nanos: UInt64) {
+        counter(worker, "presignd_http_requests_total", [("route", route), ("status", String(status))]).increment()
+        timer(worker, "presignd_http_request_duration_seconds", [("route", route)]).recordNanoseconds(Int64(clamping: nanos))
+    }
+
+    public func issued(worker: Int, operation: String, backend: String) {
+        counter(worker, "presignd_urls_issued_total", [("operation", operation), ("backend", backend)]).increment()
+    }
+
+    public func denied(worker: Int, reason: String) {
+        counter(worker, "presignd_policy_denials_total", [("reason", reason)]).increment()
+    }
+
+    public func rateLimited(worker: Int) {
+        counter(worker, "presignd_rate_limited_total", []).increment()
+    }
+
+    /// Prometheus text exposition format.
+    public func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(4096)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

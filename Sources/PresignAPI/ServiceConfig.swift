@@ -1,0 +1,345 @@
+import Crypto
+import Foundation
+import S3Signing
+import Yams
+
+/// A checked configuration, ready to serve: signers built, secrets read, patterns compiled, JWT keys resolved.
+public struct ServiceConfig: Sendable {
+    public struct ServerSettings: Sendable, Equatable {
+        public var maxHeaderBytes = 16 * 1024
+        public var maxBodyBytes: Int64 = 1024 * 1024
+        public var headerTimeout = 10.0
+        public var idleTimeout = 60.0
+        public var bodyTimeout = 30.0
+        public var maxConnections = 20_000
+        public var drainSeconds = 10.0
+
+        public init() {}
+    }
+
+    public struct Backend: Sendable {
+        public let name: String
+        public let presigner: S3Presigner
+        /// Connect, total and low-speed timeouts in seconds, for the admin proxy's requests.
+        public let connectTimeout: Double
+        public let requestTimeout: Double
+        public let lowSpeedTimeout: Double
+    }
+
+    public struct CORS: Sendable {
+        public let allowedOrigins: [String]
+        public let maxAge: Int
+
+        public func allows(_ origin: String) -> Bool { allowedOrigins.contains("*") || allowedOrigins.contains(origin) }
+    }
+
+    public var listen: String
+    public var adminListen: String?
+    public var workers: Int?
+    public var accessLog: Bool
+    public var auditLog: Bool
+    public var server: ServerSettings
+    public var backends: [String: Backend]
+    public var callers: [Caller]
+    public var cors: CORS?
+    /// SHA-256 digests of the admin bearer tokens.
+    public var adminTokenDigests: [[UInt8]]
+    /// The embedded dev profile (no --config).
+    public var isDevProfile: Bool
+}
+
+public enum ConfigLoader {
+    /// Parses and checks a YAML document. JWT keys are resolved through jwt-kit, which is why this is async.
+    public static func load(yaml: String, secrets: SecretSource) async throws(ConfigError) -> ServiceConfig {
+        let node: Any?
+        do {
+            node = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigError("", "not valid YAML: \(error)")
+        }
+        guard let node else { throw ConfigError("", "the file is empty") }
+        try RawConfig.checkKeys(node, shape: "", path: "")
+        let raw: RawConfig
+        do {
+            raw = try YAMLDecoder().decode(RawConfig.self, from: yaml)
+        } catch let error as DecodingError {
+            throw ConfigError(Self.path(of: error), Self.describe(error))
+        } catch {
+            throw ConfigError("", "\(error)")
+        }
+        return try await build(raw, secrets: secrets, dev: false)
+    }
+
+    public static func load(file: String, secrets: SecretSource) async throws(ConfigError) -> ServiceConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError("", "cannot read config file \(file)")
+        }
+        return try await load(yaml: String(decoding: data, as: UTF8.self), secrets: secrets)
+    }
+
+    /// Blocking form for the command line and the SIGHUP handler (never called on a worker loop).
+    public static func loadBlocking(file: String, secrets: SecretSource) throws(ConfigError) -> ServiceConfig {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { box.result = .success(try await load(file: file, secrets: secrets)) } catch let error as ConfigError { box.result = .failure(error) } catch { box.result = .failure(ConfigError("", "\(error)")) }
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    public static func devProfileBlocking(secrets: SecretSource) -> ServiceConfig {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { box.result = .success(try await devProfile(secrets: secrets)) } catch let error as ConfigError { box.result = .failure(error) } catch { box.result = .failure(ConfigError("", "\(error)")) }
+            done.signal()
+        }
+        done.wait()
+        // The embedded profile is fixed text; failing to build it is a programming error.
+        return try! box.result!.get()
+    }
+
+    final class ResultBox: @unchecked Sendable {
+        var result: Result<ServiceConfig, ConfigError>?
+    }
+
+    /// `presignd serve` with no --config: local SeaweedFS, API key `dev-key`, bucket `uploads`, loopback only.
+    public static let devAPIKey = "dev-key"
+    public static let devAdminToken = "dev-admin"
+
+    public static func devProfile(secrets: SecretSource) async throws(ConfigError) -> ServiceConfig {
+        var environment = secrets.environment
+        if environment["S3_ACCESS_KEY"]?.isEmpty ?? true { environment["S3_ACCESS_KEY"] = "AKIDPRESIGNTEST" }
+        if environment["S3_SECRET_KEY"]?.isEmpty ?? true { environment["S3_SECRET_KEY"] = "presign-test-secret-0123456789abcdef" }
+        let keyDigest = APIKeyAuth.digestHex(devAPIKey)
+        let adminDigest = APIKeyAuth.digestHex(devAdminToken)
+        let raw = RawConfig(
+            listen: "127.0.0.1:8080", adminListen: "127.0.0.1:9090", workers: nil, accessLog: true, auditLog: true,
+            server: nil,
+            backends: ["main": .init(endpoint: "http://127.0.0.1:8333", dialect: "aws-v4", region: "us-east-1",
+                                     addressing: "path", accessKeyEnv: "S3_ACCESS_KEY", secretKeyEnv: "S3_SECRET_KEY")],
+            callers: [.init(name: "dev", auth: .init(apiKeySHA256: keyDigest), rateLimit: nil, rules: [
+                .init(name: "dev-objects", operations: ["get", "head", "put", "delete", "get_acl", "put_acl", "post_object"],
+                      bucket: "uploads", key: "*", maxExpiresIn: 3600),
+            ])],
+            cors: .init(allowedOrigins: ["http://127.0.0.1:8080", "http://localhost:8080"], maxAge: 600),
+            admin: .init(tokenSHA256: [adminDigest]))
+        return try await build(raw, secrets: SecretSource(environment: environment, readFile: secrets.readFile), dev: true)
+    }
+
+    static let operationNames: Set<String> = Set(S3Operation.allCases.map(\.rawValue)).union(["post_object"])
+
+    static func build(_ raw: RawConfig, secrets: SecretSource, dev: Bool) async throws(ConfigError) -> ServiceConfig {
+        var server = ServiceConfig.ServerSettings()
+        if let s = raw.server {
+            if let v = s.maxHeaderBytes { guard v >= 256 else { throw ConfigError("server.max_header_bytes", "must be at least 256") }; server.maxHeaderBytes = v }
+            if let v = s.maxBodyBytes { guard v >= 1024 else { throw ConfigError("server.max_body_bytes", "must be at least 1024") }; server.maxBodyBytes = v }
+            if let v = s.headerTimeout { guard v > 0 else { throw ConfigError("server.header_timeout", "must be positive") }; server.headerTimeout = v }
+            if let v = s.idleTimeout { guard v > 0 else { throw ConfigError("server.idle_timeout", "must be positive") }; server.idleTimeout = v }
+            if let v = s.bodyTimeout { guard v > 0 else { throw ConfigError("server.body_timeout", "must be positive") }; server.bodyTimeout = v }
+            if let v = s.maxConnections { guard v > 0 else { throw ConfigError("server.max_connections", "must be positive") }; server.maxConnections = v }
+            if let v = s.drainSeconds { guard v >= 0 else { throw ConfigError("server.drain_seconds", "must not be negative") }; server.drainSeconds = v }
+        }
+        if let workers = raw.workers, !(1...256).contains(workers) { throw ConfigError("workers", "must be 1...256") }
+        guard !raw.backends.isEmpty else { throw ConfigError("backends", "at least one backend is required") }
+        var backends: [String: ServiceConfig.Backend] = [:]
+        for name in raw.backends.keys.sorted() {
+            backends[name] = try backend(name, raw.backends[name]!, secrets: secrets)
+        }
+        guard !raw.callers.isEmpty else { throw ConfigError("callers", "at least one caller is required") }
+        var callers: [Caller] = []
+        var names: Set<String> = []
+        for (index, rawCaller) in raw.callers.enumerated() {
+            let path = "callers[\(index)]"
+            guard !rawCaller.name.isEmpty, names.insert(rawCaller.name).inserted else {
+                throw ConfigError("\(path).name", "caller names must be non-empty and unique")
+            }
+            callers.append(try await caller(rawCaller, index: index, path: path, backends: backends, secrets: secrets))
+        }
+        var cors: ServiceConfig.CORS?
+        if let c = raw.cors {
+            for (i, origin) in c.allowedOrigins.enumerated() where origin != "*" {
+                guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), !origin.hasSuffix("/") else {
+                    throw ConfigError("cors.allowed_origins[\(i)]", "an origin is scheme://host[:port] with no path, or *")
+                }
+            }
+            cors = .init(allowedOrigins: c.allowedOrigins, maxAge: c.maxAge ?? 600)
+        }
+        var adminDigests: [[UInt8]] = []
+        for (i, hex) in (raw.admin?.tokenSHA256 ?? []).enumerated() {
+            guard let digest = APIKeyAuth.parseDigest(hex) else {
+                throw ConfigError("admin.token_sha256[\(i)]", "must be 64 hex digits (sha256 of the token)")
+            }
+            adminDigests.append(digest)
+        }
+        return ServiceConfig(
+            listen: raw.listen ?? "127.0.0.1:8080", adminListen: raw.adminListen, workers: raw.workers,
+            accessLog: raw.accessLog ?? true, auditLog: raw.auditLog ?? true, server: server, backends: backends,
+            callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev)
+    }
+
+    static func backend(_ name: String, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {
+        let path = "backends.\(name)"
+        let endpoint: S3Endpoint
+        do { endpoint = try S3Endpoint(parsing: raw.endpoint) } catch { throw ConfigError("\(path).endpoint", error.message) }
+        var publicEndpoint: S3Endpoint?
+        if let text = raw.publicEndpoint {
+            do { publicEndpoint = try S3Endpoint(parsing: text) } catch { throw ConfigError("\(path).public_endpoint", error.message) }
+        }
+        let signature: SignatureVersion
+        switch raw.dialect {
+        case "s3fm": signature = .s3fm
+        case "aws-v2": signature = .v2
+        case "aws-v4": signature = .v4
+        default: throw ConfigError("\(path).dialect", "must be s3fm, aws-v2 or aws-v4 (got '\(raw.dialect)')")
+        }
+        guard let addressing = Addressing(rawValue: raw.addressing ?? "path") else {
+            throw ConfigError("\(path).addressing", "must be path, virtual or vanity")
+        }
+        let region = raw.region ?? "us-east-1"
+        guard !region.isEmpty, region.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+            throw ConfigError("\(path).region", "invalid region '\(region)'")
+        }
+        let access = try secrets.value(env: raw.accessKeyEnv, file: raw.accessKeyFile, path: "\(path).access_key_env", what: "access key")
+        let secret = try secrets.value(env: raw.secretKeyEnv, file: raw.secretKeyFile, path: "\(path).secret_key_env", what: "secret key")
+        for (field, value) in [("connect_timeout", raw.connectTimeout), ("request_timeout", raw.requestTimeout), ("low_speed_timeout", raw.lowSpeedTimeout)] {
+            if let value, value <= 0 { throw ConfigError("\(path).\(field)", "must be positive") }
+        }
+        let configuration = S3Presigner.Configuration(
+            endpoint: endpoint, publicEndpoint: publicEndpoint, region: region, addressing: addressing,
+            signature: signature, credentials: Credentials(accessKeyId: access, secretAccessKey: secret))
+        return .init(
+            name: name, presigner: S3Presigner(configuration), connectTimeout: raw.connectTimeout ?? 5,
+            requestTimeout: raw.requestTimeout ?? 300, lowSpeedTimeout: raw.lowSpeedTimeout ?? 30)
+    }
+
+    static func caller(
+        _ raw: RawConfig.RawCaller, index: Int, path: String, backends: [String: ServiceConfig.Backend], secrets: SecretSource
+    ) async throws(ConfigError) -> Caller {
+        let auth: Caller.Auth
+        switch (raw.auth.apiKeySHA256, raw.auth.jwt) {
+        case (let hex?, nil):
+            guard let digest = APIKeyAuth.parseDigest(hex) else {
+                throw ConfigError("\(path).auth.api_key_sha256", "must be 64 hex digits (sha256 of the key)")
+            }
+            auth = .apiKey(digest: digest)
+        case (nil, let jwt?):
+            auth = .jwt(try await JWTAuth.Verifier.build(jwt, path: "\(path).auth.jwt", secrets: secrets))
+        default:
+            throw ConfigError("\(path).auth", "give exactly one of api_key_sha256 or jwt")
+        }
+        var rateLimit: Caller.RateLimit?
+        if let r = raw.rateLimit {
+            guard r.perSecond > 0, r.burst >= 1 else {
+                throw ConfigError("\(path).rate_limit", "per_second must be positive and burst at least 1")
+            }
+            rateLimit = .init(perSecond: r.perSecond, burst: r.burst)
+        }
+        guard !raw.rules.isEmpty else { throw ConfigError("\(path).rules", "a caller needs at least one rule") }
+        var rules: [PolicyRule] = []
+        for (i, rawRule) in raw.rules.enumerated() {
+            rules.append(try rule(rawRule, number: i + 1, path: "\(path).rules[\(i)]", backends: backends))
+        }
+        return Caller(name: raw.name, index: index, auth: auth, rateLimit: rateLimit, rules: rules)
+    }
+
+    static func rule(
+        _ raw: RawConfig.RawRule, number: Int, path: String, backends: [String: ServiceConfig.Backend]
+    ) throws(ConfigError) -> PolicyRule {
+        guard !raw.operations.isEmpty else { throw ConfigError("\(path).operations", "list at least one operation") }
+        for (i, op) in raw.operations.enumerated() where !operationNames.contains(op) {
+            throw ConfigError("\(path).operations[\(i)]", "unknown operation '\(op)'")
+        }
+        if let backend = raw.backend, backends[backend] == nil {
+            throw ConfigError("\(path).backend", "no backend named '\(backend)'")
+        }
+        let v4Only = raw.backend.map { backends[$0]!.presigner.configuration.signature == .v4 }
+            ?? backends.values.allSatisfy { $0.presigner.configuration.signature == .v4 }
+        guard raw.maxExpiresIn >= 1 else { throw ConfigError("\(path).max_expires_in", "must be at least 1") }
+        if v4Only && raw.maxExpiresIn > 604_800 {
+            throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days)")
+        }
+        let bucket: KeyPattern
+        let key: KeyPattern
+        do {
+            bucket = try KeyPattern(raw.bucket)
+        } catch { throw ConfigError("\(path).bucket", error.message) }
+        do {
+            key = try KeyPattern(raw.key ?? "*")
+        } catch { throw ConfigError("\(path).key", error.message) }
+        for (i, type) in (raw.contentTypes ?? []).enumerated() {
+            let parts = type.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0] != "*" || parts[1] == "*",
+                type.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else { throw ConfigError("\(path).content_types[\(i)]", "expected type/subtype, type/* or */*") }
+        }
+        if let max = raw.maxContentLength, max < 0 { throw ConfigError("\(path).max_content_length", "must not be negative") }
+        return PolicyRule(
+            number: number, name: raw.name, operations: Set(raw.operations), bucket: bucket, key: key,
+            backend: raw.backend, maxExpiresIn: raw.maxExpiresIn, contentTypes: raw.contentTypes,
+            maxContentLength: raw.maxContentLength)
+    }
+
+    static func path(of error: DecodingError) -> String {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        case .keyNotFound(let key, let c):
+            return (c.codingPath + [key]).map(render).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        @unknown default: return ""
+        }
+        return context.codingPath.map(render).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func render(_ key: any CodingKey) -> String {
+        if let index = key.intValue { return "[\(index)]" }
+        return key.stringValue
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound: return "required field is missing"
+        case .typeMismatch(let type, _): return "expected \(type)"
+        case .valueNotFound(let type, _): return "expected \(type), found nothing"
+        case .dataCorrupted(let context): return context.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+
+extension RawConfig.RawBackend {
+    init(endpoint: String, dialect: String, region: String?, addressing: String?, accessKeyEnv: String, secretKeyEnv: String) {
+        self.endpoint = endpoint
+        self.dialect = dialect
+        self.region = region
+        self.addressing = addressing
+        self.accessKeyEnv = accessKeyEnv
+        self.secretKeyEnv = secretKeyEnv
+    }
+}
+
+
+extension RawConfig.RawAuth {
+    init(apiKeySHA256: String) { self.apiKeySHA256 = apiKeySHA256 }
+}
+
+extension RawConfig.RawRule {
+    init(name: String?, operations: [String], bucket: String, key: String, maxExpiresIn: Int64) {
+        self.name = name
+        self.operations = operations
+        self.bucket = bucket
+        self.key = key
+        self.maxExpiresIn = maxExpiresIn
+    }
+}
+
+extension RawConfig.RawCORS {
+    init(allowedOrigins: [String], maxAge: Int) {
+        self.allowedOrigins = allowedOrigins
+        self.maxAge = maxAge
+    }
+}
+
