@@ -6,11 +6,10 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev curl iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration bench bench-sign run clean fuzz test-asan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema bench bench-sign run clean fuzz test-asan
 
-run: build
-	@echo "presignd: serving on http://127.0.0.1:8080 (try: curl http://127.0.0.1:8080/healthz)"
-	$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd serve --listen 127.0.0.1:8080
+run: build venv
+	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
 
 deps: apt venv
 
@@ -34,13 +33,16 @@ build: deps
 release: deps
 	swift build -c release
 
-test: build test-unit test-integration
+test: build test-unit test-integration test-schema
 
 test-unit:
 	swift test $(SWIFT_BUILD_FLAGS)
 
 test-integration: build
 	PRESIGND_BIN=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd $(PY) -m pytest -q Tests/integration
+
+test-schema: build venv
+	scripts/schema_check.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
 
 bench: release
 	ulimit -n 65536; scripts/bench_http.sh .build/release/presignd

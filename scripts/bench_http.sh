@@ -3,10 +3,11 @@
 set -euo pipefail
 bin=${1:?presignd binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-run_wrk() { taskset -c 1 wrk -t1 -c50 -d10s --latency "$1" ; }
+run_wrk() { taskset -c 1 wrk -t1 -c50 -d10s --latency "$@" ; }
 rps() { awk '/Requests\/sec/ {print $2}'; }
 
-taskset -c 0 "$bin" serve --listen 127.0.0.1:18090 --workers 1 --access-log off >/dev/null &
+BENCH_S3_ACCESS=AKIDBENCH BENCH_S3_SECRET=bench-secret-0123456789 taskset -c 0 "$bin" serve \
+  --config "$here/deploy/bench/presignd-bench.yaml" --workers 1 --access-log off --admin-listen off >/dev/null &
 p=$!
 taskset -c 0 nginx -c "$here/deploy/bench/nginx.conf" -p /tmp &
 n=$!
@@ -19,4 +20,15 @@ o=$(echo "$ours" | rps); t=$(echo "$theirs" | rps)
 echo "presignd: $o req/s  p99 $(echo "$ours" | awk '/ 99%/ {print $2}')"
 echo "nginx:    $t req/s  p99 $(echo "$theirs" | awk '/ 99%/ {print $2}')"
 python3 -c "print(f'ratio presignd/nginx: {float(\"$o\")/float(\"$t\"):.2f}')"
+
+echo "--- POST /v1/presign (API key, policy check, SigV4 PUT URL) vs nginx returning a same-size static body"
+ours=$(run_wrk -s "$here/deploy/bench/presign.lua" http://127.0.0.1:18090/v1/presign | tee /tmp/presignd-bench-presign.txt)
+theirs=$(run_wrk -s "$here/deploy/bench/presign.lua" http://127.0.0.1:18091/v1/presign | tee /tmp/presignd-bench-nginx-presign.txt)
+grep -q '"signature_version":"v4"' <(curl -s -H 'Authorization: Bearer bench-key' -H 'Content-Type: application/json' \
+  --data '{"operation":"put","bucket":"uploads","key":"users/42/photo.png","expires_in":600,"content_type":"image/png"}' \
+  http://127.0.0.1:18090/v1/presign) || { echo "presign bench: presignd did not sign" >&2; exit 1; }
+o=$(echo "$ours" | rps); t=$(echo "$theirs" | rps)
+echo "presignd presign: $o req/s  p99 $(echo "$ours" | awk '/ 99%/ {print $2}')  non-2xx: $(echo "$ours" | awk '/Non-2xx/ {print $5}')"
+echo "nginx static:     $t req/s  p99 $(echo "$theirs" | awk '/ 99%/ {print $2}')"
+python3 -c "print(f'ratio presign/nginx: {float(\"$o\")/float(\"$t\"):.2f}')"
 python3 "$here/scripts/idle_connections.py" 127.0.0.1 18090 10000 "$p"

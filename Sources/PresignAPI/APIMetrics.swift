@@ -9,9 +9,15 @@ public final class APIMetrics: @unchecked Sendable {
     let factory: PrometheusMetricsFactory
     private var rows: [Row]
 
+    struct Key: Hashable {
+        let label: String
+        let first: String
+        let second: String
+    }
+
     struct Row {
-        var counters: [String: CoreMetrics.Counter] = [:]
-        var timers: [String: Metrics.Timer] = [:]
+        var counters: [Key: CoreMetrics.Counter] = [:]
+        var timers: [Key: Metrics.Timer] = [:]
     }
 
     public init(workers: Int) {
@@ -31,7 +37,7 @@ public final class APIMetrics: @unchecked Sendable {
 
     private func counter(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
         let row = worker % rows.count
-        let key = dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
+        let key = Key(label: label, first: dimensions.first?.1 ?? "", second: dimensions.dropFirst().first?.1 ?? "")
         if let cached = rows[row].counters[key] { return cached }
         let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
         rows[row].counters[key] = made
@@ -40,7 +46,7 @@ public final class APIMetrics: @unchecked Sendable {
 
     private func timer(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
         let row = worker % rows.count
-        let key = dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
+        let key = Key(label: label, first: dimensions.first?.1 ?? "", second: dimensions.dropFirst().first?.1 ?? "")
         if let cached = rows[row].timers[key] { return cached }
         let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
         rows[row].timers[key] = made

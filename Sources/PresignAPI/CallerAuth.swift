@@ -165,15 +165,13 @@ public enum JWTAuth {
 
         /// Top-level string and integer claims, for `${name}` in rule patterns.
         static func templateClaims(_ payload: ArraySlice<UInt8>) -> [String: String] {
-            guard let json = Base64URL.decode(payload),
-                let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
-            else { return [:] }
+            guard let json = Base64URL.decode(payload), case .object(let members)? = try? JSONValue.parse(json) else { return [:] }
             var out: [String: String] = [:]
-            for (name, value) in object {
-                if let text = value as? String {
-                    out[name] = text
-                } else if let number = JSONValues.integer(value) {
-                    out[name] = String(number)
+            for (name, value) in members {
+                switch value {
+                case .string(let text): out[name] = text
+                case .integer(let number): out[name] = String(number)
+                default: break
                 }
             }
             return out
@@ -187,9 +185,9 @@ public enum JWTAuth {
     static func unverifiedIssuer(_ token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let json = Base64URL.decode(ArraySlice(parts[1].utf8)),
-            let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
+            case .string(let issuer)? = (try? JSONValue.parse(json))?["iss"]
         else { return nil }
-        return object["iss"] as? String
+        return issuer
     }
 }
 

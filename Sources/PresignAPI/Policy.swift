@@ -139,12 +139,19 @@ public struct PolicyRule: Sendable {
 
     public var label: String { name.map { "rule \(number) '\($0)'" } ?? "rule \(number)" }
 
+    /// `type` (parameters after ';' ignored, any case) against `type/subtype`, `type/*` or `*/*`.
     static func contentType(_ type: String, matches pattern: String) -> Bool {
-        let type = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        let pattern = pattern.lowercased()
-        if pattern == "*/*" { return true }
-        if pattern.hasSuffix("/*") { return type.hasPrefix(pattern.dropLast()) && type.count > pattern.count - 1 }
-        return type == pattern
+        var media = Array(type.utf8.prefix { $0 != UInt8(ascii: ";") })
+        while let last = media.last, last == 0x20 || last == 0x09 { media.removeLast() }
+        let expected = Array(pattern.utf8)
+        func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
+        if expected == Array("*/*".utf8) { return true }
+        if expected.count >= 2 && expected[expected.count - 2] == UInt8(ascii: "/") && expected.last == UInt8(ascii: "*") {
+            let prefix = expected.dropLast()  // "image/"
+            guard media.count > prefix.count else { return false }
+            return zip(prefix, media).allSatisfy { lower($0) == lower($1) }
+        }
+        return media.count == expected.count && zip(expected, media).allSatisfy { lower($0) == lower($1) }
     }
 
     /// Whether every type starting with `prefix` is allowed (for POST forms that pin only a prefix).
@@ -219,18 +226,28 @@ public enum PolicyEngine {
 
     /// The checks on a key before any rule: its exact bytes, with nothing normalized.
     public static func checkKey(_ key: String) -> Denial? {
-        if key.isEmpty { return Denial(reason: "invalid_key", message: "key must not be empty") }
-        if key.utf8.count > 1024 { return Denial(reason: "invalid_key", message: "key is longer than 1024 bytes") }
-        if key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            return Denial(reason: "invalid_key", message: "key contains NUL or control characters")
+        var key = key
+        return key.withUTF8 { bytes -> Denial? in
+            if bytes.isEmpty { return Denial(reason: "invalid_key", message: "key must not be empty") }
+            if bytes.count > 1024 { return Denial(reason: "invalid_key", message: "key is longer than 1024 bytes") }
+            var segmentStart = 0
+            var dotSegment = false
+            for index in 0...bytes.count {
+                if index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                    if index - segmentStart == 2 && bytes[segmentStart] == 0x2E && bytes[segmentStart + 1] == 0x2E { dotSegment = true }
+                    segmentStart = index + 1
+                    continue
+                }
+                let b = bytes[index]
+                if b < 0x20 || b == 0x7F { return Denial(reason: "invalid_key", message: "key contains NUL or control characters") }
+                // U+FFFD: what invalid UTF-8 became on the way in.
+                if b == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF && bytes[index + 2] == 0xBD {
+                    return Denial(reason: "invalid_key", message: "key is not valid UTF-8")
+                }
+            }
+            if dotSegment { return Denial(reason: "invalid_key", message: "key contains a '..' segment") }
+            return nil
         }
-        if key.unicodeScalars.contains(where: { (0xD800...0xDFFF).contains($0.value) || $0.value == 0xFFFD }) {
-            return Denial(reason: "invalid_key", message: "key is not valid UTF-8")
-        }
-        for segment in key.split(separator: "/", omittingEmptySubsequences: false) where segment == ".." {
-            return Denial(reason: "invalid_key", message: "key contains a '..' segment")
-        }
-        return nil
     }
 
     public static func evaluate(_ request: PolicyRequest, caller: Caller, claims: [String: String]) -> Result<PolicyRule, Denial> {

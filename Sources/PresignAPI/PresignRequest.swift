@@ -32,7 +32,7 @@ public struct PresignRequest: Sendable, Equatable {
     public var contentLength: Int64?
     public var checksumSHA256: String?
     public var contentMD5: String?
-    public var response: [String: String]
+    public var response: [String: String]?
     public var backend: String?
     public var contentLengthRange: [Int64]?
     public var contentTypePrefix: String?
@@ -46,54 +46,66 @@ public struct PresignRequest: Sendable, Equatable {
         ("expires", "response-expires"),
     ]
 
-    static let fields: Set<String> = [
+    static let fieldNames: Set<String> = [
         "operation", "bucket", "key", "expires_in", "content_type", "content_length", "checksum_sha256", "content_md5",
         "response", "backend", "content_length_range", "content_type_prefix",
     ]
 
     /// Parses one request object; `path` prefixes field names in errors (`requests[3].key`).
-    static func parse(_ object: Any, path: String = "") throws(APIError) -> PresignRequest {
+    static func parse(_ value: JSONValue, path: String = "") throws(APIError) -> PresignRequest {
         func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
-        guard let map = object as? [String: Any] else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
-        for key in map.keys.sorted() where !fields.contains(key) { throw .invalid(name(key), "unknown field") }
-
-        func string(_ field: String, max: Int = 1024) throws(APIError) -> String? {
-            guard let value = map[field] else { return nil }
-            guard let text = value as? String else { throw .invalid(name(field), "must be a string") }
+        guard case .object(let members) = value else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
+        for (key, _) in members where !fieldNames.contains(key) { throw .invalid(name(key), "unknown field") }
+        var request = PresignRequest(
+            operation: "", bucket: nil, key: nil, expiresIn: nil, contentType: nil, contentLength: nil,
+            checksumSHA256: nil, contentMD5: nil, response: nil, backend: nil, contentLengthRange: nil,
+            contentTypePrefix: nil)
+        func string(_ value: JSONValue, _ field: String, max: Int) throws(APIError) -> String {
+            guard case .string(let text) = value else { throw .invalid(name(field), "must be a string") }
             // Counted in code points, as JSON Schema's maxLength does.
-            guard text.unicodeScalars.count <= max else { throw .invalid(name(field), "longer than \(max) characters") }
+            guard text.utf8.count <= max || text.unicodeScalars.count <= max else {
+                throw .invalid(name(field), "longer than \(max) characters")
+            }
             return text
         }
-        func integer(_ field: String) throws(APIError) -> Int64? {
-            guard let value = map[field] else { return nil }
-            guard let exact = JSONValues.integer(value) else { throw .invalid(name(field), "must be an integer") }
-            return exact
+        func integer(_ value: JSONValue, _ field: String) throws(APIError) -> Int64 {
+            guard case .integer(let number) = value else { throw .invalid(name(field), "must be an integer") }
+            return number
         }
-
-        guard let operation = try string("operation", max: 64) else { throw .invalid(name("operation"), "is required") }
-        var request = PresignRequest(
-            operation: operation, bucket: try string("bucket", max: 255), key: try string("key"),
-            expiresIn: try integer("expires_in"), contentType: try string("content_type", max: 256),
-            contentLength: try integer("content_length"), checksumSHA256: try string("checksum_sha256", max: 64),
-            contentMD5: try string("content_md5", max: 32), response: [:], backend: try string("backend", max: 64),
-            contentLengthRange: nil, contentTypePrefix: try string("content_type_prefix", max: 256))
-        if let value = map["response"] {
-            guard let overrides = value as? [String: Any] else { throw .invalid(name("response"), "must be an object") }
-            let known = Set(responseFields.map(\.json))
-            for key in overrides.keys.sorted() {
-                guard known.contains(key) else { throw .invalid(name("response.\(key)"), "unknown field") }
-                guard let text = overrides[key] as? String, text.unicodeScalars.count <= 1024 else {
-                    throw .invalid(name("response.\(key)"), "must be a string of at most 1024 characters")
+        var sawOperation = false
+        for (key, value) in members {
+            switch key {
+            case "operation":
+                request.operation = try string(value, key, max: 64)
+                sawOperation = true
+            case "bucket": request.bucket = try string(value, key, max: 255)
+            case "key": request.key = try string(value, key, max: 1024)
+            case "expires_in": request.expiresIn = try integer(value, key)
+            case "content_type": request.contentType = try string(value, key, max: 256)
+            case "content_length": request.contentLength = try integer(value, key)
+            case "checksum_sha256": request.checksumSHA256 = try string(value, key, max: 64)
+            case "content_md5": request.contentMD5 = try string(value, key, max: 32)
+            case "backend": request.backend = try string(value, key, max: 64)
+            case "content_type_prefix": request.contentTypePrefix = try string(value, key, max: 256)
+            case "response":
+                guard case .object(let overrides) = value else { throw .invalid(name("response"), "must be an object") }
+                var out: [String: String] = [:]
+                let known = Set(responseFields.map(\.json))
+                for (field, text) in overrides {
+                    guard known.contains(field) else { throw .invalid(name("response.\(field)"), "unknown field") }
+                    out[field] = try string(text, "response.\(field)", max: 1024)
                 }
-                request.response[key] = text
+                request.response = out
+            case "content_length_range":
+                guard case .array(let pair) = value, pair.count == 2, case .integer(let low) = pair[0],
+                    case .integer(let high) = pair[1], low >= 0, high >= 0
+                else { throw .invalid(name("content_length_range"), "must be [min, max], integers of at least 0") }
+                request.contentLengthRange = [low, high]
+            default:
+                throw .invalid(name(key), "unknown field")
             }
         }
-        if let value = map["content_length_range"] {
-            guard let pair = value as? [Any], pair.count == 2,
-                let low = JSONValues.integer(pair[0]), let high = JSONValues.integer(pair[1]), low >= 0, high >= 0
-            else { throw .invalid(name("content_length_range"), "must be [min, max], integers of at least 0") }
-            request.contentLengthRange = [low, high]
-        }
+        guard sawOperation else { throw .invalid(name("operation"), "is required") }
         return request
     }
 }
@@ -126,6 +138,12 @@ struct CheckedRequest {
         case .object:
             guard let bucket = request.bucket, !bucket.isEmpty else { throw .invalid(name("bucket"), "is required") }
             guard request.key != nil else { throw .invalid(name("key"), "is required") }
+        }
+        if let bucket = request.bucket, !bucket.isEmpty {
+            let allowed = bucket.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F
+            }
+            guard allowed else { throw .invalid(name("bucket"), "bucket names use letters, digits, '.', '-' and '_'") }
         }
         if let expires = request.expiresIn, !(1...31_536_000).contains(expires) {
             throw .invalid(name("expires_in"), "must be 1...31536000 seconds (SigV4 allows at most 604800)")
@@ -185,12 +203,12 @@ struct CheckedRequest {
             }
         }
         var query: [(name: String, value: String)] = []
-        if !request.response.isEmpty {
+        if let overrides = request.response {
             guard request.operation == "get" || request.operation == "head" else {
                 throw .invalid(name("response"), "response overrides are only for get and head")
             }
             for field in PresignRequest.responseFields {
-                if let value = request.response[field.json] { query.append((field.query, value)) }
+                if let value = overrides[field.json] { query.append((field.query, value)) }
             }
         }
         return CheckedRequest(

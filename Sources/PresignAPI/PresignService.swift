@@ -190,10 +190,14 @@ public final class PresignService: @unchecked Sendable {
         guard let header = request.head.header("Authorization") else {
             return .failure(unauthorized("missing Authorization: Bearer credentials", invalidToken: false))
         }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+        let utf8 = header.utf8
+        guard utf8.count > 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else {
             return .failure(unauthorized("Authorization must be Bearer <api key or JWT>", invalidToken: false))
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let rest = utf8.dropFirst(7)
+        let trimmed = rest.drop { $0 == 0x20 || $0 == 0x09 }
+        let end = trimmed.lastIndex { $0 != 0x20 && $0 != 0x09 }
+        let token = end.map { String(Substring(trimmed[...$0])) } ?? ""
         guard !token.isEmpty, token.utf8.count <= 8192 else {
             return .failure(unauthorized("empty or oversized bearer token", invalidToken: true))
         }
@@ -237,7 +241,7 @@ public final class PresignService: @unchecked Sendable {
                 status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
                 headers: ["Retry-After": String(retry)]))
         }
-        let object: Any
+        let object: JSONValue
         switch Self.parseJSON(request) {
         case .success(let o): object = o
         case .failure(let error): return Self.response(error)
@@ -264,12 +268,12 @@ public final class PresignService: @unchecked Sendable {
         case .success(let c): caller = c
         case .failure(let error): return Self.response(error)
         }
-        let object: Any
+        let object: JSONValue
         switch Self.parseJSON(request) {
         case .success(let o): object = o
         case .failure(let error): return Self.response(error)
         }
-        guard let map = object as? [String: Any], map.count == 1, let items = map["requests"] as? [Any] else {
+        guard case .object(let members) = object, members.count == 1, case .array(let items)? = object["requests"] else {
             return Self.response(.invalid("requests", "the body must be {\"requests\": [...]}"))
         }
         guard (1...100).contains(items.count) else {
@@ -460,17 +464,32 @@ public final class PresignService: @unchecked Sendable {
 
     // MARK: JSON
 
-    static func parseJSON(_ request: HTTPRequest) -> Result<Any, APIError> {
-        if let type = request.head.header("Content-Type"),
-            !type.lowercased().hasPrefix("application/json")
-        {
+    static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
+        if let type = request.head.header("Content-Type"), !isJSONMediaType(type) {
             return .failure(APIError(status: 415, code: "UnsupportedMediaType", message: "Content-Type must be application/json"))
         }
         guard !request.body.isEmpty else { return .failure(.invalid("body", "a JSON object is required")) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body), options: []) else {
-            return .failure(.invalid("body", "not valid JSON"))
+        do {
+            return .success(try JSONValue.parse(request.body))
+        } catch {
+            return .failure(.invalid("body", "not valid JSON (\(error.message))"))
         }
-        return .success(object)
+    }
+
+    /// `application/json`, any case, optionally with parameters (`; charset=utf-8`).
+    static func isJSONMediaType(_ type: String) -> Bool {
+        let expected = Array("application/json".utf8)
+        var index = 0
+        for byte in type.utf8 {
+            if index < expected.count {
+                let lower = byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte
+                guard lower == expected[index] else { return false }
+                index += 1
+            } else {
+                return byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ")
+            }
+        }
+        return index == expected.count
     }
 
     static func errorObject(_ error: APIError, withStatus: Bool) -> [UInt8] {

@@ -54,7 +54,7 @@ struct APITests {
         (#"{"operation":"get","bucket":"reports","key":"a","backend":"other"}"#, 404, #"{"error":{"code":"BackendNotFound","message":"no backend named 'other'","field":"backend"}}"#),
         (#"{"operation":"list_bucket","bucket":"reports","key":"a"}"#, 400, #"{"error":{"code":"InvalidRequest","message":"key: not used by list_bucket","field":"key"}}"#),
         (#"[1,2]"#, 400, #"{"error":{"code":"InvalidRequest","message":"body: must be a JSON object","field":"body"}}"#),
-        (#"{"operation":"#, 400, #"{"error":{"code":"InvalidRequest","message":"body: not valid JSON","field":"body"}}"#),
+        (#"{"operation":"#, 400, #"{"error":{"code":"InvalidRequest","message":"body: not valid JSON (unexpected end of JSON)","field":"body"}}"#),
         (#"{"operation":"get","bucket":"photos","key":"a"}"#, 403, #"{"error":{"code":"PolicyDenied","message":"rule 1 'reports': bucket 'photos' does not match 'reports'"}}"#),
         (#"{"operation":"get","bucket":"reports","key":"a","expires_in":86401}"#, 403, #"{"error":{"code":"PolicyDenied","message":"rule 1 'reports': expires_in 86401 is over max_expires_in 86400"}}"#),
         (#"{"operation":"get","bucket":"reports","key":"x/../y"}"#, 403, #"{"error":{"code":"PolicyDenied","message":"key contains a '..' segment"}}"#),

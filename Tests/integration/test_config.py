@@ -1,0 +1,63 @@
+"""`presignd check-config`: the shipped example is valid; mistakes are reported with the field's path."""
+import json
+import os
+import tempfile
+
+from conftest import ROOT
+
+EXAMPLE = os.path.join(ROOT, "deploy", "presignd.example.yaml")
+ENV = dict(os.environ, S3_ACCESS_KEY="AKIDEXAMPLE", S3_SECRET_KEY="example-secret")
+
+
+def example_with_jwks():
+    """The example names /etc/presignd/jwks.json; point it at a real JWKS file for the check."""
+    d = tempfile.mkdtemp(prefix="presignd-cfg-")
+    jwks = os.path.join(d, "jwks.json")
+    with open(jwks, "w") as f:
+        json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
+                             "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}, f)
+    path = os.path.join(d, "presignd.yaml")
+    with open(EXAMPLE) as src, open(path, "w") as dst:
+        dst.write(src.read().replace("/etc/presignd/jwks.json", jwks))
+    return path
+
+
+def test_the_example_config_is_valid(presignd):
+    path = example_with_jwks()
+    result = presignd("check-config", path, env=ENV)
+    assert result.stdout == f"{path}: OK (1 backend(s), 2 caller(s), 3 rule(s))\n"
+
+
+def write(text):
+    d = tempfile.mkdtemp(prefix="presignd-cfg-")
+    path = os.path.join(d, "c.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+BASE = """backends: {main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}}
+callers: [{name: a, auth: {api_key_sha256: "%s"}, rules: [{operations: [get], bucket: b, max_expires_in: 60}]}]
+""" % ("0" * 64)
+
+
+def test_mistakes_are_named_by_path(presignd):
+    cases = [
+        (BASE.replace("max_expires_in: 60", "max_expires_in: 700000"),
+         "callers[0].rules[0].max_expires_in: SigV4 URLs live at most 604800 s (7 days)"),
+        (BASE.replace("operations: [get]", "operations: [get, copy]"), "callers[0].rules[0].operations[1]: unknown operation 'copy'"),
+        (BASE.replace("dialect: aws-v4", "dialect: v5"), "backends.main.dialect: must be s3fm, aws-v2 or aws-v4 (got 'v5')"),
+        (BASE + "colour: blue\n", "colour: unknown field"),
+        (BASE.replace("bucket: b,", "bucket: b, kee: x,"), "callers[0].rules[0].kee: unknown field"),
+        (BASE.replace("S3_SECRET_KEY}", "MISSING_SECRET}"), "backends.main.secret_key_env: environment variable MISSING_SECRET (secret key) is not set"),
+        (BASE.replace('"' + "0" * 64 + '"', '"abc"'), "callers[0].auth.api_key_sha256: must be 64 hex digits (sha256 of the key)"),
+        ("backends: [\n", None),
+    ]
+    for text, message in cases:
+        result = presignd("check-config", write(text), env=ENV, check=False)
+        assert result.returncode != 0 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
+        if message is not None:
+            assert lines[0].endswith(": " + message), lines[0]

@@ -1,0 +1,277 @@
+"""`presignd serve --config` end to end against SeaweedFS: URLs obtained over HTTP with an API key and with a JWT are
+used for real uploads and downloads; denials, rate limits, CORS, batches, SIGHUP reloads; no secret in the logs."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import ACCESS, SECRET, free_port, presignd_binary
+
+API_KEY = "e2e-api-key-" + uuid.uuid4().hex
+HS_SECRET = "e2e-hs256-secret-" + uuid.uuid4().hex
+ISSUER = "https://auth.test"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256_jwt(claims, secret=HS_SECRET):
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def config_text(endpoint, bucket, rules_extra=""):
+    digest = hashlib.sha256(API_KEY.encode()).hexdigest()
+    return f"""
+listen: 127.0.0.1:0
+access_log: false
+backends:
+  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
+         access_key_env: E2E_S3_ACCESS, secret_key_env: E2E_S3_SECRET}}
+callers:
+  - name: batch
+    auth: {{api_key_sha256: "{digest}"}}
+    rate_limit: {{per_second: 0.2, burst: 6}}
+    rules:
+      - {{name: objects, operations: [get, put, delete, post_object], bucket: "{bucket}", key: "api/*", max_expires_in: 3600}}
+{rules_extra}
+  - name: web
+    auth: {{jwt: {{issuer: "{ISSUER}", audience: uploads, hs256_secret_env: E2E_HS_SECRET}}}}
+    rules:
+      - {{name: own-folder, operations: [put, get, post_object], bucket: "{bucket}", key: "users/${{sub}}/*",
+         max_expires_in: 600, content_types: ["image/*", "text/*"], max_content_length: 100000}}
+cors: {{allowed_origins: ["https://app.example.com"], max_age: 300}}
+"""
+
+
+class Service:
+    def __init__(self, endpoint, bucket):
+        self.dir = tempfile.mkdtemp(prefix="presignd-e2e-")
+        self.config = os.path.join(self.dir, "presignd.yaml")
+        with open(self.config, "w") as f:
+            f.write(config_text(endpoint, bucket))
+        self.port = free_port()
+        env = dict(os.environ, E2E_S3_ACCESS=ACCESS, E2E_S3_SECRET=SECRET, E2E_HS_SECRET=HS_SECRET)
+        self.log = open(os.path.join(self.dir, "out.log"), "wb")
+        self.proc = subprocess.Popen(
+            [presignd_binary(), "serve", "--config", self.config, "--listen", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--admin-listen", "off", "--access-log", "on"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                if self.get("/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError("presignd did not start: " + self.output())
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def request(self, method, path, body=None, headers=None):
+        data = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Content-Type": "application/json"} if data is not None else {}
+        all_headers.update(headers or {})
+        req = urllib.request.Request(self.url(path), data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def presign(self, body, token=API_KEY, path="/v1/presign", headers=None):
+        status, response_headers, raw = self.request(
+            "POST", path, body, {"Authorization": f"Bearer {token}", **(headers or {})})
+        return status, response_headers, json.loads(raw)
+
+    def output(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(os.path.join(self.dir, "out.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def service(seaweed, bucket):
+    s = Service(seaweed, bucket)
+    yield s
+    s.stop()
+    # Secrets never reach the logs: not the S3 secret, not the API key, not the HS256 secret, not a signature.
+    text = s.output()
+    for secret in (SECRET, API_KEY, HS_SECRET):
+        assert secret not in text, "a secret appeared in presignd's output"
+    assert "X-Amz-Signature" not in text and "x-amz-signature" not in text
+    assert '"audit":"presign"' in text  # the log was captured and holds the audit lines
+
+
+def http(method, url, data=None, headers=None):
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_put_and_get_with_an_api_key_round_trip_exact_bytes(service, bucket, s3):
+    payload = os.urandom(3000) + b"\x00end"
+    key = "api/report 2026+q3/data=1.bin"
+    status, _, put = service.presign({"operation": "put", "bucket": bucket, "key": key, "expires_in": 300,
+                                      "content_type": "application/octet-stream", "content_length": len(payload)})
+    assert status == 200 and put["method"] == "PUT" and put["signature_version"] == "v4"
+    assert put["headers"] == {"Content-Type": "application/octet-stream", "Content-Length": str(len(payload))}
+    assert http("PUT", put["url"], payload, put["headers"])[0] == 200
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == payload
+    status, _, get = service.presign({"operation": "get", "bucket": bucket, "key": key})
+    assert status == 200
+    assert http("GET", get["url"]) == (200, payload)
+    # The signed Content-Length binds the upload size: a longer body under the same URL is refused.
+    assert http("PUT", put["url"], payload + b"x", {"Content-Type": "application/octet-stream"})[0] == 403
+
+
+def test_put_and_get_with_a_jwt_inside_the_callers_folder(service, bucket, s3):
+    token = hs256_jwt({"sub": "alice", "iss": ISSUER, "aud": "uploads", "exp": int(time.time()) + 300})
+    key = "users/alice/notes.txt"
+    body = b"hello from alice\n"
+    status, _, put = service.presign({"operation": "put", "bucket": bucket, "key": key, "content_type": "text/plain",
+                                      "content_length": len(body), "expires_in": 120}, token=token)
+    assert status == 200, put
+    assert http("PUT", put["url"], body, put["headers"])[0] == 200
+    status, _, get = service.presign({"operation": "get", "bucket": bucket, "key": key}, token=token)
+    assert http("GET", get["url"]) == (200, body)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    # Another user's folder, and an escape attempt, are denied by name.
+    status, _, denied = service.presign({"operation": "get", "bucket": bucket, "key": "users/bob/notes.txt"}, token=token)
+    assert status == 403
+    assert denied == {"error": {"code": "PolicyDenied",
+                                "message": "rule 1 'own-folder': key 'users/bob/notes.txt' does not match 'users/${sub}/*'"}}
+    status, _, escape = service.presign({"operation": "get", "bucket": bucket, "key": "users/alice/../bob/x"}, token=token)
+    assert (status, escape["error"]["message"]) == (403, "key contains a '..' segment")
+
+
+def test_post_object_form_upload(service, bucket, s3):
+    token = hs256_jwt({"sub": "carol", "iss": ISSUER, "aud": "uploads", "exp": int(time.time()) + 300})
+    status, _, form = service.presign({"operation": "post_object", "bucket": bucket, "key": "users/carol/${filename}",
+                                       "content_type": "image/png", "content_length_range": [1, 5000]}, token=token)
+    assert status == 200 and form["method"] == "POST"
+    content = b"\x89PNG\r\n\x1a\n" + os.urandom(200)
+    boundary = "----presignd" + uuid.uuid4().hex
+    parts = []
+    for name, value in form["fields"].items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="pic.png"\r\n'
+                 f"Content-Type: image/png\r\n\r\n".encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    status, body = http("POST", form["url"], b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status in (200, 204), body
+    assert s3.get_object(Bucket=bucket, Key="users/carol/pic.png")["Body"].read() == content
+
+
+def test_denied_request_names_the_rule(service, bucket):
+    status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "private/x"})
+    assert status == 403
+    assert body == {"error": {"code": "PolicyDenied", "message": "rule 1 'objects': key 'private/x' does not match 'api/*'"}}
+
+
+def test_cors_preflight_allowed_and_denied(service):
+    status, headers, _ = service.request("OPTIONS", "/v1/presign", headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+    assert headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type, X-Request-Id"
+    assert headers["Access-Control-Max-Age"] == "300"
+    status, headers, body = service.request("OPTIONS", "/v1/presign", headers={
+        "Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"})
+    assert status == 403 and "Access-Control-Allow-Origin" not in headers
+    assert json.loads(body) == {"error": {"code": "CORSOriginDenied", "message": "origin https://evil.example.com is not allowed"}}
+
+
+def test_batch_with_mixed_results(service, bucket):
+    status, _, body = service.presign({"requests": [
+        {"operation": "get", "bucket": bucket, "key": "api/a"},
+        {"operation": "delete", "bucket": bucket, "key": "elsewhere/b"},
+        {"operation": "put", "bucket": bucket, "key": "api/c", "backend": "cold"},
+    ]}, path="/v1/presign/batch")
+    assert status == 200
+    results = body["results"]
+    assert len(results) == 3 and results[0]["method"] == "GET" and results[0]["url"].startswith("http://127.0.0.1:")
+    assert results[1] == {"error": {"code": "PolicyDenied", "message": "rule 1 'objects': key 'elsewhere/b' does not match 'api/*'"}, "status": 403}
+    assert results[2] == {"error": {"code": "BackendNotFound", "message": "no backend named 'cold'", "field": "requests[2].backend"}, "status": 404}
+
+
+def test_openapi_and_metrics_are_served(service):
+    status, headers, body = service.get("/openapi.yaml")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "openapi.yaml"), "rb") as f:
+        assert (status, body) == (200, f.read())
+    status, headers, body = service.get("/metrics")
+    text = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert 'presignd_urls_issued_total{operation="put",backend="main"}' in text
+    assert 'presignd_policy_denials_total{reason="key"}' in text
+
+
+def test_zz_rate_limit_then_sighup(service, bucket):
+    """Runs last in this module: it drains the API-key caller's bucket, then reloads the config."""
+    codes = []
+    for _ in range(12):
+        status, headers, body = service.presign({"operation": "get", "bucket": bucket, "key": "api/r"})
+        codes.append(status)
+        if status == 429:
+            assert headers["Retry-After"].isdigit() and int(headers["Retry-After"]) >= 1
+            assert body["error"]["code"] == "RateLimited"
+            break
+    assert codes[-1] == 429 and all(c == 200 for c in codes[:-1])
+
+    # A broken config on SIGHUP is refused and the old one keeps serving (the JWT caller still works).
+    with open(service.config, "w") as f:
+        f.write("backends: {main: {endpoint: 'not a url'}}\ncallers: []\n")
+    service.proc.send_signal(signal.SIGHUP)
+    token = hs256_jwt({"sub": "dave", "iss": ISSUER, "aud": "uploads", "exp": int(time.time()) + 300})
+    deadline = time.time() + 5
+    while "config reload failed" not in service.output() and time.time() < deadline:
+        time.sleep(0.05)
+    assert "config reload failed; keeping the previous config" in service.output()
+    status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "users/dave/x"}, token=token)
+    assert status == 200, body
+    assert service.proc.poll() is None
+
+    # A valid one is taken: here the API-key caller is gone, so its key is now unknown.
+    with open(service.config, "w") as f:
+        text = config_text("http://127.0.0.1:1", bucket)
+        start = text.index("  - name: batch")
+        f.write(text[:start] + text[text.index("  - name: web"):])
+    service.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while '"message":"config reloaded"' not in service.output() and time.time() < deadline:
+        time.sleep(0.05)
+    status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "api/r"})
+    assert (status, body["error"]["message"]) == (401, "unknown API key")
+    status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "users/dave/x"}, token=token)
+    assert status == 200 and body["url"].startswith("http://127.0.0.1:1/")
