@@ -50,6 +50,17 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "S3Client",
+            dependencies: ["CCurl", "CUV", "HTTPServer", "S3Signing"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AdminProxy",
+            dependencies: ["S3Client", "PresignAPI", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerDriver"),
         .executableTarget(
@@ -63,6 +74,7 @@ let package = Package(
                 "S3Signing",
                 "HTTPServer",
                 "PresignAPI",
+                "AdminProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

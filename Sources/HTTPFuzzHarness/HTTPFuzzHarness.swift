@@ -12,7 +12,12 @@ public enum HTTPFuzzHarness {
         // The first byte chooses how the rest is cut into reads: 1...16 bytes each, or all at once.
         let step = first == 0 ? max(input.count - 1, 1) : Int(first & 0x0F) + 1
         let payload = UnsafeRawBufferPointer(rebasing: input[1...])
-        let core = HTTPConnectionCore(limits: limits, timeouts: .init(headerMillis: 50, idleMillis: 80, bodyMillis: 60), now: 0)
+        // Paths under /s stream their bodies (as the admin proxy's uploads do), so both body paths are fuzzed.
+        let core = HTTPConnectionCore(
+            limits: limits, timeouts: .init(headerMillis: 50, idleMillis: 80, bodyMillis: 60), now: 0,
+            streaming: { _, path in path.hasPrefix("/s") }, streamingBodyLimit: 8192)
+        var streamed = 0
+        var streaming = false
         var now: UInt64 = 0
         var closed = false
         var dispatched = 0
@@ -38,6 +43,21 @@ public enum HTTPFuzzHarness {
                     closed = true
                 case .close:
                     closed = true
+                case .dispatchStreaming:
+                    precondition(!streaming, "a streamed request started inside another")
+                    streaming = true
+                    streamed = 0
+                case .bodyChunk(let bytes):
+                    precondition(streaming, "body chunk outside a streamed request")
+                    streamed += bytes.count
+                    precondition(streamed <= 8192, "streamed body over its limit")
+                case .bodyEnd:
+                    precondition(streaming, "body end outside a streamed request")
+                    streaming = false
+                    dispatched += 1
+                    let keepAlive = core.keepAlive
+                    now += 1
+                    pending += core.responded(keepAlive: keepAlive, now: now)
                 case .sendContinue, .pauseReading, .resumeReading:
                     break
                 }

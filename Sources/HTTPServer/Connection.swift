@@ -20,7 +20,12 @@ final class Connection {
         self.worker = worker
         self.admin = admin
         let configuration = worker.server.configuration
-        core = HTTPConnectionCore(limits: configuration.limits, timeouts: configuration.timeouts, now: now)
+        let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
+        let streams = router.routes.contains { $0.streamsBody }
+        core = HTTPConnectionCore(
+            limits: configuration.limits, timeouts: configuration.timeouts, now: now,
+            streaming: streams ? { method, path in router.streamsBody(method: method, path: path) } : nil,
+            streamingBodyLimit: configuration.maxStreamedBodyBytes)
     }
 
     private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self) }
@@ -65,6 +70,13 @@ final class Connection {
 
     func tick(now: UInt64) { perform(core.tick(now: now)) }
 
+    /// A streamed body's handler stops or restarts the flow (backpressure towards the client).
+    func setBodyPaused(_ paused: Bool) {
+        guard !closing else { return }
+        core.setBodyPaused(paused, now: uv_now(worker.loop))
+        if paused { uv_read_stop(stream) } else { startReading() }
+    }
+
     func drain() { perform(core.drain()) }
 
     private func perform(_ actions: [HTTPConnectionCore.Action]) {
@@ -73,6 +85,12 @@ final class Connection {
             switch action {
             case .dispatch(_, let body):
                 dispatch(body: body)
+            case .dispatchStreaming:
+                dispatch(body: [])
+            case .bodyChunk(let bytes):
+                context?.bodyChunk(bytes)
+            case .bodyEnd:
+                context?.bodyEnded()
             case .sendContinue:
                 write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             case .reject(let error):

@@ -16,6 +16,10 @@ public final class HTTPConnectionCore {
     public enum Action: Equatable {
         /// A complete request for the router; the glue answers with `responded(keepAlive:now:)`.
         case dispatch(HTTPRequestHead.Summary, body: [UInt8])
+        /// A request whose body is streamed: the head now, then `bodyChunk`s and `bodyEnd`.
+        case dispatchStreaming(HTTPRequestHead.Summary)
+        case bodyChunk([UInt8])
+        case bodyEnd
         /// `HTTP/1.1 100 Continue`.
         case sendContinue
         /// Answer with this error and close.
@@ -29,6 +33,8 @@ public final class HTTPConnectionCore {
     enum State: Equatable {
         case waiting
         case readingBody
+        /// A streamed body is being passed to a handler that is already running.
+        case streamingBody
         case handling
         case closed
     }
@@ -44,9 +50,17 @@ public final class HTTPConnectionCore {
     /// Pipelined bytes held while a request is handled; above this, reading pauses.
     let maxBuffered: Int
 
-    public init(limits: HTTPRequestDecoder.Limits = .init(), timeouts: Timeouts = .init(), now: UInt64) {
+    /// The handler asked for no more body for now (its consumer is slow): the body timer is off meanwhile.
+    private var bodyPaused = false
+
+    public init(
+        limits: HTTPRequestDecoder.Limits = .init(), timeouts: Timeouts = .init(), now: UInt64,
+        streaming: ((_ method: String, _ path: Substring) -> Bool)? = nil, streamingBodyLimit: Int64 = 5 << 30
+    ) {
         self.timeouts = timeouts
         decoder = HTTPRequestDecoder(limits: limits)
+        decoder.streamingPredicate = streaming
+        decoder.streamingBodyLimit = streamingBodyLimit
         deadline = now + timeouts.headerMillis
         maxBuffered = limits.maxHeaderBytes * 4
     }
@@ -77,6 +91,11 @@ public final class HTTPConnectionCore {
 
     /// The handler's response has been queued. `keepAlive` false (or draining) closes after it.
     public func responded(keepAlive: Bool, now: UInt64) -> [Action] {
+        if state == .streamingBody {
+            // Answered before the body ended: the rest of it will not be read, so the connection closes.
+            state = .closed
+            return [.close]
+        }
         guard state == .handling else { return [] }
         body = []
         if !keepAlive || draining {
@@ -107,10 +126,20 @@ public final class HTTPConnectionCore {
         return []
     }
 
+    /// The handler of a streamed body pauses or resumes it (the glue stops or restarts reading the socket).
+    public func setBodyPaused(_ paused: Bool, now: UInt64) {
+        bodyPaused = paused
+        if !paused { deadline = now + timeouts.bodyMillis }
+    }
+
     /// Timer check.
     public func tick(now: UInt64) -> [Action] {
         guard now >= deadline else { return [] }
         switch state {
+        case .streamingBody:
+            if bodyPaused { return [] }
+            state = .closed
+            return [.reject(.bodyTimeout)]
         case .waiting:
             state = .closed
             return decoder.inPartialHead ? [.reject(.headerTimeout)] : [.close]
@@ -123,7 +152,7 @@ public final class HTTPConnectionCore {
     }
 
     private func pump(now: UInt64, into actions: inout [Action]) {
-        while state == .waiting || state == .readingBody {
+        while state == .waiting || state == .readingBody || state == .streamingBody {
             guard let event = decoder.next() else {
                 if state == .waiting && decoder.inPartialHead && deadline > now + timeouts.headerMillis {
                     deadline = now + timeouts.headerMillis
@@ -132,20 +161,31 @@ public final class HTTPConnectionCore {
             }
             switch event {
             case .head:
-                state = .readingBody
+                state = decoder.currentStreams ? .streamingBody : .readingBody
+                bodyPaused = false
                 deadline = now + timeouts.bodyMillis
                 if let head = decoder.currentHead, head.expectsContinue,
                     (head.contentLength ?? 0) > 0 || head.chunked
                 {
                     actions.append(.sendContinue)
                 }
+                if state == .streamingBody { actions.append(.dispatchStreaming(decoder.currentHead!.summary)) }
             case .body(let bytes):
-                body += bytes
+                if state == .streamingBody {
+                    actions.append(.bodyChunk(bytes))
+                } else {
+                    body += bytes
+                }
                 deadline = now + timeouts.bodyMillis
             case .end:
-                state = .handling
-                actions.append(.dispatch(decoder.currentHead!.summary, body: body))
-                body = []
+                if state == .streamingBody {
+                    state = .handling
+                    actions.append(.bodyEnd)
+                } else {
+                    state = .handling
+                    actions.append(.dispatch(decoder.currentHead!.summary, body: body))
+                    body = []
+                }
             case .error(let error):
                 state = .closed
                 actions.append(.reject(error))

@@ -35,6 +35,13 @@ public final class HTTPRequestDecoder {
     private var settings = http_parser_settings()
     private var buffer: [UInt8] = []
     private var extensionMethod: String?
+    /// Requests this says yes to (streamed uploads) may have bodies up to `streamingBodyLimit`.
+    var streamingPredicate: ((_ method: String, _ path: Substring) -> Bool)?
+    var streamingBodyLimit: Int64 = 0
+    /// The body limit of the message being read.
+    private var bodyLimit: Int64 = 0
+    /// Whether the current message's body is streamed to its handler.
+    private(set) var currentStreams = false
     private var readIndex = 0
     private var mode = Mode.head
     // Head scanning state.
@@ -247,11 +254,14 @@ public final class HTTPRequestDecoder {
                 return fail(.malformed("invalid Content-Length"))
             }
             contentLength = length
-            if length > limits.maxBodyBytes { return fail(.bodyTooLarge) }
         }
         let method = extensionMethod ?? String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
+        let target = String(decoding: url, as: UTF8.self)
+        currentStreams = streamingPredicate?(method, target.prefix { $0 != "?" }) ?? false
+        bodyLimit = currentStreams ? streamingBodyLimit : limits.maxBodyBytes
+        if let contentLength, contentLength > bodyLimit { return fail(.bodyTooLarge) }
         currentHead = HTTPRequestHead(
-            method: method, target: String(decoding: url, as: UTF8.self), versionMajor: Int(parser.http_major),
+            method: method, target: target, versionMajor: Int(parser.http_major),
             versionMinor: Int(parser.http_minor), headers: headers, keepAlive: http_should_keep_alive(&parser) != 0,
             expectsContinue: expectsContinue, contentLength: contentLength, chunked: !transferEncodings.isEmpty)
         mode = .body
@@ -276,7 +286,7 @@ public final class HTTPRequestDecoder {
         }
         if !chunk.isEmpty {
             bodyBytes += Int64(chunk.count)
-            if bodyBytes > limits.maxBodyBytes { return fail(.bodyTooLarge) }
+            if bodyBytes > bodyLimit { return fail(.bodyTooLarge) }
             return takeChunk()
         }
         if messageComplete { return nextBody() }

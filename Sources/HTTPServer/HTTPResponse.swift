@@ -3,6 +3,8 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// For a HEAD answer: the length the GET would have had (a proxied object's size), instead of the body's.
+    public var headContentLength: Int64?
 
     public init(status: HTTPStatus = .ok, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -49,7 +51,11 @@ public enum HTTPResponseWriter {
             out += "\r\n".utf8
         }
         out += "Content-Length: ".utf8
-        out += String(response.body.count).utf8
+        if headRequest, let length = response.headContentLength {
+            out += String(length).utf8
+        } else {
+            out += String(response.body.count).utf8
+        }
         out += "\r\nX-Request-Id: ".utf8
         out += requestId.utf8
         if !keepAlive {

@@ -9,6 +9,17 @@ public final class ResponseContext {
     private var streamedBytes = 0
     /// Called if the client goes away before the response is finished (the admin proxy cancels its transfer).
     public var onConnectionLost: (() -> Void)?
+    /// For routes added with `streamsBody: true`: each piece of the request body as it arrives, then the end.
+    public var onBodyChunk: (([UInt8]) -> Void)?
+    public var onBodyEnd: (() -> Void)?
+    private var bodyChunksSeen = false
+
+    /// Stops reading the request body from the socket (the consumer is behind); `resumeBody` starts again.
+    public func pauseBody() { connection.setBodyPaused(true) }
+    public func resumeBody() { connection.setBodyPaused(false) }
+
+    func bodyChunk(_ bytes: [UInt8]) { onBodyChunk?(bytes) }
+    func bodyEnded() { onBodyEnd?() }
 
     init(connection: Connection, requestId: String, head: HTTPRequestHead) {
         self.connection = connection
@@ -18,6 +29,9 @@ public final class ResponseContext {
 
     /// True once the server is shutting down (`/readyz` answers 503).
     public var isDraining: Bool { connection.draining }
+
+    /// Whether a response (or a streamed response head) has been sent.
+    public var hasStarted: Bool { streaming || done }
 
     /// Whether the client is still there.
     public var isOpen: Bool { !connection.isClosing && !done }

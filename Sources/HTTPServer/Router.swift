@@ -13,13 +13,15 @@ public struct RouteTable<Handler: Sendable>: Sendable {
         public let pattern: String
         let segments: [Segment]
         public let handler: Handler
+        /// The request body is passed to the handler as it arrives (ResponseContext.onBodyChunk) instead of whole.
+        public let streamsBody: Bool
     }
 
     public private(set) var routes: [Route] = []
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
+    public mutating func add(_ method: String, _ pattern: String, streamsBody: Bool = false, _ handler: Handler) {
         let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part in
             if part.hasPrefix("{") && part.hasSuffix("...}") { return .remainder(String(part.dropFirst().dropLast(4))) }
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
@@ -28,7 +30,13 @@ public struct RouteTable<Handler: Sendable>: Sendable {
         precondition(
             segments.dropLast().allSatisfy { if case .remainder = $0 { false } else { true } },
             "a {name...} segment must be last in \(pattern)")
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler, streamsBody: streamsBody))
+    }
+
+    /// Whether the route for this request streams its body (decided from the head, before the body is read).
+    public func streamsBody(method: String, path: Substring) -> Bool {
+        if case .found(let route, _) = match(method: method, path: path) { return route.streamsBody }
+        return false
     }
 
     public enum Match {
@@ -81,7 +89,8 @@ public struct RouteTable<Handler: Sendable>: Sendable {
         return index == parts.count ? .some(params) : nil
     }
 
-    static func percentDecode(_ text: Substring) -> String? {
+    /// Percent-decodes a path segment or query item; nil when the escapes or the UTF-8 are invalid.
+    public static func percentDecode(_ text: Substring) -> String? {
         var out: [UInt8] = []
         var iterator = text.utf8.makeIterator()
         func hex(_ b: UInt8) -> UInt8? {

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// How long SIGTERM/SIGINT waits for in-flight requests.
     public var drainMillis: UInt64 = 10_000
     public var accessLog: Bool = true
+    /// The largest body a streaming route (the admin proxy's uploads) accepts.
+    public var maxStreamedBodyBytes: Int64 = 5 << 30
 
     public init() {}
 }

@@ -20,6 +20,8 @@ final class Worker: @unchecked Sendable {
     private(set) var draining = false
     let finished = Atomic<Bool>(false)
     var onFinished: UnsafeMutablePointer<uv_async_t>?
+    /// Run once when the worker stops, so that other glue (the curl client) closes its handles.
+    var shutdownHooks: [() -> Void] = []
     private var requestCounter: UInt64 = 0
     private let requestPrefix: String
 
@@ -168,6 +170,9 @@ final class Worker: @unchecked Sendable {
     }
 
     private func stop() {
+        let hooks = shutdownHooks
+        shutdownHooks.removeAll()
+        for hook in hooks { hook() }
         uv_close(UnsafeMutableRawPointer(timer).assumingMemoryBound(to: uv_handle_t.self), nil)
         uv_close(UnsafeMutableRawPointer(drainAsync).assumingMemoryBound(to: uv_handle_t.self), nil)
     }

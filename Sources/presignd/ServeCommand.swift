@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HTTPServer
 import Logging
+import AdminProxy
 import PresignAPI
 
 /// `presignd serve`: the HTTP server with the presign API. Flags override the config file; with no --config the
@@ -99,7 +100,9 @@ struct ServeCommand: ParsableCommand {
         var router = Router()
         api.install(into: &router)
         if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
-        let server = HTTPServer(configuration: configuration, router: router, logger: logger)
+        var adminRouter = Router()
+        AdminProxy(service: api, audit: audit).install(into: &adminRouter)
+        let server = HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger)
         let workerCount = configuration.workers
         let listenText = configuration.listen
         let configPath = config

@@ -1,0 +1,207 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// S3's XML documents as typed values, read with Foundation's XMLDocument (libxml2). Element names are matched by
+/// local name, so documents with or without S3's namespace read the same.
+public enum S3XML {
+    public struct ParseError: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLElement {
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(data: Data(data), options: [])
+        } catch {
+            throw ParseError(message: "not well-formed XML")
+        }
+        guard let root = document.rootElement() else { throw ParseError(message: "empty XML document") }
+        guard root.localName == name else { throw ParseError(message: "expected <\(name)>, got <\(root.localName ?? "?")>") }
+        return root
+    }
+}
+
+extension XMLElement {
+    func children(_ name: String) -> [XMLElement] {
+        (children ?? []).compactMap { $0 as? XMLElement }.filter { $0.localName == name }
+    }
+
+    func child(_ name: String) -> XMLElement? { children(name).first }
+
+    func text(_ name: String) -> String? { child(name)?.stringValue }
+}
+
+public struct S3Owner: Sendable, Equatable, Codable {
+    public var id: String?
+    public var displayName: String?
+
+    init?(_ element: XMLElement?) {
+        guard let element else { return nil }
+        id = element.text("ID")
+        displayName = element.text("DisplayName")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case displayName = "display_name"
+    }
+}
+
+/// `GET /` (list_all_my_buckets).
+public struct ListAllMyBucketsResult: Sendable, Equatable {
+    public struct Bucket: Sendable, Equatable, Codable {
+        public var name: String
+        public var creationDate: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case creationDate = "creation_date"
+        }
+    }
+
+    public var owner: S3Owner?
+    public var buckets: [Bucket]
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let root = try S3XML.root(xml, expecting: "ListAllMyBucketsResult")
+        owner = S3Owner(root.child("Owner"))
+        buckets = (root.child("Buckets")?.children("Bucket") ?? []).map {
+            Bucket(name: $0.text("Name") ?? "", creationDate: $0.text("CreationDate"))
+        }
+    }
+}
+
+/// `GET /bucket` (list_bucket, ListObjects v1 and v2).
+public struct ListBucketResult: Sendable, Equatable {
+    public struct Object: Sendable, Equatable, Codable {
+        public var key: String
+        public var lastModified: String?
+        public var etag: String?
+        public var size: Int64
+        public var storageClass: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key, etag, size
+            case lastModified = "last_modified"
+            case storageClass = "storage_class"
+        }
+    }
+
+    public var name: String
+    public var prefix: String
+    public var marker: String?
+    public var nextMarker: String?
+    public var maxKeys: Int?
+    public var delimiter: String?
+    public var isTruncated: Bool
+    public var objects: [Object]
+    public var commonPrefixes: [String]
+    public var continuationToken: String?
+    public var nextContinuationToken: String?
+    public var keyCount: Int?
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let root = try S3XML.root(xml, expecting: "ListBucketResult")
+        name = root.text("Name") ?? ""
+        prefix = root.text("Prefix") ?? ""
+        marker = root.text("Marker")
+        nextMarker = root.text("NextMarker")
+        maxKeys = root.text("MaxKeys").flatMap { Int($0) }
+        delimiter = root.text("Delimiter")
+        isTruncated = root.text("IsTruncated") == "true"
+        objects = root.children("Contents").map {
+            Object(key: $0.text("Key") ?? "", lastModified: $0.text("LastModified"), etag: $0.text("ETag"),
+                   size: $0.text("Size").flatMap { Int64($0) } ?? 0, storageClass: $0.text("StorageClass"))
+        }
+        commonPrefixes = root.children("CommonPrefixes").compactMap { $0.text("Prefix") }
+        continuationToken = root.text("ContinuationToken")
+        nextContinuationToken = root.text("NextContinuationToken")
+        keyCount = root.text("KeyCount").flatMap { Int($0) }
+    }
+}
+
+/// `GET /bucket?location`: the region, "" for the default.
+public struct LocationConstraint: Sendable, Equatable {
+    public var location: String
+
+    /// S3 answers `<LocationConstraint>EU</LocationConstraint>`; some servers (SeaweedFS 4.48) wrap it in
+    /// `<CreateBucketConfiguration>`. Both read the same; no constraint at all means the default ("").
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let document: XMLDocument
+        do { document = try XMLDocument(data: Data(xml), options: []) } catch { throw S3XML.ParseError(message: "not well-formed XML") }
+        guard let root = document.rootElement() else { throw S3XML.ParseError(message: "empty XML document") }
+        if root.localName == "LocationConstraint" {
+            location = root.stringValue ?? ""
+        } else if root.localName == "CreateBucketConfiguration" {
+            location = root.text("LocationConstraint") ?? ""
+        } else {
+            throw S3XML.ParseError(message: "expected <LocationConstraint>, got <\(root.localName ?? "?")>")
+        }
+    }
+}
+
+/// `GET ...?acl`.
+public struct AccessControlPolicy: Sendable, Equatable {
+    public struct Grant: Sendable, Equatable {
+        public var granteeType: String?
+        public var id: String?
+        public var displayName: String?
+        public var uri: String?
+        public var email: String?
+        public var permission: String
+    }
+
+    public var owner: S3Owner?
+    public var grants: [Grant]
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let root = try S3XML.root(xml, expecting: "AccessControlPolicy")
+        owner = S3Owner(root.child("Owner"))
+        grants = (root.child("AccessControlList")?.children("Grant") ?? []).map { grant in
+            let grantee = grant.child("Grantee")
+            let type = grantee?.attributes?.first { $0.localName == "type" }?.stringValue
+            return Grant(
+                granteeType: type, id: grantee?.text("ID"), displayName: grantee?.text("DisplayName"),
+                uri: grantee?.text("URI"), email: grantee?.text("EmailAddress"), permission: grant.text("Permission") ?? "")
+        }
+    }
+}
+
+/// `GET /bucket?logging`.
+public struct BucketLoggingStatus: Sendable, Equatable {
+    public var enabled: Bool
+    public var targetBucket: String?
+    public var targetPrefix: String?
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let root = try S3XML.root(xml, expecting: "BucketLoggingStatus")
+        let enabledElement = root.child("LoggingEnabled")
+        enabled = enabledElement != nil
+        targetBucket = enabledElement?.text("TargetBucket")
+        targetPrefix = enabledElement?.text("TargetPrefix")
+    }
+}
+
+/// An S3 error document, with the HTTP status it came with.
+public struct S3ErrorDocument: Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var requestId: String?
+    public var resource: String?
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) {
+        let root = try S3XML.root(xml, expecting: "Error")
+        code = root.text("Code") ?? ""
+        message = root.text("Message") ?? ""
+        requestId = root.text("RequestId")
+        resource = root.text("Resource")
+    }
+
+    public init(code: String, message: String, requestId: String? = nil) {
+        self.code = code
+        self.message = message
+        self.requestId = requestId
+    }
+}

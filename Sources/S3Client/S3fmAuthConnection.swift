@@ -1,0 +1,342 @@
+import CCurl
+import Foundation
+import HTTPServer
+import S3Signing
+
+/// A failed S3 call: S3's own error (status and document), or a transport failure.
+public enum S3Error: Error, Sendable, Equatable {
+    case s3(status: Int, document: S3ErrorDocument)
+    case transport(CurlFailure)
+    /// The response could not be read (malformed XML, a body over the buffering cap).
+    case badResponse(String)
+    /// Refused before sending (invalid bucket or key, say).
+    case invalid(String)
+}
+
+/// The response head of an S3 call. Repeated headers are kept: `values(_:)` returns all of them.
+public struct S3ResponseHead: Sendable {
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+
+    public func values(_ name: String) -> [String] {
+        headers.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
+    }
+
+    public func value(_ name: String) -> String? { values(name).first }
+}
+
+/// A running transfer: cancel it, or resume it after a pause (download consumer drained; upload bytes arrived).
+public final class S3Transfer {
+    let transfer: CurlTransfer
+    let loop: CurlLoop
+
+    init(transfer: CurlTransfer, loop: CurlLoop) {
+        self.transfer = transfer
+        self.loop = loop
+    }
+
+    public func cancel() { loop.cancel(transfer) }
+    public func resume() { loop.resume(transfer) }
+}
+
+/// The seed's `S3fmAuthConnection`, rebuilt: every operation as a signed request (SigV2 S3fm/AWS or SigV4, from the
+/// backend's configuration) sent with libcurl's multi interface on the caller's libuv loop. Nothing blocks; bodies
+/// stream both ways with backpressure; errors are typed. Use it on the loop thread it was made for.
+public final class S3fmAuthConnection {
+    public struct Timeouts: Sendable {
+        public var connect: Double
+        public var total: Double
+        public var lowSpeed: Double
+
+        public init(connect: Double = 5, total: Double = 300, lowSpeed: Double = 30) {
+            self.connect = connect
+            self.total = total
+            self.lowSpeed = lowSpeed
+        }
+    }
+
+    public let presigner: S3Presigner
+    public let timeouts: Timeouts
+    let loop: CurlLoop
+    /// Error and small-document bodies are buffered up to this size.
+    static let maxBufferedBody = 16 * 1024 * 1024
+
+    private static let loops = LoopLocal<CurlLoop>()
+
+    public init(presigner: S3Presigner, timeouts: Timeouts = .init(), on eventLoop: EventLoop) {
+        self.presigner = presigner
+        self.timeouts = timeouts
+        loop = Self.loops.get(eventLoop) { CurlLoop(loop: eventLoop) }
+    }
+
+    /// Transfers in flight on this loop (for leak checks in tests).
+    public var activeTransfers: Int { loop.activeCount }
+
+    public struct Call: Sendable {
+        public var operation: S3Operation
+        public var bucket: String
+        public var key: String
+        public var query: [(name: String, value: String)]
+        public var headers: [(name: String, value: String)]
+
+        public init(
+            _ operation: S3Operation, bucket: String = "", key: String = "", query: [(name: String, value: String)] = [],
+            headers: [(name: String, value: String)] = []
+        ) {
+            self.operation = operation
+            self.bucket = bucket
+            self.key = key
+            self.query = query
+            self.headers = headers
+        }
+    }
+
+    /// Where an upload's bytes come from: `read` fills the buffer and returns a count, 0 at the end, or nil when
+    /// nothing is ready yet (the transfer pauses; call `resume()` on the S3Transfer when there is more).
+    public struct Upload {
+        public var length: Int64?
+        public var read: (UnsafeMutableRawBufferPointer) -> Int?
+
+        public init(length: Int64?, read: @escaping (UnsafeMutableRawBufferPointer) -> Int?) {
+            self.length = length
+            self.read = read
+        }
+
+        public static func bytes(_ body: [UInt8]) -> Upload {
+            var offset = 0
+            return Upload(length: Int64(body.count)) { buffer in
+                let count = min(buffer.count, body.count - offset)
+                if count > 0 {
+                    body.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+                }
+                offset += count
+                return count
+            }
+        }
+    }
+
+    /// Sends a call and streams the answer. `onHead` runs for a successful status (< 300); then `onBody` for each
+    /// piece (return false to pause; `resume()` continues); `completion` once at the end. An S3 error status is
+    /// buffered and parsed into `.s3(status:document:)`.
+    @discardableResult
+    public func stream(
+        _ call: Call, upload: Upload? = nil, now: SigningTime,
+        onHead: @escaping (S3ResponseHead) -> Void,
+        onBody: @escaping (UnsafeRawBufferPointer) -> Bool,
+        completion: @escaping (Result<Void, S3Error>) -> Void
+    ) -> S3Transfer? {
+        let signed: SignedRequest
+        do {
+            signed = try presigner.signRequest(
+                call.operation, bucket: call.bucket, key: call.key, query: call.query, headers: call.headers,
+                payloadHash: upload == nil ? S3Presigner.emptyPayload : S3Presigner.unsignedPayload, now: now)
+        } catch {
+            completion(.failure(.invalid(error.message)))
+            return nil
+        }
+        guard let transfer = CurlTransfer() else {
+            completion(.failure(.badResponse("curl_easy_init failed")))
+            return nil
+        }
+        let uploadLength: Int64? = upload.map { $0.length ?? -1 } ?? (signed.method == "PUT" ? 0 : nil)
+        transfer.configure(
+            method: signed.method, url: signed.url, headers: signed.headers, uploadLength: uploadLength,
+            timeouts: .init(connectMillis: Int(timeouts.connect * 1000), totalMillis: Int(timeouts.total * 1000),
+                            lowSpeedSeconds: max(1, Int(timeouts.lowSpeed))))
+        var errorBody: [UInt8]?
+        var status = 0
+        transfer.onHead = { code, headers in
+            status = code
+            if code >= 300 {
+                errorBody = []
+            } else {
+                onHead(S3ResponseHead(status: code, headers: headers))
+            }
+        }
+        transfer.onData = { bytes in
+            if errorBody != nil {
+                if errorBody!.count + bytes.count <= 64 * 1024 { errorBody! += bytes }
+                return true
+            }
+            return onBody(bytes)
+        }
+        if let upload { transfer.readBody = upload.read }
+        transfer.onFinish = { outcome in
+            switch outcome {
+            case .completed:
+                if let body = errorBody {
+                    completion(.failure(Self.s3Error(status: status, body: body)))
+                } else {
+                    completion(.success(()))
+                }
+            case .failed(let failure):
+                completion(.failure(.transport(failure)))
+            }
+        }
+        loop.start(transfer)
+        return S3Transfer(transfer: transfer, loop: loop)
+    }
+
+    static func s3Error(status: Int, body: [UInt8]) -> S3Error {
+        if let document = try? S3ErrorDocument(xml: body) { return .s3(status: status, document: document) }
+        // HEAD errors and some proxies send no body: name the status.
+        let code: String
+        switch status {
+        case 404: code = "NotFound"
+        case 403: code = "AccessDenied"
+        case 409: code = "Conflict"
+        default: code = "HTTP\(status)"
+        }
+        return .s3(status: status, document: S3ErrorDocument(code: code, message: "the backend answered \(status) with no error document"))
+    }
+
+    /// Sends a call whose answer is small (a document, or nothing) and returns it whole.
+    public func fetch(
+        _ call: Call, body: [UInt8]? = nil, now: SigningTime,
+        completion: @escaping (Result<(S3ResponseHead, [UInt8]), S3Error>) -> Void
+    ) {
+        var head: S3ResponseHead?
+        var buffer: [UInt8] = []
+        var overflow = false
+        stream(
+            call, upload: body.map(Upload.bytes), now: now,
+            onHead: { head = $0 },
+            onBody: { bytes in
+                if buffer.count + bytes.count > Self.maxBufferedBody { overflow = true } else { buffer += bytes }
+                return true
+            },
+            completion: { result in
+                switch result {
+                case .success:
+                    if overflow { completion(.failure(.badResponse("response over \(Self.maxBufferedBody) bytes"))); return }
+                    completion(.success((head ?? S3ResponseHead(status: 200, headers: []), buffer)))
+                case .failure(let error):
+                    completion(.failure(error))
+                }
+            })
+    }
+
+    func document<T>(_ call: Call, now: SigningTime, parse: @escaping ([UInt8]) throws(S3XML.ParseError) -> T,
+                     completion: @escaping (Result<T, S3Error>) -> Void) {
+        fetch(call, now: now) { result in
+            switch result {
+            case .success(let (_, body)):
+                do { completion(.success(try parse(body))) } catch { completion(.failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)"))) }
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        }
+    }
+
+    // MARK: The seed's operations
+
+    public func listAllMyBuckets(now: SigningTime, completion: @escaping (Result<ListAllMyBucketsResult, S3Error>) -> Void) {
+        document(Call(.listAllMyBuckets), now: now, parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try ListAllMyBucketsResult(xml: xml) }, completion: completion)
+    }
+
+    public struct ListOptions: Sendable {
+        public var prefix: String?
+        public var marker: String?
+        public var maxKeys: Int?
+        public var delimiter: String?
+        /// ListObjectsV2 (`list-type=2`); `marker` is then the continuation token.
+        public var v2 = false
+        public var startAfter: String?
+
+        public init(prefix: String? = nil, marker: String? = nil, maxKeys: Int? = nil, delimiter: String? = nil,
+                    v2: Bool = false, startAfter: String? = nil) {
+            self.prefix = prefix
+            self.marker = marker
+            self.maxKeys = maxKeys
+            self.delimiter = delimiter
+            self.v2 = v2
+            self.startAfter = startAfter
+        }
+
+        var query: [(name: String, value: String)] {
+            var out: [(name: String, value: String)] = []
+            if v2 { out.append(("list-type", "2")) }
+            if let delimiter { out.append(("delimiter", delimiter)) }
+            if let marker { out.append((v2 ? "continuation-token" : "marker", marker)) }
+            if let maxKeys { out.append(("max-keys", String(maxKeys))) }
+            if let prefix { out.append(("prefix", prefix)) }
+            if let startAfter, v2 { out.append(("start-after", startAfter)) }
+            return out
+        }
+    }
+
+    public func listBucket(_ bucket: String, options: ListOptions = .init(), now: SigningTime,
+                           completion: @escaping (Result<ListBucketResult, S3Error>) -> Void) {
+        document(Call(.listBucket, bucket: bucket, query: options.query), now: now,
+                 parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try ListBucketResult(xml: xml) }, completion: completion)
+    }
+
+    public func getBucketLocation(_ bucket: String, now: SigningTime, completion: @escaping (Result<LocationConstraint, S3Error>) -> Void) {
+        document(Call(.getBucketLocation, bucket: bucket), now: now,
+                 parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try LocationConstraint(xml: xml) }, completion: completion)
+    }
+
+    /// create_bucket, or create_located_bucket when `location` is given.
+    public func createBucket(_ bucket: String, location: String? = nil, now: SigningTime,
+                             completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        let body = location.map {
+            Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\($0)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        let operation: S3Operation = location == nil ? .createBucket : .createLocatedBucket
+        fetch(Call(operation, bucket: bucket, headers: body == nil ? [] : [("Content-Type", "application/xml")]), body: body, now: now) {
+            completion($0.map(\.0))
+        }
+    }
+
+    public func deleteBucket(_ bucket: String, now: SigningTime, completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        fetch(Call(.deleteBucket, bucket: bucket), now: now) { completion($0.map(\.0)) }
+    }
+
+    public func delete(_ bucket: String, key: String, now: SigningTime, completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        fetch(Call(.delete, bucket: bucket, key: key), now: now) { completion($0.map(\.0)) }
+    }
+
+    public func head(_ bucket: String, key: String, now: SigningTime, completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        fetch(Call(.head, bucket: bucket, key: key), now: now) { completion($0.map(\.0)) }
+    }
+
+    /// get_acl (with a key) or get_bucket_acl (without): the parsed policy and the document as sent.
+    public func getACL(_ bucket: String, key: String? = nil, now: SigningTime,
+                       completion: @escaping (Result<(AccessControlPolicy, [UInt8]), S3Error>) -> Void) {
+        let call = key.map { Call(.getACL, bucket: bucket, key: $0) } ?? Call(.getBucketACL, bucket: bucket)
+        fetch(call, now: now) { result in
+            completion(result.flatMap { (_, body) in
+                do { return .success((try AccessControlPolicy(xml: body), body)) } catch { return .failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)")) }
+            })
+        }
+    }
+
+    public func putACL(_ bucket: String, key: String? = nil, xml: [UInt8], now: SigningTime,
+                       completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        let headers = [(name: "Content-Type", value: "application/xml")]
+        let call = key.map { Call(.putACL, bucket: bucket, key: $0, headers: headers) } ?? Call(.putBucketACL, bucket: bucket, headers: headers)
+        fetch(call, body: xml, now: now) { completion($0.map(\.0)) }
+    }
+
+    public func getBucketLogging(_ bucket: String, now: SigningTime,
+                                 completion: @escaping (Result<(BucketLoggingStatus, [UInt8]), S3Error>) -> Void) {
+        fetch(Call(.getBucketLogging, bucket: bucket), now: now) { result in
+            completion(result.flatMap { (_, body) in
+                do { return .success((try BucketLoggingStatus(xml: body), body)) } catch { return .failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)")) }
+            })
+        }
+    }
+
+    public func putBucketLogging(_ bucket: String, xml: [UInt8], now: SigningTime,
+                                 completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
+        fetch(Call(.putBucketLogging, bucket: bucket, headers: [("Content-Type", "application/xml")]), body: xml, now: now) {
+            completion($0.map(\.0))
+        }
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
+    }
+}
