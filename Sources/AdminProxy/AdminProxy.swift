@@ -221,15 +221,16 @@ public final class AdminProxy: Sendable {
             },
             onBody: { bytes in
                 guard context.isOpen else { return true }
+                // Pausing hands the same bytes back later (curl keeps them), so decide before consuming.
+                if context.queuedBytes > Self.highWater {
+                    paused = true
+                    return false
+                }
                 context.write(Array(bytes)) {
                     if paused && context.queuedBytes < Self.lowWater {
                         paused = false
                         transfer?.resume()
                     }
-                }
-                if context.queuedBytes > Self.highWater {
-                    paused = true
-                    return false
                 }
                 return true
             },
@@ -274,6 +275,10 @@ public final class AdminProxy: Sendable {
             offset += count
             if offset == pending.count {
                 pending.removeAll(keepingCapacity: true)
+                offset = 0
+            } else if offset >= 256 << 10 {
+                // Drop what curl has taken, so the buffer holds only what is still to send.
+                pending.removeSubrange(0..<offset)
                 offset = 0
             }
             if clientPaused && pending.count - offset < Self.uploadHighWater / 4 {

@@ -1,0 +1,305 @@
+"""The admin path end to end: every operation SeaweedFS implements through /admin/v1, S3 errors passed through,
+streaming proven by memory (1 GiB each way, RSS sampled), a slow reader, and faults (refused, blackholed, killed)."""
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import ACCESS, ROOT, SECRET, free_port, presignd_binary
+
+TOKEN = "admin-" + uuid.uuid4().hex
+
+
+def config(endpoint, connect=2, total=30, low_speed=3):
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    return f"""
+access_log: false
+backends:
+  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
+         access_key_env: ADM_S3_ACCESS, secret_key_env: ADM_S3_SECRET,
+         connect_timeout: {connect}, request_timeout: {total}, low_speed_timeout: {low_speed}}}
+callers:
+  - {{name: nobody, auth: {{api_key_sha256: "{'0' * 64}"}}, rules: [{{operations: [get], bucket: x, max_expires_in: 60}}]}}
+admin: {{token_sha256: ["{digest}"]}}
+"""
+
+
+class Admin:
+    def __init__(self, endpoint, **timeouts):
+        self.dir = tempfile.mkdtemp(prefix="presignd-admin-")
+        path = os.path.join(self.dir, "c.yaml")
+        with open(path, "w") as f:
+            f.write(config(endpoint, **timeouts))
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.out = open(os.path.join(self.dir, "out.log"), "wb")
+        self.proc = subprocess.Popen(
+            [presignd_binary(), "serve", "--config", path, "--listen", f"127.0.0.1:{self.port}",
+             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--workers", "1"],
+            stdout=self.out, stderr=subprocess.STDOUT,
+            env=dict(os.environ, ADM_S3_ACCESS=ACCESS, ADM_S3_SECRET=SECRET))
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.admin_port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("presignd did not start")
+
+    def call(self, method, path, body=None, headers=None, token=TOKEN, timeout=60):
+        all_headers = {"Authorization": f"Bearer {token}"} if token else {}
+        all_headers.update(headers or {})
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/admin/v1{path}", data=body, method=method,
+                                     headers=all_headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def rss_mib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0
+
+    def output(self):
+        self.out.flush()
+        with open(os.path.join(self.dir, "out.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        self.out.close()
+        assert self.proc.returncode == 0, self.output()[-3000:]
+        if os.environ.get("PRESIGND_SANITIZED"):
+            assert "Sanitizer" not in self.output(), self.output()[-6000:]
+
+
+@pytest.fixture(scope="module")
+def admin(seaweed):
+    a = Admin(seaweed)
+    yield a
+    a.stop()
+
+
+def js(body):
+    return json.loads(body)
+
+
+def test_every_operation_through_the_admin_api(admin, s3):
+    bucket = "adm-" + uuid.uuid4().hex[:10]
+    assert admin.call("PUT", f"/buckets/{bucket}") [0:1] == (200,)
+    status, _, body = admin.call("GET", "/buckets")
+    assert status == 200 and bucket in [b["name"] for b in js(body)["buckets"]]
+
+    payloads = {"docs/a b.txt": b"first\n", "docs/sub/c.txt": b"second\n", "top.bin": os.urandom(1000)}
+    for key, data in payloads.items():
+        quoted = urllib.request.quote(key)
+        status, _, body = admin.call("PUT", f"/buckets/{bucket}/objects/{quoted}", data, {"Content-Type": "text/plain"})
+        assert (status, js(body)) == (200, {"bucket": bucket, "key": key})
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+    status, _, body = admin.call("GET", f"/buckets/{bucket}/objects?prefix=docs/&delimiter=/")
+    listing = js(body)
+    assert status == 200 and listing["prefix"] == "docs/" and listing["delimiter"] == "/"
+    assert [o["key"] for o in listing["objects"]] == ["docs/a b.txt"]
+    assert listing["objects"][0]["size"] == 6
+    assert listing["common_prefixes"] == ["docs/sub/"]
+
+    status, headers, body = admin.call("GET", f"/buckets/{bucket}/objects/docs/a%20b.txt")
+    assert (status, body) == (200, b"first\n") and headers["Content-Type"] == "text/plain"
+    status, headers, body = admin.call("HEAD", f"/buckets/{bucket}/objects/top.bin")
+    assert status == 200 and headers["Content-Length"] == "1000" and body == b""
+
+    status, headers, body = admin.call("GET", f"/buckets/{bucket}/objects/top.bin?acl")
+    assert status == 200 and headers["Content-Type"] == "application/xml" and b"<AccessControlPolicy" in body
+    acl = s3.get_object_acl(Bucket=bucket, Key="top.bin")
+    assert f"<ID>{acl['Owner']['ID']}</ID>".encode() in body
+    status, _, _ = admin.call("PUT", f"/buckets/{bucket}/objects/top.bin?acl", body, {"Content-Type": "application/xml"})
+    assert status == 200
+    status, _, bucket_acl = admin.call("GET", f"/buckets/{bucket}/acl")
+    assert status == 200 and b"<AccessControlPolicy" in bucket_acl
+    assert admin.call("PUT", f"/buckets/{bucket}/acl", bucket_acl, {"Content-Type": "application/xml"})[0] == 200
+
+    # SeaweedFS 4.48 answers location with an empty constraint; presignd reports what it got.
+    status, _, body = admin.call("GET", f"/buckets/{bucket}/location")
+    assert (status, js(body)) == (200, {"location": ""})
+    # Logging: GET passes the document through; PUT passes SeaweedFS's own answer through, whatever it is.
+    status, _, body = admin.call("GET", f"/buckets/{bucket}/logging")
+    assert status == 200 and b"BucketLoggingStatus" in body
+    logging_doc = b'<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
+    status, _, body = admin.call("PUT", f"/buckets/{bucket}/logging", logging_doc, {"Content-Type": "application/xml"})
+    # Whatever SeaweedFS says to the same request made directly (4.48: 409 BucketAlreadyExists), presignd says too.
+    import botocore.exceptions
+    try:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+        assert status == 200
+    except botocore.exceptions.ClientError as error:
+        assert status == error.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert js(body)["error"]["code"] == error.response["Error"]["Code"]
+    print(f"PutBucketLogging through presignd: {status} {body[:120]!r}")
+
+    # Errors keep S3's status and code.
+    status, _, body = admin.call("GET", f"/buckets/{bucket}/objects/missing")
+    assert status == 404 and js(body)["error"]["code"] == "NoSuchKey" and js(body)["error"]["s3_request_id"]
+    status, _, body = admin.call("DELETE", f"/buckets/{bucket}")
+    assert status == 409 and js(body)["error"]["code"] == "BucketNotEmpty"
+
+    for key in payloads:
+        assert admin.call("DELETE", f"/buckets/{bucket}/objects/{urllib.request.quote(key)}")[0] == 204
+    assert admin.call("DELETE", f"/buckets/{bucket}")[0] == 204
+    status, _, body = admin.call("GET", "/buckets")
+    assert bucket not in [b["name"] for b in js(body)["buckets"]]
+    # Every call was audit-logged.
+    assert '"audit":"admin"' in admin.output() and '"operation":"delete_bucket"' in admin.output()
+
+
+def test_admin_needs_the_token(admin):
+    status, headers, body = admin.call("GET", "/buckets", token="wrong")
+    assert status == 401 and headers["WWW-Authenticate"] == 'Bearer realm="presignd-admin"'
+    assert admin.call("GET", "/buckets", token=None)[0] == 401
+
+
+class Sampler(threading.Thread):
+    def __init__(self, admin):
+        super().__init__(daemon=True)
+        self.admin, self.peak, self.running = admin, 0, True
+
+    def run(self):
+        while self.running:
+            self.peak = max(self.peak, self.admin.rss_mib())
+            time.sleep(0.05)
+
+
+def test_one_gib_each_way_streams_with_flat_memory(admin, s3, bucket):
+    size = 1 << 30
+    block = hashlib.sha256(b"presignd").digest() * 2048  # 64 KiB, repeated with a counter mixed in
+
+    def chunks():
+        for i in range(size // len(block)):
+            yield i.to_bytes(8, "big") + block[8:]
+
+    expected = hashlib.sha256()
+    sampler = Sampler(admin)
+    sampler.start()
+    conn = socket.create_connection(("127.0.0.1", admin.admin_port), timeout=120)
+    conn.sendall((f"PUT /admin/v1/buckets/{bucket}/objects/big.bin HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {TOKEN}\r\nContent-Length: {size}\r\n\r\n").encode())
+    for piece in chunks():
+        expected.update(piece)
+        conn.sendall(piece)
+    reply = conn.recv(4096)
+    conn.close()
+    assert reply.startswith(b"HTTP/1.1 200 OK"), reply
+
+    got = hashlib.sha256()
+    received = 0
+    req = urllib.request.Request(f"http://127.0.0.1:{admin.admin_port}/admin/v1/buckets/{bucket}/objects/big.bin",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        while True:
+            piece = resp.read(1 << 20)
+            if not piece:
+                break
+            got.update(piece)
+            received += len(piece)
+    sampler.running = False
+    sampler.join()
+    assert received == size and got.hexdigest() == expected.hexdigest()
+    assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == size
+    print(f"peak RSS during 1 GiB up and down: {sampler.peak:.1f} MiB")
+    assert sampler.peak < 64, f"RSS reached {sampler.peak:.1f} MiB"
+
+
+def test_a_slow_reader_pauses_the_backend_and_memory_stays_flat(admin, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="slow.bin", Body=os.urandom(24 << 20))
+    conn = socket.create_connection(("127.0.0.1", admin.admin_port), timeout=30)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    conn.sendall(f"GET /admin/v1/buckets/{bucket}/objects/slow.bin HTTP/1.1\r\nHost: x\r\n"
+                 f"Authorization: Bearer {TOKEN}\r\n\r\n".encode())
+    before = admin.rss_mib()
+    peak = before
+    received = 0
+    start = time.time()
+    while time.time() - start < 3:  # 64 KiB/s for 3 s
+        received += len(conn.recv(16 << 10))
+        time.sleep(0.25)
+        peak = max(peak, admin.rss_mib())
+    conn.close()
+    assert received < 2 << 20  # the client really was slow
+    assert peak - before < 16, f"RSS grew {peak - before:.1f} MiB while 24 MiB waited upstream"
+    time.sleep(0.3)
+    assert admin.call("GET", "/buckets")[0] == 200  # still serving after the client went away
+
+
+def test_refused_backend_is_502_and_blackholed_is_504():
+    refused_port = free_port()  # nothing listens there
+    a = Admin(f"http://127.0.0.1:{refused_port}")
+    try:
+        status, _, body = a.call("GET", "/buckets")
+        assert status == 502 and js(body)["error"]["code"] == "BadGateway"
+    finally:
+        a.stop()
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)  # connections complete in the kernel but nobody ever answers
+    b = Admin(f"http://127.0.0.1:{hole.getsockname()[1]}", connect=1, total=3, low_speed=2)
+    try:
+        start = time.time()
+        status, _, body = b.call("GET", "/buckets")
+        elapsed = time.time() - start
+        assert status == 504 and js(body)["error"]["code"] == "GatewayTimeout"
+        assert elapsed < 10
+        assert b.call("GET", "/buckets", token="x")[0] == 401  # still serving
+    finally:
+        b.stop()
+        hole.close()
+
+
+def test_backend_killed_during_a_download_cuts_the_client():
+    workdir = tempfile.mkdtemp(prefix="presignd-seaweed-kill-")
+    port = free_port()
+    script = os.path.join(ROOT, "scripts", "seaweedfs.sh")
+    started = subprocess.run([script, "start", workdir, str(port)], capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    endpoint = started.stdout.strip()
+    a = Admin(endpoint)
+    try:
+        assert a.call("PUT", "/buckets/kill")[0] == 200
+        big = os.urandom(64 << 20)
+        assert a.call("PUT", "/buckets/kill/objects/k.bin", big)[0] == 200
+        conn = socket.create_connection(("127.0.0.1", a.admin_port), timeout=30)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+        conn.sendall(f"GET /admin/v1/buckets/kill/objects/k.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+        head = conn.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200 OK")
+        subprocess.run([script, "stop", workdir], timeout=30)
+        received = len(head)
+        conn.settimeout(30)
+        while True:
+            piece = conn.recv(1 << 20)
+            if not piece:
+                break
+            received += len(piece)
+        conn.close()
+        assert received < len(big)  # cut, not completed
+        status, _, body = a.call("GET", "/buckets")
+        assert status == 502  # the backend is gone: 502 before any header
+        assert a.call("GET", "/buckets", token="x")[0] == 401
+    finally:
+        subprocess.run([script, "stop", workdir], timeout=30)
+        a.stop()
