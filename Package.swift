@@ -96,6 +96,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "S3ClientTests",
+            dependencies: ["S3Client", "S3Signing", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],
             exclude: ["FuzzRegressions"],

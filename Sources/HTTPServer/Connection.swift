@@ -191,18 +191,23 @@ final class Connection {
         guard !closing else { return }
         let request = WriteRequest(bytes: bytes, connection: self, flushed: flushed)
         pendingWrites += 1
+        queuedBytes += bytes.count
         let rc = request.submit(to: stream)
         if rc != 0 {
             pendingWrites -= 1
+            queuedBytes -= bytes.count
             close()
         }
     }
 
-    /// Bytes waiting in the kernel-bound queue; the streaming API pauses producers above a bound.
-    var queuedBytes: Int { Int(stream.pointee.write_queue_size) }
+    /// Bytes handed to uv_write whose write callback has not run yet: still queued for the kernel, or written but
+    /// not yet released (a synchronous write's callback runs on the next loop turn). Memory held for this
+    /// connection's output is this; the streaming API pauses producers above a bound.
+    private(set) var queuedBytes = 0
 
-    fileprivate func writeCompleted(status: Int32) {
+    fileprivate func writeCompleted(status: Int32, count: Int) {
         pendingWrites -= 1
+        queuedBytes -= count
         if status != 0 {
             close()
             return
@@ -261,7 +266,7 @@ private final class WriteRequest {
         let rc = uv_write(request, stream, &buffer, 1) { request, status in
             let unmanaged = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data)
             let write = unmanaged.takeUnretainedValue()
-            write.connection.writeCompleted(status: status)
+            write.connection.writeCompleted(status: status, count: write.count)
             write.flushed?()
             unmanaged.release()
         }

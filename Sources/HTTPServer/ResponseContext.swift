@@ -60,7 +60,8 @@ public final class ResponseContext {
 
     private var streamStatus = 200
 
-    /// Bytes queued for the socket and not yet written; producers pause above their bound.
+    /// Bytes written and not yet released by their write callbacks; producers pause above their bound and resume
+    /// from a `flushed` callback.
     public var queuedBytes: Int { connection.queuedBytes }
 
     /// Writes one chunk; `flushed` runs when it has reached the kernel (backpressure).

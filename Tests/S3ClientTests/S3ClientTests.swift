@@ -1,0 +1,123 @@
+import Crypto
+import S3Client
+import S3Signing
+import Testing
+
+/// S3's XML documents (as S3 and SeaweedFS send them) and the exact requests the connection signs.
+struct S3DocumentTests {
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func listAllMyBuckets() throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>bcaf1ffd86f461ca5fb16fd081034f</ID><DisplayName>webfile</DisplayName></Owner><Buckets><Bucket><Name>quotes</Name><CreationDate>2006-02-03T16:45:09.000Z</CreationDate></Bucket><Bucket><Name>samples</Name><CreationDate>2006-02-03T16:41:58.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>
+            """
+        let result = try ListAllMyBucketsResult(xml: Self.bytes(xml))
+        #expect(result.owner?.id == "bcaf1ffd86f461ca5fb16fd081034f" && result.owner?.displayName == "webfile")
+        #expect(result.buckets == [.init(name: "quotes", creationDate: "2006-02-03T16:45:09.000Z"),
+                                   .init(name: "samples", creationDate: "2006-02-03T16:41:58.000Z")])
+    }
+
+    @Test func listBucketWithPrefixesAndEscapes() throws {
+        let xml = """
+            <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bucket</Name><Prefix>docs/</Prefix><Marker></Marker><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated><NextMarker>docs/b</NextMarker><Contents><Key>docs/a &amp; b.txt</Key><LastModified>2026-11-26T10:00:00.000Z</LastModified><ETag>&quot;828ef3fdfa96f00ad9f27c383fc9ac7f&quot;</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents><CommonPrefixes><Prefix>docs/sub/</Prefix></CommonPrefixes></ListBucketResult>
+            """
+        let result = try ListBucketResult(xml: Self.bytes(xml))
+        #expect(result.name == "bucket" && result.prefix == "docs/" && result.delimiter == "/" && result.maxKeys == 1000)
+        #expect(result.isTruncated && result.nextMarker == "docs/b" && result.marker == "")
+        #expect(result.objects == [.init(key: "docs/a & b.txt", lastModified: "2026-11-26T10:00:00.000Z",
+                                         etag: "\"828ef3fdfa96f00ad9f27c383fc9ac7f\"", size: 5, storageClass: "STANDARD")])
+        #expect(result.commonPrefixes == ["docs/sub/"])
+    }
+
+    @Test func locationInBothShapes() throws {
+        #expect(try LocationConstraint(xml: Self.bytes(#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">EU</LocationConstraint>"#)).location == "EU")
+        #expect(try LocationConstraint(xml: Self.bytes(#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#)).location == "")
+        // SeaweedFS 4.48's answer.
+        #expect(try LocationConstraint(xml: Self.bytes(#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint></LocationConstraint></CreateBucketConfiguration>"#)).location == "")
+    }
+
+    @Test func accessControlPolicy() throws {
+        let xml = """
+            <AccessControlPolicy><Owner><ID>test</ID><DisplayName>test</DisplayName></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>test</ID><DisplayName>test</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>
+            """
+        let policy = try AccessControlPolicy(xml: Self.bytes(xml))
+        #expect(policy.owner?.id == "test")
+        #expect(policy.grants.map(\.permission) == ["FULL_CONTROL", "READ"])
+        #expect(policy.grants[0].granteeType == "CanonicalUser" && policy.grants[0].id == "test")
+        #expect(policy.grants[1].granteeType == "Group" && policy.grants[1].uri == "http://acs.amazonaws.com/groups/global/AllUsers")
+    }
+
+    @Test func bucketLogging() throws {
+        #expect(try BucketLoggingStatus(xml: Self.bytes(#"<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></BucketLoggingStatus>"#)).enabled == false)
+        let on = try BucketLoggingStatus(xml: Self.bytes(#"<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket><TargetPrefix>access/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"#))
+        #expect(on.enabled && on.targetBucket == "logs" && on.targetPrefix == "access/")
+    }
+
+    @Test func errorDocuments() throws {
+        let s3 = try S3ErrorDocument(xml: Self.bytes("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Error><Code>NoSuchKey</Code><Message>The resource you requested does not exist</Message><Resource>/mybucket/myfoto.jpg</Resource><RequestId>4442587FB7D0A2F9</RequestId></Error>
+            """))
+        #expect(s3 == S3ErrorDocument(code: "NoSuchKey", message: "The resource you requested does not exist", requestId: "4442587FB7D0A2F9")
+                || (s3.code == "NoSuchKey" && s3.requestId == "4442587FB7D0A2F9" && s3.resource == "/mybucket/myfoto.jpg"))
+        let seaweed = try S3ErrorDocument(xml: Self.bytes(#"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + #"<Error><Code>BucketNotEmpty</Code><Message>The bucket you tried to delete is not empty</Message><Resource>/b</Resource><RequestId>18EB92574063D9F2DC660F8A</RequestId></Error>"#))
+        #expect(seaweed.code == "BucketNotEmpty" && seaweed.message == "The bucket you tried to delete is not empty")
+        #expect(throws: S3XML.ParseError(message: "not well-formed XML")) { try S3ErrorDocument(xml: Self.bytes("<Error><Code>")) }
+        #expect(throws: S3XML.ParseError(message: "expected <Error>, got <ListBucketResult>")) {
+            try S3ErrorDocument(xml: Self.bytes("<ListBucketResult/>"))
+        }
+    }
+}
+
+/// The requests the connection sends, signed by the signing module: checked stage by stage.
+struct SignedRequestTests {
+    static let credentials = Credentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    static let now = SigningTime(epochSeconds: 1_369_353_600)  // 2013-05-24T00:00:00Z, AWS's documentation date
+
+    @Test func sigV4ListWithQueryMatchesTheStages() throws {
+        let presigner = S3Presigner(.init(endpoint: try S3Endpoint(parsing: "https://examplebucket.s3.amazonaws.com"),
+                                          region: "us-east-1", addressing: .path, signature: .v4, credentials: Self.credentials))
+        let signed = try presigner.signRequest(.listBucket, bucket: "b", query: [("prefix", "a b/"), ("max-keys", "2")], now: Self.now)
+        #expect(signed.url == "https://examplebucket.s3.amazonaws.com/b/?prefix=a%20b%2F&max-keys=2")
+        let names = signed.headers.map(\.name)
+        #expect(names == ["Host", "X-Amz-Date", "x-amz-content-sha256", "Authorization"])
+        let canonical = """
+            GET
+            /b/
+            max-keys=2&prefix=a%20b%2F
+            host:examplebucket.s3.amazonaws.com
+            x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+            x-amz-date:20130524T000000Z
+
+            host;x-amz-content-sha256;x-amz-date
+            e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+            """
+        let hash = SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(signed.stringToSign == "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n\(hash)")
+        let key = SigV4.signingKey(secret: Self.credentials.secretAccessKey, dateStamp: "20130524", region: "us-east-1", service: "s3")
+        let signature = SigV4.signature(stringToSign: signed.stringToSign, signingKey: key)
+        #expect(signed.headers.last?.value == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=\(signature)")
+    }
+
+    @Test func s3fmAclPutIsSignedWithTheSeedsStringToSign() throws {
+        let presigner = S3Presigner(.init(endpoint: try S3Endpoint(parsing: "https://rest.s3for.me"), region: "us-east-1",
+                                          addressing: .virtual, signature: .s3fm, credentials: Self.credentials))
+        let signed = try presigner.signRequest(.putACL, bucket: "photos", key: "a b.jpg",
+                                               headers: [("Content-Type", "application/xml")], now: Self.now)
+        #expect(signed.url == "https://photos.rest.s3for.me/a%20b.jpg?acl")
+        #expect(signed.stringToSign == "PUT\n\napplication/xml\nFri, 24 May 2013 00:00:00 GMT\n/photos/a%20b.jpg?acl")
+        let expected = SigV2Signer(credentials: Self.credentials, dialect: .s3fm).signature(stringToSign: signed.stringToSign)
+        #expect(signed.headers.map { "\($0.name): \($0.value)" } == [
+            "Host: photos.rest.s3for.me", "Content-Type: application/xml", "Date: Fri, 24 May 2013 00:00:00 GMT",
+            "Authorization: AWS AKIAIOSFODNN7EXAMPLE:\(expected)",
+        ])
+    }
+
+    @Test func requestsGoToTheEndpointNotThePublicOne() throws {
+        let presigner = S3Presigner(.init(endpoint: try S3Endpoint(parsing: "http://10.0.0.5:8333"),
+                                          publicEndpoint: try S3Endpoint(parsing: "https://files.example.com"),
+                                          region: "us-east-1", addressing: .path, signature: .v4, credentials: Self.credentials))
+        #expect(try presigner.signRequest(.get, bucket: "b", key: "k", now: Self.now).url == "http://10.0.0.5:8333/b/k")
+    }
+}
