@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libxml2 curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema bench bench-sign run clean fuzz test-asan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema bench-proxy bench bench-sign run clean fuzz test-asan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -47,6 +47,9 @@ test-schema: build venv
 bench: release
 	ulimit -n 65536; scripts/bench_http.sh .build/release/presignd
 
+bench-proxy: release venv
+	scripts/bench_proxy.sh .build/release/presignd
+
 bench-sign: release venv
 	$(PY) scripts/bench_sign.py .build/release/presignd
 
@@ -71,4 +74,5 @@ test-asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp swift test --scratch-path $(ASAN_BUILD) --sanitize=address
 	swift build --scratch-path $(ASAN_BUILD) --sanitize=address --product presignd
 	PRESIGND_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
-	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py
+	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py \
+	  Tests/integration/test_admin_proxy.py

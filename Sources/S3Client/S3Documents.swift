@@ -8,6 +8,8 @@ import FoundationXML
 public enum S3XML {
     public struct ParseError: Error, Sendable, Equatable {
         public let message: String
+
+        public init(message: String) { self.message = message }
     }
 
     static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLElement {
