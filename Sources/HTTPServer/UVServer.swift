@@ -33,8 +33,11 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.
-    /// `onReload` runs on the signal thread (never a worker loop) for each SIGHUP.
-    public func run(onListening: (@Sendable ([Int]) -> Void)? = nil, onReload: (@Sendable () -> Void)? = nil) throws {
+    /// `onReload` runs on the signal thread (never a worker loop) for each SIGHUP; `onDrain` when draining starts.
+    public func run(
+        onListening: (@Sendable ([Int]) -> Void)? = nil, onDrain: (@Sendable () -> Void)? = nil,
+        onReload: (@Sendable () -> Void)? = nil
+    ) throws {
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
         let count = max(1, configuration.workers)
@@ -58,7 +61,7 @@ public final class HTTPServer: Sendable {
         }
         threads.forEach { $0.start() }
         onListening?(ports)
-        SignalWaiter(workers: workers, drainMillis: configuration.drainMillis, logger: logger, onReload: onReload).wait()
+        SignalWaiter(workers: workers, drainMillis: configuration.drainMillis, logger: logger, onReload: onReload, onDrain: onDrain).wait()
     }
 }
 
@@ -76,14 +79,16 @@ final class SignalWaiter {
     let logger: Logger
     var signals = 0
     let onReload: (@Sendable () -> Void)?
+    let onDrain: (@Sendable () -> Void)?
     let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
     let done = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)
 
-    init(workers: [Worker], drainMillis: UInt64, logger: Logger, onReload: (@Sendable () -> Void)?) {
+    init(workers: [Worker], drainMillis: UInt64, logger: Logger, onReload: (@Sendable () -> Void)?, onDrain: (@Sendable () -> Void)?) {
         self.workers = workers
         self.drainMillis = drainMillis
         self.logger = logger
         self.onReload = onReload
+        self.onDrain = onDrain
     }
 
     func wait() {
@@ -133,6 +138,7 @@ final class SignalWaiter {
             exit(1)
         }
         logger.info("draining", metadata: ["drain_ms": "\(drainMillis)"])
+        onDrain?()
         for worker in workers { worker.requestDrain() }
         uv_timer_start(timerHandle, { timer in
             let waiter = Unmanaged<SignalWaiter>.fromOpaque(timer!.pointee.loop.pointee.data).takeUnretainedValue()

@@ -10,3 +10,13 @@ public enum OpenAPIDocument {
         return String(decoding: data, as: UTF8.self)
     }()
 }
+
+/// The browser upload demo (`examples/browser-upload/index.html`), served at `GET /demo` by the dev profile only.
+public enum DemoPage {
+    public static let html: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "demo", withExtension: "html"), let data = try? Data(contentsOf: url) else {
+            return Array("<!doctype html><p>demo page missing from the build</p>".utf8)
+        }
+        return Array(data)
+    }()
+}

@@ -118,7 +118,7 @@ public enum ConfigLoader {
         let raw = RawConfig(
             listen: "127.0.0.1:8080", adminListen: "127.0.0.1:9090", workers: nil, accessLog: true, auditLog: true,
             server: nil,
-            backends: ["main": .init(endpoint: "http://127.0.0.1:8333", dialect: "aws-v4", region: "us-east-1",
+            backends: ["main": .init(endpoint: environment["PRESIGND_DEV_S3_ENDPOINT"] ?? "http://127.0.0.1:8333", dialect: "aws-v4", region: "us-east-1",
                                      addressing: "path", accessKeyEnv: "S3_ACCESS_KEY", secretKeyEnv: "S3_SECRET_KEY")],
             callers: [.init(name: "dev", auth: .init(apiKeySHA256: keyDigest), rateLimit: nil, rules: [
                 .init(name: "dev-objects", operations: ["get", "head", "put", "delete", "get_acl", "put_acl", "post_object"],

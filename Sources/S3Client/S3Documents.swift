@@ -3,8 +3,9 @@ import Foundation
 import FoundationXML
 #endif
 
-/// S3's XML documents as typed values, read with Foundation's XMLDocument (libxml2). Element names are matched by
-/// local name, so documents with or without S3's namespace read the same.
+/// S3's XML documents as typed values, read with Foundation's XMLParser (libxml2's SAX parser) into a small
+/// element tree. Element names are matched by local name, so documents with or without S3's namespace read the
+/// same; malformed documents are refused.
 public enum S3XML {
     public struct ParseError: Error, Sendable, Equatable {
         public let message: String
@@ -12,34 +13,73 @@ public enum S3XML {
         public init(message: String) { self.message = message }
     }
 
-    static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLElement {
-        let document: XMLDocument
-        do {
-            document = try XMLDocument(data: Data(data), options: [])
-        } catch {
-            throw ParseError(message: "not well-formed XML")
-        }
-        guard let root = document.rootElement() else { throw ParseError(message: "empty XML document") }
-        guard root.localName == name else { throw ParseError(message: "expected <\(name)>, got <\(root.localName ?? "?")>") }
+    static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLNodeTree {
+        let root = try parse(data)
+        guard root.name == name else { throw ParseError(message: "expected <\(name)>, got <\(root.name)>") }
         return root
+    }
+
+    static func parse(_ data: [UInt8]) throws(ParseError) -> XMLNodeTree {
+        let builder = TreeBuilder()
+        let parser = XMLParser(data: Data(data))
+        parser.shouldProcessNamespaces = true
+        parser.delegate = builder
+        guard parser.parse(), let root = builder.root else {
+            throw ParseError(message: builder.root == nil && builder.sawElement == false && parser.parserError == nil
+                ? "empty XML document" : "not well-formed XML")
+        }
+        return root
+    }
+
+    final class TreeBuilder: NSObject, XMLParserDelegate {
+        var root: XMLNodeTree?
+        var stack: [XMLNodeTree] = []
+        var sawElement = false
+
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                    qualifiedName: String?, attributes: [String: String] = [:]) {
+            sawElement = true
+            var local: [String: String] = [:]
+            for (key, value) in attributes { local[String(key.split(separator: ":").last ?? Substring(key))] = value }
+            let node = XMLNodeTree(name: String(elementName.split(separator: ":").last ?? Substring(elementName)), attributes: local)
+            stack.last?.children.append(node)
+            stack.append(node)
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+            let node = stack.removeLast()
+            if stack.isEmpty { root = node }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            stack.last?.text += string
+        }
     }
 }
 
-extension XMLElement {
-    func children(_ name: String) -> [XMLElement] {
-        (children ?? []).compactMap { $0 as? XMLElement }.filter { $0.localName == name }
+/// One element: local name, attributes by local name, text, child elements.
+final class XMLNodeTree {
+    let name: String
+    let attributes: [String: String]
+    var text = ""
+    var children: [XMLNodeTree] = []
+
+    init(name: String, attributes: [String: String]) {
+        self.name = name
+        self.attributes = attributes
     }
 
-    func child(_ name: String) -> XMLElement? { children(name).first }
-
-    func text(_ name: String) -> String? { child(name)?.stringValue }
+    func children(_ name: String) -> [XMLNodeTree] { children.filter { $0.name == name } }
+    func child(_ name: String) -> XMLNodeTree? { children.first { $0.name == name } }
+    func text(_ name: String) -> String? { child(name)?.text }
+    var stringValue: String? { text }
 }
 
 public struct S3Owner: Sendable, Equatable, Codable {
     public var id: String?
     public var displayName: String?
 
-    init?(_ element: XMLElement?) {
+    init?(_ element: XMLNodeTree?) {
         guard let element else { return nil }
         id = element.text("ID")
         displayName = element.text("DisplayName")
@@ -131,15 +171,13 @@ public struct LocationConstraint: Sendable, Equatable {
     /// S3 answers `<LocationConstraint>EU</LocationConstraint>`; some servers (SeaweedFS 4.48) wrap it in
     /// `<CreateBucketConfiguration>`. Both read the same; no constraint at all means the default ("").
     public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let document: XMLDocument
-        do { document = try XMLDocument(data: Data(xml), options: []) } catch { throw S3XML.ParseError(message: "not well-formed XML") }
-        guard let root = document.rootElement() else { throw S3XML.ParseError(message: "empty XML document") }
-        if root.localName == "LocationConstraint" {
-            location = root.stringValue ?? ""
-        } else if root.localName == "CreateBucketConfiguration" {
+        let root = try S3XML.parse(xml)
+        if root.name == "LocationConstraint" {
+            location = root.text
+        } else if root.name == "CreateBucketConfiguration" {
             location = root.text("LocationConstraint") ?? ""
         } else {
-            throw S3XML.ParseError(message: "expected <LocationConstraint>, got <\(root.localName ?? "?")>")
+            throw S3XML.ParseError(message: "expected <LocationConstraint>, got <\(root.name)>")
         }
     }
 }
@@ -163,7 +201,7 @@ public struct AccessControlPolicy: Sendable, Equatable {
         owner = S3Owner(root.child("Owner"))
         grants = (root.child("AccessControlList")?.children("Grant") ?? []).map { grant in
             let grantee = grant.child("Grantee")
-            let type = grantee?.attributes?.first { $0.localName == "type" }?.stringValue
+            let type = grantee?.attributes["type"]
             return Grant(
                 granteeType: type, id: grantee?.text("ID"), displayName: grantee?.text("DisplayName"),
                 uri: grantee?.text("URI"), email: grantee?.text("EmailAddress"), permission: grant.text("Permission") ?? "")

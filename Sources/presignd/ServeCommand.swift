@@ -100,6 +100,11 @@ struct ServeCommand: ParsableCommand {
         var router = Router()
         api.install(into: &router)
         if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
+        if service.isDevProfile {
+            router.add("GET", "/demo") { _, _ in
+                HTTPResponse(status: .ok, headers: [("Content-Type", "text/html; charset=utf-8")], body: DemoPage.html)
+            }
+        }
         var adminRouter = Router()
         AdminProxy(service: api, audit: audit).install(into: &adminRouter)
         let server = HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger)
@@ -111,12 +116,16 @@ struct ServeCommand: ParsableCommand {
                 var metadata: Logger.Metadata = ["address": "\(listenText)", "port": "\(ports[0])", "workers": "\(workerCount)"]
                 if ports.count > 1 { metadata["admin_port"] = "\(ports[1])" }
                 logger.info("listening", metadata: metadata)
+                SystemdNotify.send("READY=1\nSTATUS=serving")
             },
+            onDrain: { SystemdNotify.send("STOPPING=1") },
             onReload: {
                 guard let configPath else {
                     logger.warning("SIGHUP ignored: the dev profile has no file to re-read")
                     return
                 }
+                SystemdNotify.send("RELOADING=1")
+                defer { SystemdNotify.send("READY=1") }
                 do {
                     let fresh = try ConfigLoader.loadBlocking(file: configPath, secrets: .process)
                     api.replace(fresh)
