@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libxml2 curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema bench-proxy bench bench-sign run clean fuzz test-asan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign run clean fuzz test-asan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -33,13 +33,16 @@ build: deps
 release: deps
 	swift build -c release
 
-test: build test-unit test-integration test-schema
+test: build test-unit test-integration test-schema deploy-check
 
 test-unit:
 	swift test $(SWIFT_BUILD_FLAGS)
 
 test-integration: build
 	PRESIGND_BIN=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd $(PY) -m pytest -q Tests/integration
+
+deploy-check: deps
+	scripts/deploy_check.sh
 
 test-schema: build venv
 	scripts/schema_check.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
