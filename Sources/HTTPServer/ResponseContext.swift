@@ -18,6 +18,13 @@ public final class ResponseContext {
     public func pauseBody() { connection.setBodyPaused(true) }
     public func resumeBody() { connection.setBodyPaused(false) }
 
+    /// Handlers often capture this context in these closures; dropping them when the exchange ends breaks the cycle.
+    private func dropHandlers() {
+        onBodyChunk = nil
+        onBodyEnd = nil
+        onConnectionLost = nil
+    }
+
     func bodyChunk(_ bytes: [UInt8]) { onBodyChunk?(bytes) }
     func bodyEnded() { onBodyEnd?() }
 
@@ -44,6 +51,7 @@ public final class ResponseContext {
             response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,
             requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == "HEAD")
         connection.write(bytes)
+        dropHandlers()
         connection.finished(status: response.status.code, bytes: response.body.count, keepAlive: keepAlive)
     }
 
@@ -76,6 +84,7 @@ public final class ResponseContext {
         guard streaming, !done else { return }
         done = true
         if head.method != "HEAD" { connection.write(HTTPResponseWriter.chunk([])) }
+        dropHandlers()
         connection.finished(status: streamStatus, bytes: streamedBytes, keepAlive: connection.keepAlive)
     }
 
@@ -83,12 +92,18 @@ public final class ResponseContext {
     public func abort() {
         guard !done else { return }
         done = true
+        dropHandlers()
         connection.closeWhenFlushed()
     }
 
     func connectionLost() {
-        guard !done else { return }
+        guard !done else {
+            dropHandlers()
+            return
+        }
         done = true
-        onConnectionLost?()
+        let lost = onConnectionLost
+        dropHandlers()
+        lost?()
     }
 }

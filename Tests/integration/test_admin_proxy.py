@@ -75,7 +75,8 @@ class Admin:
         return 0
 
     def output(self):
-        self.out.flush()
+        if not self.out.closed:
+            self.out.flush()
         with open(os.path.join(self.dir, "out.log"), "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -222,7 +223,9 @@ def test_one_gib_each_way_streams_with_flat_memory(admin, s3, bucket):
     assert received == size and got.hexdigest() == expected.hexdigest()
     assert s3.head_object(Bucket=bucket, Key="big.bin")["ContentLength"] == size
     print(f"peak RSS during 1 GiB up and down: {sampler.peak:.1f} MiB")
-    assert sampler.peak < 64, f"RSS reached {sampler.peak:.1f} MiB"
+    # Under AddressSanitizer freed memory sits in its quarantine, so RSS says nothing there; the plain run asserts it.
+    if not os.environ.get("PRESIGND_SANITIZED"):
+        assert sampler.peak < 64, f"RSS reached {sampler.peak:.1f} MiB"
 
 
 def test_a_slow_reader_pauses_the_backend_and_memory_stays_flat(admin, s3, bucket):
@@ -241,7 +244,8 @@ def test_a_slow_reader_pauses_the_backend_and_memory_stays_flat(admin, s3, bucke
         peak = max(peak, admin.rss_mib())
     conn.close()
     assert received < 2 << 20  # the client really was slow
-    assert peak - before < 16, f"RSS grew {peak - before:.1f} MiB while 24 MiB waited upstream"
+    if not os.environ.get("PRESIGND_SANITIZED"):
+        assert peak - before < 16, f"RSS grew {peak - before:.1f} MiB while 24 MiB waited upstream"
     time.sleep(0.3)
     assert admin.call("GET", "/buckets")[0] == 200  # still serving after the client went away
 
