@@ -188,14 +188,19 @@ final class Connection {
 
     /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.
     func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
+        write(parts: [bytes], flushed: flushed)
+    }
+
+    /// One uv_write of several buffers (a chunk's size line, its data, CRLF): the data is not copied again.
+    func write(parts: [[UInt8]], flushed: (() -> Void)? = nil) {
         guard !closing else { return }
-        let request = WriteRequest(bytes: bytes, connection: self, flushed: flushed)
+        let request = WriteRequest(parts: parts, connection: self, flushed: flushed)
         pendingWrites += 1
-        queuedBytes += bytes.count
+        queuedBytes += request.count
         let rc = request.submit(to: stream)
         if rc != 0 {
             pendingWrites -= 1
-            queuedBytes -= bytes.count
+            queuedBytes -= request.count
             close()
         }
     }
@@ -241,41 +246,53 @@ final class Connection {
     deinit { tcp.deallocate() }
 }
 
-/// One uv_write: the request, the bytes and the connection stay alive until the callback.
+/// One uv_write: the request, the arrays and the connection stay alive until the callback. libuv reads the
+/// arrays' own storage (they are immutable `let`s held here), so the bytes are not copied on the way out.
 private final class WriteRequest {
     let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-    let bytes: UnsafeMutableRawBufferPointer
+    let parts: [[UInt8]]
+    let buffers: UnsafeMutablePointer<uv_buf_t>
     let connection: Connection
     let flushed: (() -> Void)?
-
-    init(bytes source: [UInt8], connection: Connection, flushed: (() -> Void)?) {
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 1)
-        source.withUnsafeBytes { storage.copyMemory(from: $0) }
-        bytes = storage
-        self.connection = connection
-        self.flushed = flushed
-        count = source.count
-    }
-
     let count: Int
 
+    init(parts: [[UInt8]], connection: Connection, flushed: (() -> Void)?) {
+        self.parts = parts.filter { !$0.isEmpty }
+        buffers = UnsafeMutablePointer<uv_buf_t>.allocate(capacity: max(self.parts.count, 1))
+        var total = 0
+        for (index, part) in self.parts.enumerated() {
+            let base = part.withUnsafeBufferPointer { UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
+            buffers[index] = uv_buf_init(base.assumingMemoryBound(to: CChar.self), UInt32(part.count))
+            total += part.count
+        }
+        self.connection = connection
+        self.flushed = flushed
+        count = total
+    }
+
     func submit(to stream: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
-        var buffer = uv_buf_init(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
         let retained = Unmanaged.passRetained(self)
         request.pointee.data = retained.toOpaque()
-        let rc = uv_write(request, stream, &buffer, 1) { request, status in
+        var empty = uv_buf_init(nil, 0)
+        let rc: Int32
+        let callback: uv_write_cb = { request, status in
             let unmanaged = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data)
             let write = unmanaged.takeUnretainedValue()
             write.connection.writeCompleted(status: status, count: write.count)
             write.flushed?()
             unmanaged.release()
         }
+        if parts.isEmpty {
+            rc = uv_write(request, stream, &empty, 1, callback)
+        } else {
+            rc = uv_write(request, stream, buffers, UInt32(parts.count), callback)
+        }
         if rc != 0 { retained.release() }
         return rc
     }
 
     deinit {
-        bytes.deallocate()
+        buffers.deallocate()
         request.deallocate()
     }
 }

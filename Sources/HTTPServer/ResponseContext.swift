@@ -76,8 +76,16 @@ public final class ResponseContext {
     public func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
         guard streaming, !done, !bytes.isEmpty else { return }
         streamedBytes += bytes.count
-        connection.write(head.method == "HEAD" ? [] : HTTPResponseWriter.chunk(bytes), flushed: flushed)
+        if head.method == "HEAD" {
+            connection.write([], flushed: flushed)
+        } else {
+            var size = Array(String(bytes.count, radix: 16).utf8)
+            size += "\r\n".utf8
+            connection.write(parts: [size, bytes, Self.crlf], flushed: flushed)
+        }
     }
+
+    static let crlf: [UInt8] = [0x0D, 0x0A]
 
     /// Ends a streamed response.
     public func finish() {
