@@ -188,13 +188,16 @@ final class Connection {
 
     /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.
     func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
-        write(parts: [bytes], flushed: flushed)
+        submit(WriteRequest(single: bytes, connection: self, flushed: flushed))
     }
 
     /// One uv_write of several buffers (a chunk's size line, its data, CRLF): the data is not copied again.
     func write(parts: [[UInt8]], flushed: (() -> Void)? = nil) {
+        submit(WriteRequest(parts: parts, connection: self, flushed: flushed))
+    }
+
+    private func submit(_ request: WriteRequest) {
         guard !closing else { return }
-        let request = WriteRequest(parts: parts, connection: self, flushed: flushed)
         pendingWrites += 1
         queuedBytes += request.count
         let rc = request.submit(to: stream)
@@ -247,34 +250,41 @@ final class Connection {
 }
 
 /// One uv_write: the request, the arrays and the connection stay alive until the callback. libuv reads the
-/// arrays' own storage (they are immutable `let`s held here), so the bytes are not copied on the way out.
+/// arrays' own storage (immutable `let`s held here), so the bytes are not copied on the way out; the uv_buf_t
+/// descriptors themselves are copied by uv_write, so they live on the stack.
 private final class WriteRequest {
     let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+    let single: [UInt8]
     let parts: [[UInt8]]
-    let buffers: UnsafeMutablePointer<uv_buf_t>
     let connection: Connection
     let flushed: (() -> Void)?
     let count: Int
 
-    init(parts: [[UInt8]], connection: Connection, flushed: (() -> Void)?) {
-        self.parts = parts.filter { !$0.isEmpty }
-        buffers = UnsafeMutablePointer<uv_buf_t>.allocate(capacity: max(self.parts.count, 1))
-        var total = 0
-        for (index, part) in self.parts.enumerated() {
-            let base = part.withUnsafeBufferPointer { UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
-            buffers[index] = uv_buf_init(base.assumingMemoryBound(to: CChar.self), UInt32(part.count))
-            total += part.count
-        }
+    init(single: [UInt8], connection: Connection, flushed: (() -> Void)?) {
+        self.single = single
+        parts = []
         self.connection = connection
         self.flushed = flushed
-        count = total
+        count = single.count
+    }
+
+    init(parts: [[UInt8]], connection: Connection, flushed: (() -> Void)?) {
+        single = []
+        self.parts = parts
+        self.connection = connection
+        self.flushed = flushed
+        count = parts.reduce(0) { $0 + $1.count }
+    }
+
+    static func buffer(_ bytes: [UInt8]) -> uv_buf_t {
+        guard !bytes.isEmpty else { return uv_buf_init(nil, 0) }
+        let base = bytes.withUnsafeBufferPointer { UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
+        return uv_buf_init(base.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
     }
 
     func submit(to stream: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
         let retained = Unmanaged.passRetained(self)
         request.pointee.data = retained.toOpaque()
-        var empty = uv_buf_init(nil, 0)
-        let rc: Int32
         let callback: uv_write_cb = { request, status in
             let unmanaged = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data)
             let write = unmanaged.takeUnretainedValue()
@@ -282,17 +292,17 @@ private final class WriteRequest {
             write.flushed?()
             unmanaged.release()
         }
+        let rc: Int32
         if parts.isEmpty {
-            rc = uv_write(request, stream, &empty, 1, callback)
+            var one = Self.buffer(single)
+            rc = uv_write(request, stream, &one, 1, callback)
         } else {
-            rc = uv_write(request, stream, buffers, UInt32(parts.count), callback)
+            var buffers = parts.map(Self.buffer)
+            rc = uv_write(request, stream, &buffers, UInt32(buffers.count), callback)
         }
         if rc != 0 { retained.release() }
         return rc
     }
 
-    deinit {
-        buffers.deallocate()
-        request.deallocate()
-    }
+    deinit { request.deallocate() }
 }
