@@ -172,3 +172,49 @@ struct PipelinedBodyTests {
         #expect(core.responded(keepAlive: true, now: 1) == [.dispatch(.init(method: "GET", target: "/next"), body: [])])
     }
 }
+
+/// Streamed request bodies (the admin proxy's uploads), driven without sockets.
+struct StreamedBodyTests {
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    static func core(limit: Int64 = 10) -> HTTPConnectionCore {
+        HTTPConnectionCore(
+            limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 4), timeouts: .init(headerMillis: 100, idleMillis: 100, bodyMillis: 50),
+            now: 0, streaming: { method, path in method == "PUT" && path.hasPrefix("/up") }, streamingBodyLimit: limit)
+    }
+
+    @Test func headThenChunksThenEndAndTheConnectionIsReusable() {
+        let core = Self.core()
+        #expect(core.received(Self.bytes("PUT /up/x HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"), now: 1)
+                == [.dispatchStreaming(.init(method: "PUT", target: "/up/x")), .bodyChunk(Self.bytes("abc"))])
+        #expect(core.received(Self.bytes("defghi"), now: 2) == [.bodyChunk(Self.bytes("defghi")), .bodyEnd])
+        #expect(core.responded(keepAlive: true, now: 3) == [])
+        #expect(core.received(Self.bytes("GET /a HTTP/1.1\r\n\r\n"), now: 4) == [.dispatch(.init(method: "GET", target: "/a"), body: [])])
+    }
+
+    @Test func streamedRoutesHaveTheirOwnLimitAndOthersKeepTheirs() {
+        // 9 bytes is over max_body_bytes (4) but within the streaming limit (10); 11 is over both.
+        #expect(Self.core().received(Self.bytes("PUT /up/x HTTP/1.1\r\nContent-Length: 11\r\n\r\n"), now: 1) == [.reject(.bodyTooLarge)])
+        #expect(Self.core().received(Self.bytes("PUT /other HTTP/1.1\r\nContent-Length: 9\r\n\r\n"), now: 1) == [.reject(.bodyTooLarge)])
+        let chunked = Self.core()
+        _ = chunked.received(Self.bytes("PUT /up/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n"), now: 1)
+        #expect(chunked.received(Self.bytes("8\r\n12345678\r\n"), now: 2) == [.reject(.bodyTooLarge)])
+    }
+
+    @Test func answeringBeforeTheBodyEndsClosesTheConnection() {
+        let core = Self.core()
+        _ = core.received(Self.bytes("PUT /up/x HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"), now: 1)
+        #expect(core.responded(keepAlive: true, now: 2) == [.close])
+        #expect(core.received(Self.bytes("def"), now: 3) == [])
+    }
+
+    @Test func aPausedBodyDoesNotTimeOutButAStalledOneDoes() {
+        let core = Self.core()
+        _ = core.received(Self.bytes("PUT /up/x HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"), now: 1)
+        core.setBodyPaused(true, now: 2)
+        #expect(core.tick(now: 500) == [])
+        core.setBodyPaused(false, now: 500)
+        #expect(core.tick(now: 520) == [])
+        #expect(core.tick(now: 551) == [.reject(.bodyTimeout)])
+    }
+}
