@@ -133,7 +133,9 @@ public final class AdminProxy: Sendable {
         if hasACL && route == .getObject { operation = "get_acl" }
         if hasACL && route == .putObject { operation = "put_acl" }
         if route == .createBucket && param("location") != nil { operation = "create_located_bucket" }
-        writeAudit(request: request, operation: operation, backend: backend.name, bucket: route == .listBuckets ? nil : bucket, key: key, now: now)
+        if config.auditLog {
+            writeAudit(request: request, operation: operation, backend: backend.name, bucket: route == .listBuckets ? nil : bucket, key: key, now: now)
+        }
         let reply = Reply(context: context)
 
         switch route {
@@ -216,7 +218,7 @@ public final class AdminProxy: Sendable {
         transfer = connection.stream(
             .init(.get, bucket: bucket, key: key, headers: headers), now: now,
             onHead: { head in
-                context.startStream(status: head.status == 206 ? HTTPStatus(206, "Partial Content") : .ok,
+                context.startStream(status: HTTPStatus(code: head.status),
                                     headers: Self.passThrough(head))
             },
             onBody: { bytes in
@@ -355,7 +357,7 @@ public final class AdminProxy: Sendable {
         let status: HTTPStatus
         switch error {
         case .s3(let code, let document):
-            status = HTTPStatus(code, reason(code))
+            status = HTTPStatus(code: code)
             body += quoted(document.code) + Array(#","message":"#.utf8) + quoted(document.message)
             if let requestId = document.requestId { body += Array(#","s3_request_id":"#.utf8) + quoted(requestId) }
         case .transport(let failure):
@@ -376,24 +378,6 @@ public final class AdminProxy: Sendable {
         }
         body += "}}".utf8
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body)
-    }
-
-    static func reason(_ code: Int) -> String {
-        switch code {
-        case 301: return "Moved Permanently"
-        case 304: return "Not Modified"
-        case 400: return "Bad Request"
-        case 403: return "Forbidden"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 409: return "Conflict"
-        case 412: return "Precondition Failed"
-        case 416: return "Range Not Satisfiable"
-        case 500: return "Internal Server Error"
-        case 501: return "Not Implemented"
-        case 503: return "Service Unavailable"
-        default: return "Error"
-        }
     }
 
     /// Object headers worth passing to the client; repeated ones stay repeated.
@@ -475,17 +459,15 @@ public final class AdminProxy: Sendable {
     // MARK: Auth and audit
 
     func authorized(_ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
-        guard let header = request.head.header("Authorization"), header.utf8.count > 7,
-            header.utf8.prefix(7).elementsEqual("Bearer ".utf8) || header.utf8.prefix(7).elementsEqual("bearer ".utf8)
+        guard let header = request.head.header("Authorization"), let token = BearerToken.token(in: header), !token.isEmpty
         else { return false }
-        let digest = APIKeyAuth.digest(String(header.dropFirst(7)))
+        let digest = APIKeyAuth.digest(token)
         var ok = false
         for expected in config.adminTokenDigests where APIKeyAuth.constantTimeEquals(expected, digest) { ok = true }
         return ok
     }
 
     func writeAudit(request: HTTPRequest, operation: String, backend: String, bucket: String?, key: String?, now: SigningTime) {
-        guard service.config.auditLog else { return }
         let line = Self.object([
             ("audit", .string("admin")), ("time", .string(now.iso8601)), ("request_id", .string(request.requestId)),
             ("caller", .string("admin")), ("operation", .string(operation)), ("backend", .string(backend)),

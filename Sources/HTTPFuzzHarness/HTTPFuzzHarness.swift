@@ -20,7 +20,6 @@ public enum HTTPFuzzHarness {
         var streaming = false
         var now: UInt64 = 0
         var closed = false
-        var dispatched = 0
         var offset = 0
 
         func apply(_ actions: [HTTPConnectionCore.Action]) {
@@ -34,7 +33,6 @@ public enum HTTPFuzzHarness {
                     precondition(!summary.method.isEmpty, "dispatch without a method")
                     precondition(summary.target.utf8.first == UInt8(ascii: "/") || summary.target.utf8.first == UInt8(ascii: "*")
                         || summary.target.contains("://") || summary.method == "CONNECT", "odd target \(summary.target)")
-                    dispatched += 1
                     let keepAlive = core.keepAlive
                     now += 1
                     pending += core.responded(keepAlive: keepAlive, now: now)
@@ -54,7 +52,6 @@ public enum HTTPFuzzHarness {
                 case .bodyEnd:
                     precondition(streaming, "body end outside a streamed request")
                     streaming = false
-                    dispatched += 1
                     let keepAlive = core.keepAlive
                     now += 1
                     pending += core.responded(keepAlive: keepAlive, now: now)
@@ -78,6 +75,5 @@ public enum HTTPFuzzHarness {
         }
         // Feeding a closed connection is a no-op.
         if closed { precondition(core.received(payload, now: now + 1).isEmpty, "bytes accepted after close") }
-        _ = dispatched
     }
 }

@@ -20,11 +20,10 @@ final class Connection {
         self.worker = worker
         self.admin = admin
         let configuration = worker.server.configuration
-        let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
-        let streams = router.routes.contains { $0.streamsBody }
+        let streaming: (@Sendable (String, Substring) -> Bool)?
+        if admin { streaming = worker.server.adminStreaming } else { streaming = worker.server.publicStreaming }
         core = HTTPConnectionCore(
-            limits: configuration.limits, timeouts: configuration.timeouts, now: now,
-            streaming: streams ? { method, path in router.streamsBody(method: method, path: path) } : nil,
+            limits: configuration.limits, timeouts: configuration.timeouts, now: now, streaming: streaming,
             streamingBodyLimit: configuration.maxStreamedBodyBytes)
     }
 

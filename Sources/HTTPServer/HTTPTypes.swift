@@ -110,11 +110,25 @@ public struct HTTPStatus: Sendable, Hashable {
     public static let badGateway = HTTPStatus(502, "Bad Gateway")
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
     public static let gatewayTimeout = HTTPStatus(504, "Gateway Timeout")
+
+    static let reasons: [Int: String] = [
+        200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
+        304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+        405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 412: "Precondition Failed",
+        413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 429: "Too Many Requests",
+        431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
+        502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    ]
+
+    /// A status by number, with its standard reason phrase (statuses passed through from a backend, say).
+    public init(code: Int) {
+        self.init(code, Self.reasons[code] ?? "Status \(code)")
+    }
 }
 
 extension StringProtocol {
     /// ASCII case-insensitive comparison, for header names.
-    func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+    public func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
         for (a, b) in zip(utf8, other.utf8) where a != b {
             let la = a >= 65 && a <= 90 ? a | 0x20 : a

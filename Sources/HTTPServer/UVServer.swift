@@ -20,6 +20,17 @@ public final class HTTPServer: Sendable {
         self.router = router
         self.adminRouter = adminRouter.map { var r = $0; Self.addBuiltins(to: &r); return r }
         self.logger = logger
+        publicStreaming = Self.streamingPredicate(self.router)
+        adminStreaming = Self.streamingPredicate(self.adminRouter ?? self.router)
+    }
+
+    /// Which request heads get streamed bodies, decided once per listener: nil when no route streams.
+    let publicStreaming: (@Sendable (String, Substring) -> Bool)?
+    let adminStreaming: (@Sendable (String, Substring) -> Bool)?
+
+    static func streamingPredicate(_ router: Router) -> (@Sendable (String, Substring) -> Bool)? {
+        guard router.routes.contains(where: { $0.streamsBody }) else { return nil }
+        return { method, path in router.streamsBody(method: method, path: path) }
     }
 
     /// Built once; the probes answer with these without allocating a body per request.

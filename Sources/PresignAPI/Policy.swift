@@ -253,16 +253,13 @@ public enum PolicyEngine {
     public static func evaluate(_ request: PolicyRequest, caller: Caller, claims: [String: String]) -> Result<PolicyRule, Denial> {
         if let key = request.key, let denial = checkKey(key) { return .failure(denial) }
         var firstFailure: Denial?
-        var sawOperation = false
         for rule in caller.rules where rule.operations.contains(request.operation) {
-            sawOperation = true
             switch check(rule, request, claims: claims) {
             case nil: return .success(rule)
             case let denial?: if firstFailure == nil { firstFailure = denial }
             }
         }
         if let firstFailure { return .failure(firstFailure) }
-        _ = sawOperation
         return .failure(Denial(reason: "no_rule", message: "no rule of caller '\(caller.name)' allows operation \(request.operation)"))
     }
 

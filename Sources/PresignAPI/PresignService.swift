@@ -94,17 +94,17 @@ public final class PresignService: @unchecked Sendable {
 
     func buildRoutes() -> RouteTable<Handler> {
         var table = RouteTable<Handler>()
-        table.add("POST", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0) { self.presign($0) } }
-        table.add("OPTIONS", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0) { self.preflight($0) } }
-        table.add("POST", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0) { self.batch($0) } }
-        table.add("OPTIONS", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0) { self.preflight($0) } }
+        table.add("POST", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0, self.presign) }
+        table.add("OPTIONS", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0, self.preflight) }
+        table.add("POST", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0, self.batch) }
+        table.add("OPTIONS", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0, self.preflight) }
         table.add("GET", "/metrics") { [unowned self] request in
-            self.timed("/metrics", request) { _ in
+            self.timed("/metrics", request) { _, _ in
                 HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: self.metrics.render())
             }
         }
         table.add("GET", "/openapi.yaml") { [unowned self] request in
-            self.timed("/openapi.yaml", request) { _ in
+            self.timed("/openapi.yaml", request) { _, _ in
                 HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: self.openAPI)
             }
         }
@@ -136,10 +136,12 @@ public final class PresignService: @unchecked Sendable {
         }
     }
 
-    private func timed(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest) -> HTTPResponse) -> HTTPResponse {
+    /// Runs a handler with this worker's config snapshot (looked up once per request), adds the CORS answer
+    /// headers, and records the request's metrics.
+    private func timed(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest, Snapshot) -> HTTPResponse) -> HTTPResponse {
         let start = clock.monotonicNanos()
-        var response = body(request)
         let snapshot = snapshot(worker: request.worker)
+        var response = body(request, snapshot)
         if let cors = snapshot.config.cors, let origin = request.head.header("Origin"), cors.allows(origin),
             request.head.method != "OPTIONS"
         {
@@ -154,8 +156,7 @@ public final class PresignService: @unchecked Sendable {
 
     // MARK: CORS
 
-    func preflight(_ request: HTTPRequest) -> HTTPResponse {
-        let snapshot = snapshot(worker: request.worker)
+    func preflight(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
         guard let origin = request.head.header("Origin") else {
             // A plain OPTIONS (no CORS): say what the resource supports.
             return HTTPResponse(status: .noContent, headers: [("Allow", "POST, OPTIONS")])
@@ -190,14 +191,9 @@ public final class PresignService: @unchecked Sendable {
         guard let header = request.head.header("Authorization") else {
             return .failure(unauthorized("missing Authorization: Bearer credentials", invalidToken: false))
         }
-        let utf8 = header.utf8
-        guard utf8.count > 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else {
+        guard let token = BearerToken.token(in: header) else {
             return .failure(unauthorized("Authorization must be Bearer <api key or JWT>", invalidToken: false))
         }
-        let rest = utf8.dropFirst(7)
-        let trimmed = rest.drop { $0 == 0x20 || $0 == 0x09 }
-        let end = trimmed.lastIndex { $0 != 0x20 && $0 != 0x09 }
-        let token = end.map { String(Substring(trimmed[...$0])) } ?? ""
         guard !token.isEmpty, token.utf8.count <= 8192 else {
             return .failure(unauthorized("empty or oversized bearer token", invalidToken: true))
         }
@@ -227,81 +223,55 @@ public final class PresignService: @unchecked Sendable {
 
     // MARK: Presign
 
-    func presign(_ request: HTTPRequest) -> HTTPResponse {
-        let snapshot = snapshot(worker: request.worker)
-        let now = clock.wallSeconds()
-        let caller: Authenticated
-        switch authenticate(request, snapshot.config, now: now) {
-        case .success(let c): caller = c
-        case .failure(let error): return Self.response(error)
-        }
-        if case .limited(let retry) = snapshot.limiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) {
-            metrics.rateLimited(worker: request.worker)
-            return Self.response(APIError(
-                status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
-                headers: ["Retry-After": String(retry)]))
-        }
-        let object: JSONValue
-        switch Self.parseJSON(request) {
-        case .success(let o): object = o
-        case .failure(let error): return Self.response(error)
-        }
-        let parsed: PresignRequest
-        let checked: CheckedRequest
-        do {
-            parsed = try PresignRequest.parse(object)
-            checked = try CheckedRequest.check(parsed, path: "")
+    func presign(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+        do throws(APIError) {
+            let now = clock.wallSeconds()
+            let caller = try authenticate(request, snapshot.config, now: now).get()
+            if let retry = rateLimited(caller, snapshot, request) {
+                throw APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
+                               headers: ["Retry-After": String(retry)])
+            }
+            let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
+            let checked = try CheckedRequest.check(parsed, path: "")
+            let body = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
+            return .json(.ok, body)
         } catch {
             return Self.response(error)
         }
-        switch sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now) {
-        case .success(let body): return .json(.ok, body)
-        case .failure(let error): return Self.response(error)
-        }
     }
 
-    func batch(_ request: HTTPRequest) -> HTTPResponse {
-        let snapshot = snapshot(worker: request.worker)
+    func batch(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
         let now = clock.wallSeconds()
         let caller: Authenticated
-        switch authenticate(request, snapshot.config, now: now) {
-        case .success(let c): caller = c
-        case .failure(let error): return Self.response(error)
-        }
-        let object: JSONValue
-        switch Self.parseJSON(request) {
-        case .success(let o): object = o
-        case .failure(let error): return Self.response(error)
-        }
-        guard case .object(let members) = object, members.count == 1, case .array(let items)? = object["requests"] else {
-            return Self.response(.invalid("requests", "the body must be {\"requests\": [...]}"))
-        }
-        guard (1...100).contains(items.count) else {
-            return Self.response(.invalid("requests", "must hold 1 to 100 requests (got \(items.count))"))
-        }
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
         // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
-        var parsedItems: [(PresignRequest, CheckedRequest)] = []
-        parsedItems.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            do {
-                let parsed = try PresignRequest.parse(item, path: "requests[\(index)]")
-                parsedItems.append((parsed, try CheckedRequest.check(parsed, path: "requests[\(index)]")))
-            } catch {
-                return Self.response(error)
+        var items: [(PresignRequest, CheckedRequest)] = []
+        do throws(APIError) {
+            caller = try authenticate(request, snapshot.config, now: now).get()
+            let object = try Self.parseJSON(request).get()
+            guard case .object(let members) = object, members.count == 1, case .array(let list)? = object["requests"] else {
+                throw .invalid("requests", "the body must be {\"requests\": [...]}")
             }
+            guard (1...100).contains(list.count) else {
+                throw .invalid("requests", "must hold 1 to 100 requests (got \(list.count))")
+            }
+            items.reserveCapacity(list.count)
+            for (index, item) in list.enumerated() {
+                let parsed = try PresignRequest.parse(item, path: "requests[\(index)]")
+                items.append((parsed, try CheckedRequest.check(parsed, path: "requests[\(index)]")))
+            }
+        } catch {
+            return Self.response(error)
         }
         var body = Array(#"{"results":["#.utf8)
         body.reserveCapacity(items.count * 400)
-        for (index, (parsed, checked)) in parsedItems.enumerated() {
+        for (index, (parsed, checked)) in items.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            let path = "requests[\(index)]"
             let result: Result<[UInt8], APIError>
-            if case .limited(let retry) = snapshot.limiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) {
-                metrics.rateLimited(worker: request.worker)
+            if let retry = rateLimited(caller, snapshot, request) {
                 result = .failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(retry) s"))
             } else {
-                result = sign(parsed, checked, path: path, caller: caller, snapshot: snapshot, request: request, now: now)
+                result = sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now)
             }
             switch result {
             case .success(let bytes): body += bytes
@@ -310,6 +280,15 @@ public final class PresignService: @unchecked Sendable {
         }
         body += "]}".utf8
         return .json(.ok, body)
+    }
+
+    /// Takes one token from the caller's bucket on this worker; the seconds until one is back when there is none.
+    func rateLimited(_ caller: Authenticated, _ snapshot: Snapshot, _ request: HTTPRequest) -> Int? {
+        guard case .limited(let retry) = snapshot.limiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
+            return nil
+        }
+        metrics.rateLimited(worker: request.worker)
+        return retry
     }
 
     /// Checks, authorizes and signs one request; returns the success JSON object.
@@ -510,18 +489,7 @@ public final class PresignService: @unchecked Sendable {
     static func response(_ error: APIError) -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         for name in error.headers.keys.sorted() { headers.append((name, error.headers[name]!)) }
-        return HTTPResponse(status: status(error.status), headers: headers, body: errorObject(error, withStatus: false))
+        return HTTPResponse(status: HTTPStatus(code: error.status), headers: headers, body: errorObject(error, withStatus: false))
     }
 
-    static func status(_ code: Int) -> HTTPStatus {
-        switch code {
-        case 400: return .badRequest
-        case 401: return .unauthorized
-        case 403: return .forbidden
-        case 404: return .notFound
-        case 415: return .unsupportedMediaType
-        case 429: return .tooManyRequests
-        default: return .internalServerError
-        }
-    }
 }

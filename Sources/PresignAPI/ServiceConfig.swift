@@ -79,30 +79,26 @@ public enum ConfigLoader {
 
     /// Blocking form for the command line and the SIGHUP handler (never called on a worker loop).
     public static func loadBlocking(file: String, secrets: SecretSource) throws(ConfigError) -> ServiceConfig {
-        let box = ResultBox()
+        try blocking { () async throws(ConfigError) in try await load(file: file, secrets: secrets) }
+    }
+
+    public static func devProfileBlocking(secrets: SecretSource) -> ServiceConfig {
+        // The embedded profile is fixed text; failing to build it is a programming error.
+        try! blocking { () async throws(ConfigError) in try await devProfile(secrets: secrets) }
+    }
+
+    /// Runs an async load to completion from synchronous code (the command line, the SIGHUP thread; never a
+    /// worker loop, and never a task on the cooperative pool, which it would block).
+    static func blocking(_ body: @escaping @Sendable () async throws(ConfigError) -> ServiceConfig) throws(ConfigError) -> ServiceConfig {
+        final class Box: @unchecked Sendable { var result: Result<ServiceConfig, ConfigError>? }
+        let box = Box()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            do { box.result = .success(try await load(file: file, secrets: secrets)) } catch let error as ConfigError { box.result = .failure(error) } catch { box.result = .failure(ConfigError("", "\(error)")) }
+            do throws(ConfigError) { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
         }
         done.wait()
         return try box.result!.get()
-    }
-
-    public static func devProfileBlocking(secrets: SecretSource) -> ServiceConfig {
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do { box.result = .success(try await devProfile(secrets: secrets)) } catch let error as ConfigError { box.result = .failure(error) } catch { box.result = .failure(ConfigError("", "\(error)")) }
-            done.signal()
-        }
-        done.wait()
-        // The embedded profile is fixed text; failing to build it is a programming error.
-        return try! box.result!.get()
-    }
-
-    final class ResultBox: @unchecked Sendable {
-        var result: Result<ServiceConfig, ConfigError>?
     }
 
     /// `presignd serve` with no --config: local SeaweedFS, API key `dev-key`, bucket `uploads`, loopback only.

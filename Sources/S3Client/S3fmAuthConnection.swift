@@ -334,9 +334,3 @@ public final class S3fmAuthConnection {
         }
     }
 }
-
-extension String {
-    func caseInsensitiveEquals(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
-    }
-}
