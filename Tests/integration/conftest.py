@@ -3,7 +3,9 @@
 Tests that need SeaweedFS fail (never skip) when it cannot start.
 """
 import os
+import time
 import resource
+import signal
 import socket
 import subprocess
 import tempfile
@@ -75,3 +77,39 @@ def bucket(s3):
     name = "presign-" + uuid.uuid4().hex[:12]
     s3.create_bucket(Bucket=name)
     return name
+
+
+class ServeProcess:
+    """`presignd serve ARGS` with its output in a file; started when `port` accepts connections. `stop()` sends
+    SIGTERM, requires exit status 0, and under `make test-asan` requires no sanitizer report."""
+
+    def __init__(self, args, port, env=None, prefix="presignd-"):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.log = open(os.path.join(self.dir, "out.log"), "wb")
+        self.proc = subprocess.Popen([presignd_binary(), "serve", *args], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError("presignd did not start: " + self.output())
+
+    def output(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(os.path.join(self.dir, "out.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        self.log.close()
+        assert self.proc.returncode == 0, self.output()[-3000:]
+        if os.environ.get("PRESIGND_SANITIZED"):
+            assert "Sanitizer" not in self.output(), self.output()[-6000:]

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import ACCESS, ROOT, SECRET, free_port, presignd_binary
+from conftest import ACCESS, ROOT, SECRET, ServeProcess, free_port
 
 TOKEN = "admin-" + uuid.uuid4().hex
 
@@ -34,27 +34,17 @@ admin: {{token_sha256: ["{digest}"]}}
 """
 
 
-class Admin:
+class Admin(ServeProcess):
     def __init__(self, endpoint, **timeouts):
-        self.dir = tempfile.mkdtemp(prefix="presignd-admin-")
-        path = os.path.join(self.dir, "c.yaml")
+        path = os.path.join(tempfile.mkdtemp(prefix="presignd-admin-"), "c.yaml")
         with open(path, "w") as f:
             f.write(config(endpoint, **timeouts))
         self.port = free_port()
         self.admin_port = free_port()
-        self.out = open(os.path.join(self.dir, "out.log"), "wb")
-        self.proc = subprocess.Popen(
-            [presignd_binary(), "serve", "--config", path, "--listen", f"127.0.0.1:{self.port}",
-             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--workers", "1"],
-            stdout=self.out, stderr=subprocess.STDOUT,
-            env=dict(os.environ, ADM_S3_ACCESS=ACCESS, ADM_S3_SECRET=SECRET))
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.admin_port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("presignd did not start")
+        super().__init__(
+            ["--config", path, "--listen", f"127.0.0.1:{self.port}", "--admin-listen", f"127.0.0.1:{self.admin_port}",
+             "--workers", "1"], self.admin_port, env=dict(ADM_S3_ACCESS=ACCESS, ADM_S3_SECRET=SECRET),
+            prefix="presignd-admin-")
 
     def call(self, method, path, body=None, headers=None, token=TOKEN, timeout=60):
         all_headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -73,21 +63,6 @@ class Admin:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return 0
-
-    def output(self):
-        if not self.out.closed:
-            self.out.flush()
-        with open(os.path.join(self.dir, "out.log"), "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
-        self.out.close()
-        assert self.proc.returncode == 0, self.output()[-3000:]
-        if os.environ.get("PRESIGND_SANITIZED"):
-            assert "Sanitizer" not in self.output(), self.output()[-6000:]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import ACCESS, SECRET, free_port, presignd_binary
+from conftest import ACCESS, SECRET, ServeProcess, free_port
 
 API_KEY = "e2e-api-key-" + uuid.uuid4().hex
 HS_SECRET = "e2e-hs256-secret-" + uuid.uuid4().hex
@@ -57,28 +57,16 @@ cors: {{allowed_origins: ["https://app.example.com"], max_age: 300}}
 """
 
 
-class Service:
+class Service(ServeProcess):
     def __init__(self, endpoint, bucket):
-        self.dir = tempfile.mkdtemp(prefix="presignd-e2e-")
-        self.config = os.path.join(self.dir, "presignd.yaml")
+        self.port = free_port()
+        self.config = os.path.join(tempfile.mkdtemp(prefix="presignd-e2e-"), "presignd.yaml")
         with open(self.config, "w") as f:
             f.write(config_text(endpoint, bucket))
-        self.port = free_port()
-        env = dict(os.environ, E2E_S3_ACCESS=ACCESS, E2E_S3_SECRET=SECRET, E2E_HS_SECRET=HS_SECRET)
-        self.log = open(os.path.join(self.dir, "out.log"), "wb")
-        self.proc = subprocess.Popen(
-            [presignd_binary(), "serve", "--config", self.config, "--listen", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--admin-listen", "off", "--access-log", "on"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.proc.kill()
-        raise AssertionError("presignd did not start: " + self.output())
+        super().__init__(
+            ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", "1", "--admin-listen", "off",
+             "--access-log", "on"], self.port,
+            env=dict(E2E_S3_ACCESS=ACCESS, E2E_S3_SECRET=SECRET, E2E_HS_SECRET=HS_SECRET), prefix="presignd-e2e-")
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
@@ -101,18 +89,6 @@ class Service:
         status, response_headers, raw = self.request(
             "POST", path, body, {"Authorization": f"Bearer {token}", **(headers or {})})
         return status, response_headers, json.loads(raw)
-
-    def output(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(os.path.join(self.dir, "out.log"), "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
