@@ -13,6 +13,19 @@ final class Connection {
     private var closing = false
     private var started: UInt64 = 0
     var context: ResponseContext?
+    /// Actions waiting to be carried out. A handler that answers at once calls `finished` from inside `dispatch`,
+    /// and the core's answer to that (the next pipelined request) is queued here and run by the loop in
+    /// `perform`, never from inside the action that produced it: the stack stays flat however many requests a
+    /// client pipelines.
+    private var queued: [HTTPConnectionCore.Action] = []
+    private var queueHead = 0
+    private var performing = false
+    /// Above this many unsent response bytes the core starts no further pipelined request; below the low mark it
+    /// resumes. Per-connection output memory is bounded by this plus one response.
+    static let maxQueuedOutput = 256 * 1024
+    static let resumeQueuedOutput = 64 * 1024
+    private var outputBlocked = false
+    private var clientRequestId: String?
     /// The client's IP, read once when the connection is accepted.
     private(set) var peerAddress = ""
 
@@ -79,49 +92,66 @@ final class Connection {
     func drain() { perform(core.drain()) }
 
     private func perform(_ actions: [HTTPConnectionCore.Action]) {
-        for action in actions {
+        queued += actions
+        guard !performing else { return }
+        performing = true
+        defer {
+            performing = false
+            queued.removeAll(keepingCapacity: queued.capacity <= 64)
+            queueHead = 0
+        }
+        while queueHead < queued.count {
+            let action = queued[queueHead]
+            queueHead += 1
             guard !closing else { return }
-            switch action {
-            case .dispatch(_, let body):
-                dispatch(body: body)
-            case .dispatchStreaming:
-                dispatch(body: [])
-            case .bodyChunk(let bytes):
-                context?.bodyChunk(bytes)
-            case .bodyEnd:
-                context?.bodyEnded()
-            case .sendContinue:
-                write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-            case .reject(let error):
-                let head = core.head
-                let response = HTTPResponse.error(error.status, code: error.code, message: error.message)
-                started = uv_hrtime()
-                let requestId = worker.nextRequestId()
-                write(
-                    HTTPResponseWriter.serialize(
-                        response, keepAlive: false, http10: false, requestId: requestId, dateLine: worker.dateLine,
-                        headRequest: false))
-                accessLog(method: head?.method ?? "-", path: head.map { String($0.path) } ?? "-",
-                          status: error.status.code, bytes: response.body.count, requestId: requestId)
-                closeWhenFlushed()
-            case .close:
-                closeWhenFlushed()
-            case .pauseReading:
-                uv_read_stop(stream)
-            case .resumeReading:
-                startReading()
-            }
+            carryOut(action)
+        }
+    }
+
+    private func carryOut(_ action: HTTPConnectionCore.Action) {
+        switch action {
+        case .dispatch(_, let body):
+            dispatch(body: body)
+        case .dispatchStreaming:
+            dispatch(body: [])
+        case .bodyChunk(let bytes):
+            context?.bodyChunk(bytes)
+        case .bodyEnd:
+            context?.bodyEnded()
+        case .sendContinue:
+            write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        case .reject(let error):
+            let head = core.head
+            let response = HTTPResponse.error(error.status, code: error.code, message: error.message)
+            started = uv_hrtime()
+            let requestId = worker.nextRequestId()
+            write(
+                HTTPResponseWriter.serialize(
+                    response, keepAlive: false, http10: false, requestId: requestId, dateLine: worker.dateLine,
+                    headRequest: false))
+            accessLog(method: head?.method ?? "-", path: head.map { String($0.path) } ?? "-",
+                      status: error.status.code, bytes: response.body.count, requestId: requestId)
+            closeWhenFlushed()
+        case .close:
+            closeWhenFlushed()
+        case .pauseReading:
+            uv_read_stop(stream)
+        case .resumeReading:
+            startReading()
         }
     }
 
     private func dispatch(body: [UInt8]) {
         guard let head = core.head else { return }
         started = uv_hrtime()
-        let requestId = Self.validRequestId(head.header("X-Request-Id")) ?? worker.nextRequestId()
+        let requestId = worker.nextRequestId()
+        clientRequestId = Self.validRequestId(head.header("X-Request-Id"))
         let context = ResponseContext(connection: self, requestId: requestId, head: head)
         self.context = context
         let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
-        var request = HTTPRequest(head: head, body: body, requestId: requestId, clientAddress: peerAddress, worker: worker.index)
+        var request = HTTPRequest(
+            head: head, body: body, requestId: requestId, clientAddress: peerAddress, worker: worker.index,
+            clientRequestId: clientRequestId)
         switch router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
             request.parameters = parameters
@@ -169,7 +199,13 @@ final class Connection {
                       requestId: context?.requestId ?? "-")
         }
         context = nil
-        perform(core.responded(keepAlive: keepAlive, now: uv_now(worker.loop)))
+        clientRequestId = nil
+        let now = uv_now(worker.loop)
+        if !outputBlocked && queuedBytes > Self.maxQueuedOutput {
+            outputBlocked = true
+            perform(core.setOutputBlocked(true, now: now))
+        }
+        perform(core.responded(keepAlive: keepAlive, now: now))
     }
 
     private func accessLog(method: String, path: String, status: Int, bytes: Int, requestId: String) {
@@ -181,6 +217,10 @@ final class Connection {
         JSONText.appendString(path, to: &line)
         line += #","status":\#(status),"bytes":\#(bytes),"micros":\#(micros),"request_id":"#.utf8
         JSONText.appendString(requestId, to: &line)
+        if let clientRequestId {
+            line += #","client_request_id":"#.utf8
+            JSONText.appendString(clientRequestId, to: &line)
+        }
         line += "}".utf8
         worker.log(String(decoding: line, as: UTF8.self))
     }
@@ -219,7 +259,14 @@ final class Connection {
             close()
             return
         }
-        if closeAfterWrites && pendingWrites == 0 { close() }
+        if closeAfterWrites && pendingWrites == 0 {
+            close()
+            return
+        }
+        if outputBlocked && queuedBytes <= Self.resumeQueuedOutput {
+            outputBlocked = false
+            perform(core.setOutputBlocked(false, now: uv_now(worker.loop)))
+        }
     }
 
     func closeWhenFlushed() {

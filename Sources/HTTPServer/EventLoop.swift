@@ -19,18 +19,25 @@ public struct EventLoop: @unchecked Sendable, Equatable {
     public var isDraining: Bool { worker.draining }
 }
 
-/// One value per worker loop, created on first use by that loop and touched only by it.
+/// One value per worker loop, created on first use by that loop and touched only by it. Slots are boxes in an
+/// array that is never written after `init` (see `PerWorker`), so loops never race on the array itself.
 public final class LoopLocal<Value: AnyObject>: @unchecked Sendable {
-    private var values: [Value?] = Array(repeating: nil, count: 256)
+    /// Worker indexes are below this (the config allows at most 256 workers).
+    public static var capacity: Int { 256 }
+    private let slots = PerWorker<Value?>(count: LoopLocal.capacity) { _ in nil }
 
     public init() {}
 
     public func get(_ loop: EventLoop, make: () -> Value) -> Value {
-        if let value = values[loop.index] { return value }
+        precondition(loop.index < Self.capacity, "worker index \(loop.index) over \(Self.capacity)")
+        if let value = slots[loop.index] { return value }
         let value = make()
-        values[loop.index] = value
+        slots[loop.index] = value
         return value
     }
+
+    /// Forgets this loop's value (its loop is shutting down).
+    public func remove(_ loop: EventLoop) { slots[loop.index] = nil }
 }
 
 extension ResponseContext {

@@ -4,12 +4,23 @@ public final class HTTPConnectionCore {
     public struct Timeouts: Sendable {
         public var headerMillis: UInt64 = 10_000
         public var idleMillis: UInt64 = 60_000
+        /// A buffered body (the presign API's JSON) must arrive whole within this, however it trickles in. A
+        /// streamed body (admin uploads, gigabytes) must instead keep up `minBodyBytesPerSecond` over every window
+        /// of this length, so a client cannot hold the connection by sending a byte now and then.
         public var bodyMillis: UInt64 = 30_000
+        public var minBodyBytesPerSecond: UInt64 = 1024
+        /// How long a response may wait for a client that does not read it (the output queue is over its bound).
+        public var sendMillis: UInt64 = 30_000
 
-        public init(headerMillis: UInt64 = 10_000, idleMillis: UInt64 = 60_000, bodyMillis: UInt64 = 30_000) {
+        public init(
+            headerMillis: UInt64 = 10_000, idleMillis: UInt64 = 60_000, bodyMillis: UInt64 = 30_000,
+            minBodyBytesPerSecond: UInt64 = 1024, sendMillis: UInt64 = 30_000
+        ) {
             self.headerMillis = headerMillis
             self.idleMillis = idleMillis
             self.bodyMillis = bodyMillis
+            self.minBodyBytesPerSecond = minBodyBytesPerSecond
+            self.sendMillis = sendMillis
         }
     }
 
@@ -24,7 +35,7 @@ public final class HTTPConnectionCore {
         case sendContinue
         /// Answer with this error and close.
         case reject(HTTPRequestError)
-        /// Close without a response (idle keep-alive timeout, drain, peer gone).
+        /// Close without a response (idle keep-alive timeout, drain, peer gone, a client that stopped reading).
         case close
         case pauseReading
         case resumeReading
@@ -52,6 +63,11 @@ public final class HTTPConnectionCore {
 
     /// The handler asked for no more body for now (its consumer is slow): the body timer is off meanwhile.
     private var bodyPaused = false
+    /// Streamed-body bytes seen in the current rate window (see `Timeouts.minBodyBytesPerSecond`).
+    private var windowBytes: UInt64 = 0
+    /// The glue's output queue is over its bound (the client is not reading): no further pipelined request is
+    /// started until it drains, so a client cannot make the server queue responses without limit.
+    private var outputBlocked = false
 
     public init(
         limits: HTTPRequestDecoder.Limits = .init(), timeouts: Timeouts = .init(), now: UInt64,
@@ -74,7 +90,7 @@ public final class HTTPConnectionCore {
         guard state != .closed else { return [] }
         decoder.feed(bytes)
         var actions: [Action] = []
-        if state == .handling {
+        if state == .handling || (state == .waiting && outputBlocked) {
             if decoder.bufferedBytes > maxBuffered && !readingPaused {
                 readingPaused = true
                 actions.append(.pauseReading)
@@ -103,8 +119,9 @@ public final class HTTPConnectionCore {
             return [.close]
         }
         state = .waiting
-        deadline = now + timeouts.idleMillis
+        deadline = now + (outputBlocked ? timeouts.sendMillis : timeouts.idleMillis)
         var actions: [Action] = []
+        if outputBlocked { return actions }
         if readingPaused {
             readingPaused = false
             actions.append(.resumeReading)
@@ -129,7 +146,31 @@ public final class HTTPConnectionCore {
     /// The handler of a streamed body pauses or resumes it (the glue stops or restarts reading the socket).
     public func setBodyPaused(_ paused: Bool, now: UInt64) {
         bodyPaused = paused
-        if !paused { deadline = now + timeouts.bodyMillis }
+        if !paused {
+            windowBytes = 0
+            deadline = now + timeouts.bodyMillis
+        }
+    }
+
+    /// The glue's queue of unsent output went over (true) or back under (false) its bound. While it is over, no
+    /// new request starts and reading pauses once `maxBuffered` bytes wait; a client that reads nothing for
+    /// `sendMillis` is closed.
+    public func setOutputBlocked(_ blocked: Bool, now: UInt64) -> [Action] {
+        guard blocked != outputBlocked, state != .closed else { return [] }
+        outputBlocked = blocked
+        guard state == .waiting else { return [] }
+        if blocked {
+            deadline = now + timeouts.sendMillis
+            return []
+        }
+        deadline = now + timeouts.idleMillis
+        var actions: [Action] = []
+        if readingPaused {
+            readingPaused = false
+            actions.append(.resumeReading)
+        }
+        pump(now: now, into: &actions)
+        return actions
     }
 
     /// Timer check.
@@ -138,10 +179,18 @@ public final class HTTPConnectionCore {
         switch state {
         case .streamingBody:
             if bodyPaused { return [] }
+            // Over the last window the client must have sent at least the minimum rate; then a new window starts.
+            let needed = timeouts.minBodyBytesPerSecond * timeouts.bodyMillis / 1000
+            if windowBytes >= max(needed, 1) {
+                windowBytes = 0
+                deadline = now + timeouts.bodyMillis
+                return []
+            }
             state = .closed
             return [.reject(.bodyTimeout)]
         case .waiting:
             state = .closed
+            if outputBlocked { return [.close] }
             return decoder.inPartialHead ? [.reject(.headerTimeout)] : [.close]
         case .readingBody:
             state = .closed
@@ -152,7 +201,7 @@ public final class HTTPConnectionCore {
     }
 
     private func pump(now: UInt64, into actions: inout [Action]) {
-        while state == .waiting || state == .readingBody || state == .streamingBody {
+        while (state == .waiting && !outputBlocked) || state == .readingBody || state == .streamingBody {
             guard let event = decoder.next() else {
                 if state == .waiting && decoder.inPartialHead && deadline > now + timeouts.headerMillis {
                     deadline = now + timeouts.headerMillis
@@ -163,6 +212,7 @@ public final class HTTPConnectionCore {
             case .head:
                 state = decoder.currentStreams ? .streamingBody : .readingBody
                 bodyPaused = false
+                windowBytes = 0
                 deadline = now + timeouts.bodyMillis
                 if let head = decoder.currentHead, head.expectsContinue,
                     (head.contentLength ?? 0) > 0 || head.chunked
@@ -172,11 +222,12 @@ public final class HTTPConnectionCore {
                 if state == .streamingBody { actions.append(.dispatchStreaming(decoder.currentHead!.summary)) }
             case .body(let bytes):
                 if state == .streamingBody {
+                    windowBytes += UInt64(bytes.count)
                     actions.append(.bodyChunk(bytes))
                 } else {
+                    // The deadline set at the head stands: a buffered body must arrive whole within bodyMillis.
                     body += bytes
                 }
-                deadline = now + timeouts.bodyMillis
             case .end:
                 if state == .streamingBody {
                     state = .handling

@@ -120,14 +120,20 @@ public final class HTTPRequestDecoder {
     /// True when bytes of a new head have arrived but it is not complete.
     public var inPartialHead: Bool { mode == .head && buffer.count > readIndex }
 
+    /// Appends bytes. Consumed bytes are dropped first whenever they are at least half the buffer (or all of it),
+    /// so the buffer holds what is unconsumed plus at most as much again: a client that always leaves half a
+    /// request pending cannot make it keep everything it ever sent. Each byte is moved a bounded number of times.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
-        if readIndex > 0 && readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            scanIndex -= readIndex
+        if readIndex > 0 && (readIndex == buffer.count || readIndex * 2 >= buffer.count) {
+            buffer.removeSubrange(0..<readIndex)
+            scanIndex = max(scanIndex - readIndex, 0)
             readIndex = 0
         }
         buffer.append(contentsOf: bytes)
     }
+
+    /// Bytes the buffer holds, consumed or not (tests of the compaction bound).
+    public var bufferFootprint: Int { buffer.count }
 
     public func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feed($0) }
@@ -232,7 +238,17 @@ public final class HTTPRequestDecoder {
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
         var expectsContinue = false
+        // Only HTTP/1.0 and 1.1 are spoken here; http-parser reads any digit pair, and answering HTTP/9.9 as if it
+        // were 1.1 would guess at framing the client may not mean.
+        guard parser.http_major == 1, parser.http_minor <= 1 else { return fail(.versionNotSupported) }
+        var singletons: [Bool] = Array(repeating: false, count: Self.singletonFields.count)
         for (name, value) in headers {
+            // A field that must appear once (RFC 9110) and appears twice is ambiguous: which credentials, which
+            // host, which media type? Refuse instead of letting the first (or the last) win.
+            for (index, field) in Self.singletonFields.enumerated() where name.caseInsensitiveEquals(field) {
+                if singletons[index] { return fail(.malformed("more than one \(field) header")) }
+                singletons[index] = true
+            }
             if name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
             if name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
             if name.caseInsensitiveEquals("expect") {
@@ -316,6 +332,9 @@ public final class HTTPRequestDecoder {
             }
         }
     }
+
+    /// Fields a request may carry at most once.
+    static let singletonFields = ["Host", "Authorization", "Content-Type", "Origin", "X-Request-Id"]
 
     /// The methods http-parser itself recognizes.
     static let knownMethods: Set<[UInt8]> = {

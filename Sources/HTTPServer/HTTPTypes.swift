@@ -51,9 +51,12 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
     case smuggling(String)
     case headerTimeout
     case bodyTimeout
+    /// Anything but HTTP/1.0 or HTTP/1.1.
+    case versionNotSupported
 
     public var status: HTTPStatus {
         switch self {
+        case .versionNotSupported: return .httpVersionNotSupported
         case .headerTooLarge: return .requestHeaderFieldsTooLarge
         case .bodyTooLarge: return .payloadTooLarge
         case .malformed, .smuggling: return .badRequest
@@ -68,6 +71,7 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .malformed: return "MalformedRequest"
         case .smuggling: return "AmbiguousRequest"
         case .headerTimeout, .bodyTimeout: return "RequestTimeout"
+        case .versionNotSupported: return "HTTPVersionNotSupported"
         }
     }
 
@@ -78,7 +82,8 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .malformed(let why): return "malformed request: \(why)"
         case .smuggling(let why): return "ambiguous request rejected: \(why)"
         case .headerTimeout: return "request headers not received in time"
-        case .bodyTimeout: return "request body stalled"
+        case .bodyTimeout: return "request body stalled or too slow"
+        case .versionNotSupported: return "only HTTP/1.0 and HTTP/1.1 are supported"
         }
     }
 }
@@ -110,6 +115,7 @@ public struct HTTPStatus: Sendable, Hashable {
     public static let badGateway = HTTPStatus(502, "Bad Gateway")
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
     public static let gatewayTimeout = HTTPStatus(504, "Gateway Timeout")
+    public static let httpVersionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
 
     static let reasons: [Int: String] = [
         200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
@@ -117,7 +123,7 @@ public struct HTTPStatus: Sendable, Hashable {
         405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 412: "Precondition Failed",
         413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 429: "Too Many Requests",
         431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
-        502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+        502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
     ]
 
     /// A status by number, with its standard reason phrase (statuses passed through from a backend, say).

@@ -129,11 +129,15 @@ public struct HTTPRequest: Sendable {
     public var clientAddress: String
     /// Which worker loop serves it (for per-loop state such as rate-limit buckets).
     public var worker: Int
+    /// The client's own `X-Request-Id`, when it sent a well-formed one. Logged beside `requestId`, never in its
+    /// place: the server's id is the one a log line can be trusted to carry.
+    public var clientRequestId: String?
 
     public init(
         head: HTTPRequestHead, body: [UInt8], requestId: String, parameters: [String: String] = [:],
-        clientAddress: String = "", worker: Int = 0
+        clientAddress: String = "", worker: Int = 0, clientRequestId: String? = nil
     ) {
+        self.clientRequestId = clientRequestId
         self.head = head
         self.body = body
         self.requestId = requestId

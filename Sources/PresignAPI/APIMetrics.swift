@@ -1,13 +1,15 @@
 import CoreMetrics
+import HTTPServer
 import Metrics
 import Prometheus
 
 /// The service's metrics through swift-metrics, exported by swift-prometheus. Each worker caches its own metric
 /// handles by label, so the hot path does a dictionary lookup on its own row, never a registry lock.
-public final class APIMetrics: @unchecked Sendable {
+public final class APIMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
-    private var rows: [Row]
+    /// Each worker's handle cache, in its own box: a worker writes only its own.
+    private let rows: PerWorker<Row>
 
     struct Key: Hashable {
         let label: String
@@ -28,7 +30,7 @@ public final class APIMetrics: @unchecked Sendable {
             .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1),
         ]
         self.factory = factory
-        rows = Array(repeating: Row(), count: max(workers, 1))
+        rows = PerWorker(count: max(workers, 1)) { _ in Row() }
         // Present from the start, so dashboards see zeros rather than nothing.
         for worker in 0..<rows.count {
             _ = counter(worker, "presignd_rate_limited_total", [])
@@ -36,21 +38,23 @@ public final class APIMetrics: @unchecked Sendable {
     }
 
     private func counter(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        let row = worker % rows.count
         let key = Key(label: label, first: dimensions.first?.1 ?? "", second: dimensions.dropFirst().first?.1 ?? "")
-        if let cached = rows[row].counters[key] { return cached }
-        let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-        rows[row].counters[key] = made
-        return made
+        return rows.withValue(worker) { row in
+            if let cached = row.counters[key] { return cached }
+            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            row.counters[key] = made
+            return made
+        }
     }
 
     private func timer(_ worker: Int, _ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        let row = worker % rows.count
         let key = Key(label: label, first: dimensions.first?.1 ?? "", second: dimensions.dropFirst().first?.1 ?? "")
-        if let cached = rows[row].timers[key] { return cached }
-        let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
-        rows[row].timers[key] = made
-        return made
+        return rows.withValue(worker) { row in
+            if let cached = row.timers[key] { return cached }
+            let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
+            row.timers[key] = made
+            return made
+        }
     }
 
     public func request(worker: Int, route: String, status: Int, nanos: UInt64) {

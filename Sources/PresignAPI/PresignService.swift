@@ -42,7 +42,8 @@ public final class PresignService: @unchecked Sendable {
 
     private let current: Mutex<Snapshot>
     private let generation = Atomic<Int>(0)
-    private let perWorker: WorkerSnapshots
+    /// Each worker's current snapshot, in its own box.
+    private let perWorker: PerWorker<Snapshot>
     public let metrics: APIMetrics
     let workers: Int
     let clock: RequestClock
@@ -51,16 +52,11 @@ public final class PresignService: @unchecked Sendable {
     let openAPI: [UInt8]
     public private(set) var routes = RouteTable<Handler>()
 
-    final class WorkerSnapshots: @unchecked Sendable {
-        var slots: [Snapshot]
-        init(_ first: Snapshot, count: Int) { slots = Array(repeating: first, count: count) }
-    }
-
     public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
         let workers = max(workers, 1)
         let first = Snapshot(generation: 0, config: config, workers: workers)
         current = Mutex(first)
-        perWorker = WorkerSnapshots(first, count: workers)
+        perWorker = PerWorker(count: workers) { _ in first }
         metrics = APIMetrics(workers: workers)
         self.workers = workers
         self.clock = clock
@@ -82,11 +78,10 @@ public final class PresignService: @unchecked Sendable {
     }
 
     func snapshot(worker: Int) -> Snapshot {
-        let slot = worker % workers
-        let mine = perWorker.slots[slot]
+        let mine = perWorker[worker]
         if mine.generation == generation.load(ordering: .acquiring) { return mine }
         let fresh = current.withLock { $0 }
-        perWorker.slots[slot] = fresh
+        perWorker[worker] = fresh
         return fresh
     }
 
@@ -423,6 +418,11 @@ public final class PresignService: @unchecked Sendable {
         JSONText.appendString(SigningTime(epochSeconds: Int64(now)).iso8601, to: &line)
         line += #","request_id":"#.utf8
         JSONText.appendString(request.requestId, to: &line)
+        if let theirs = request.clientRequestId {
+            // The client's own id, marked as theirs: it is whatever they chose to send.
+            line += #","client_request_id":"#.utf8
+            JSONText.appendString(theirs, to: &line)
+        }
         line += #","caller":"#.utf8
         JSONText.appendString(caller, to: &line)
         line += #","operation":"#.utf8
