@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libxml2 curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign run clean fuzz test-asan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign run clean fuzz fuzz-api test-asan test-tsan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -71,6 +71,16 @@ fuzz: deps
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 	  -artifact_prefix=.cache/fuzz-artifacts/ -dict=scripts/http.dict
 
+# libFuzzer over the presign API: JSON reader, request parsing, policy engine, signing.
+fuzz-api: deps
+	swift build --scratch-path $(FUZZ_BUILD) --product presignd-fuzz-api \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DPRESIGND_LIBFUZZER -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	mkdir -p .cache/fuzz-api-corpus .cache/fuzz-api-artifacts
+	cp -n Tests/PresignAPITests/FuzzRegressions/* .cache/fuzz-api-corpus/ 2>/dev/null || true
+	SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/debug/presignd-fuzz-api .cache/fuzz-api-corpus \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	  -artifact_prefix=.cache/fuzz-api-artifacts/ -dict=scripts/json.dict
+
 # AddressSanitizer + LeakSanitizer: the Swift tests, then the real-socket tests against a sanitized binary.
 ASAN_BUILD := .build-asan
 test-asan: deps
@@ -79,3 +89,14 @@ test-asan: deps
 	PRESIGND_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
 	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py \
 	  Tests/integration/test_admin_proxy.py
+
+# ThreadSanitizer: the Swift tests, then the real-socket tests (4 workers under concurrent load, SIGHUP reloads)
+# against a sanitized binary. No suppressions: any report fails (TSan exits non-zero, the tests read its output).
+TSAN_BUILD := .build-tsan
+test-tsan: deps venv
+	swift build --build-tests --scratch-path $(TSAN_BUILD) --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=0:exitcode=66 SWIFT_BACKTRACE=enable=no \
+	  swift test --skip-build --scratch-path $(TSAN_BUILD) --sanitize=thread
+	PRESIGND_SANITIZED=1 TSAN_OPTIONS=halt_on_error=0 SWIFT_BACKTRACE=enable=no \
+	  PRESIGND_BIN=$(TSAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_concurrency.py \
+	  Tests/integration/test_http_server.py

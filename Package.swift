@@ -63,6 +63,16 @@ let package = Package(
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerDriver"),
+        .target(
+            name: "APIFuzzHarness",
+            dependencies: ["PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "presignd-fuzz-api",
+            dependencies: ["APIFuzzHarness", "CFuzzerDriver"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presignd-fuzz",
             dependencies: ["HTTPFuzzHarness", "CFuzzerDriver"],
@@ -89,15 +99,21 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "HTTPServer", "S3Signing",
+                "PresignAPI", "HTTPServer", "S3Signing", "APIFuzzHarness",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            exclude: ["FuzzRegressions"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "S3ClientTests",
             dependencies: ["S3Client", "S3Signing", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdminProxyTests",
+            dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

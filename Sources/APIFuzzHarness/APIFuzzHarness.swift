@@ -1,0 +1,122 @@
+import Foundation
+import HTTPServer
+import Logging
+import PresignAPI
+
+/// Feeds arbitrary bytes through the presign API the way an authenticated caller could: the JSON reader, request
+/// parsing, checks, the policy engine and signing, through `PresignService.respond`, as the server routes it.
+/// The first byte picks the route and caller; the rest is the body. It traps when an invariant breaks.
+public enum APIFuzzHarness {
+    static let apiKey = "fuzz-key-0123456789"
+
+    static let yaml = """
+        listen: 127.0.0.1:0
+        access_log: false
+        audit_log: false
+        backends:
+          main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, region: us-east-1, addressing: path,
+                 access_key_env: FUZZ_ACCESS, secret_key_env: FUZZ_SECRET}
+          old: {endpoint: "http://s3.example.com", dialect: aws-v2, addressing: virtual,
+                access_key_env: FUZZ_ACCESS, secret_key_env: FUZZ_SECRET}
+        callers:
+          - name: fuzz
+            auth: {api_key_sha256: "\(APIKeyAuth.digestHex(apiKey))"}
+            rules:
+              - {name: png, operations: [put, post_object, get], bucket: "img*", key: "public/*.png", max_expires_in: 3600,
+                 content_types: ["image/png", "image/*"], max_content_length: 1000000}
+              - {name: docs, operations: [get, head, delete], bucket: docs, key: "a/*/b*", max_expires_in: 86400, backend: main}
+              - {name: list, operations: [list_bucket], bucket: "logs", key: "*", max_expires_in: 60}
+        """
+
+    static let secrets = SecretSource(environment: ["FUZZ_ACCESS": "AKIDFUZZ", "FUZZ_SECRET": "fuzz-secret"])
+
+    static func service(_ config: ServiceConfig) -> PresignService {
+        let quiet = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+        return PresignService(config: config, workers: 1, logger: quiet, audit: quiet)
+    }
+
+    /// For async callers (tests): never blocks a cooperative thread.
+    public static func makeService() async throws -> PresignService {
+        service(try await ConfigLoader.load(yaml: yaml, secrets: secrets))
+    }
+
+    /// For the fuzzer's main thread (not a cooperative one, so the blocking load is safe there).
+    public static func makeServiceBlocking() throws -> PresignService {
+        let path = NSTemporaryDirectory() + "presignd-fuzz-\(getpid()).yaml"
+        FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return service(try ConfigLoader.loadBlocking(file: path, secrets: secrets))
+    }
+
+    /// The oracle's own writer (through the server's string escaping), for the round-trip check.
+    static func render(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        func write(_ value: JSONValue) {
+            switch value {
+            case .null: out += "null".utf8
+            case .bool(let flag): out += (flag ? "true" : "false").utf8
+            case .integer(let number): out += String(number).utf8
+            case .number(let number): out += "\(number)".utf8
+            case .string(let text): JSONText.appendString(text, to: &out)
+            case .array(let items):
+                out.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    write(item)
+                }
+                out.append(UInt8(ascii: "]"))
+            case .object(let members):
+                out.append(UInt8(ascii: "{"))
+                for (index, (name, item)) in members.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONText.appendString(name, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    write(item)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+        }
+        write(value)
+        return out
+    }
+
+    static let statuses: Set<Int> = [200, 400, 401, 403, 404, 415, 429]
+
+    public static func run(_ input: UnsafeRawBufferPointer, service: PresignService) {
+        guard let first = input.first else { return }
+        let body = Array(input.dropFirst())
+        // JSON alone: it must parse or refuse, never trap, and a value it accepts must survive a round trip.
+        if let value = try? JSONValue.parse(body) {
+            precondition((try? JSONValue.parse(render(value))) == value, "JSON round trip changed the value")
+        }
+        let target = first & 1 == 0 ? "/v1/presign" : "/v1/presign/batch"
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if first & 2 == 0 { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        let head = HTTPRequestHead(method: "POST", target: target, headers: headers, contentLength: Int64(body.count))
+        let response = service.respond(HTTPRequest(head: head, body: body, requestId: "fuzz"))
+        precondition(statuses.contains(response.status.code), "status \(response.status.code)")
+        guard let answer = try? JSONValue.parse(response.body) else { preconditionFailure("response is not JSON") }
+        if first & 2 != 0 { precondition(response.status.code == 401, "no credentials but \(response.status.code)") }
+        guard response.status.code == 200, target == "/v1/presign" else { return }
+        // A URL was signed: its bucket and key are what a rule allows.
+        guard case .string(let url)? = answer["url"], let request = try? JSONValue.parse(body),
+            case .string(let operation)? = request["operation"]
+        else { preconditionFailure("200 without a url") }
+        let bucket: String? = if case .string(let b)? = request["bucket"] { b } else { nil }
+        let key: String? = if case .string(let k)? = request["key"] { k } else { nil }
+        switch operation {
+        case "put", "get", "post_object":
+            precondition(bucket?.hasPrefix("img") == true || (operation == "get" && bucket == "docs"), "bucket \(bucket ?? "-")")
+            if bucket != "docs" {
+                precondition(key?.hasPrefix("public/") == true && key?.hasSuffix(".png") == true, "key \(key ?? "-")")
+            }
+        case "head", "delete":
+            precondition(bucket == "docs" && key?.hasPrefix("a/") == true, "bucket \(bucket ?? "-") key \(key ?? "-")")
+        case "list_bucket":
+            precondition(bucket == "logs", "bucket \(bucket ?? "-")")
+        default:
+            preconditionFailure("operation \(operation) was signed")
+        }
+        precondition(url.hasPrefix("http://127.0.0.1:8333/") || url.hasPrefix("http://"), "url \(url)")
+    }
+}
