@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libxml2 curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign run clean fuzz fuzz-api test-asan test-tsan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign bench-json run clean fuzz fuzz-api test-asan test-tsan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -52,6 +52,9 @@ bench: release
 
 bench-proxy: release venv
 	scripts/bench_proxy.sh .build/release/presignd
+
+bench-json: release venv
+	$(PY) scripts/bench_json.py .build/release/presignd
 
 bench-sign: release venv
 	$(PY) scripts/bench_sign.py .build/release/presignd

@@ -409,3 +409,31 @@ def test_half_a_request_left_pending_after_every_write_does_not_keep_what_was_se
         assert grown < 4 * 1024, f"RSS grew by {grown} KiB"
     finally:
         s.stop()
+
+
+def test_a_json_body_of_100000_members_is_answered_not_stalled_on():
+    """Any caller with a key could send this: before duplicate members were found with a hash set, the check was
+    quadratic and a worker spent over 10 s on it. The status and body are asserted; the time is `make bench-json`."""
+    import itertools
+    import string
+    s = Server("--workers", "1")
+    try:
+        alphabet = string.ascii_letters + string.digits
+        names = ["".join(p) for p in itertools.islice(itertools.product(alphabet, repeat=3), 100_000)]
+        for body, expected in [
+            ("{" + ",".join(f'"{n}":0' for n in names) + "}",
+             b'{"error":{"code":"InvalidRequest","message":"aaa: unknown field","field":"aaa"}}'),
+            ("{" + ",".join(f'"{n}":0' for n in names + ["aab"]) + "}",
+             b'{"error":{"code":"InvalidRequest","message":"body: not valid JSON (duplicate member \'aab\')","field":"body"}}'),
+        ]:
+            sock = s.connect()
+            sock.settimeout(60)
+            raw = body.encode()
+            assert len(raw) < 1024 * 1024
+            sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-key\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: " + str(len(raw)).encode() + b"\r\n\r\n" + raw)
+            status, _, answer, _ = read_response(sock)
+            assert (status, answer) == (400, expected)
+            sock.close()
+    finally:
+        s.stop()
