@@ -17,13 +17,16 @@ public final class AdminProxy: Sendable {
     static let lowWater = 256 << 10
     /// Upload bytes buffered from the client before its socket stops being read.
     static let uploadHighWater = 1 << 20
+    /// The largest ACL document a streamed object route collects before sending it.
+    static let maxDocumentBytes = 1 << 20
 
     public init(service: PresignService, audit: Logger) {
         self.service = service
         self.audit = audit
     }
 
-    /// One connection per backend per loop.
+    /// One connection per backend per loop, dropped when the loop's worker shuts down (a connection holds the
+    /// loop's curl client, which must not outlive it).
     final class Connections {
         var byBackend: [String: (identity: BackendIdentity, connection: S3fmAuthConnection)] = [:]
     }
@@ -51,9 +54,15 @@ public final class AdminProxy: Sendable {
     private let connections = LoopLocal<Connections>()
 
     func connection(_ backend: ServiceConfig.Backend, on loop: EventLoop) -> S3fmAuthConnection {
-        let set = connections.get(loop) { Connections() }
+        let set = connections.get(loop) {
+            let made = Connections()
+            loop.onShutdown { [weak made] in made?.byBackend.removeAll() }
+            return made
+        }
         let key = BackendIdentity(backend)
-        if let existing = set.byBackend[backend.name], existing.identity == key { return existing.connection }
+        if let existing = set.byBackend[backend.name], existing.identity == key, existing.connection.isUsable {
+            return existing.connection
+        }
         let made = S3fmAuthConnection(
             presigner: backend.presigner,
             timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
@@ -191,12 +200,14 @@ public final class AdminProxy: Sendable {
             connection.getACL(bucket, key: key ?? "", now: now) { result in reply.xml(result.map(\.1)) }
         case .putObject where hasACL:
             // The ACL document is small: collect the streamed body, then send it.
-            var body: [UInt8] = []
+            var body = SmallBody(limit: Self.maxDocumentBytes, declaredLength: request.head.contentLength)
+            guard !body.isOverLimit else { return Self.documentTooLarge }
             context.onBodyChunk = { chunk in
-                if body.count + chunk.count <= 1 << 20 { body += chunk }
+                // Answering drops these handlers, so no later chunk is appended; the connection closes after.
+                if !body.append(chunk) { context.respond(Self.documentTooLarge) }
             }
             context.onBodyEnd = {
-                connection.putACL(bucket, key: key ?? "", xml: body, now: now) { result in reply.empty(result, status: .ok) }
+                connection.putACL(bucket, key: key ?? "", xml: body.bytes, now: now) { result in reply.empty(result, status: .ok) }
             }
         case .getObject:
             download(connection, bucket: bucket, key: key ?? "", request: request, reply: reply, now: now)
@@ -205,6 +216,11 @@ public final class AdminProxy: Sendable {
         }
         return nil
     }
+
+    /// 413 for an ACL document over `maxDocumentBytes`; the rest of the body is not read, so the connection closes.
+    static let documentTooLarge = HTTPResponse.error(
+        .payloadTooLarge, code: "EntityTooLarge", message: "an ACL document is at most \(maxDocumentBytes) bytes",
+        headers: [("Connection", "close")])
 
     // MARK: Streaming
 

@@ -70,6 +70,7 @@ struct RawConfig: Decodable {
         var connectTimeout: Double?
         var requestTimeout: Double?
         var lowSpeedTimeout: Double?
+        var vanityDomains: [String]?
 
         enum CodingKeys: String, CodingKey {
             case endpoint, dialect, region, addressing
@@ -81,6 +82,7 @@ struct RawConfig: Decodable {
             case connectTimeout = "connect_timeout"
             case requestTimeout = "request_timeout"
             case lowSpeedTimeout = "low_speed_timeout"
+            case vanityDomains = "vanity_domains"
         }
     }
 
@@ -174,7 +176,8 @@ struct RawConfig: Decodable {
         "": ["listen", "admin_listen", "workers", "access_log", "audit_log", "server", "backends", "callers", "cors", "admin"],
         "server": ["max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout", "body_timeout", "max_connections", "drain_seconds"],
         "backends.*": ["endpoint", "dialect", "region", "addressing", "public_endpoint", "access_key_env", "secret_key_env",
-                       "access_key_file", "secret_key_file", "connect_timeout", "request_timeout", "low_speed_timeout"],
+                       "access_key_file", "secret_key_file", "connect_timeout", "request_timeout", "low_speed_timeout",
+                       "vanity_domains"],
         "callers[]": ["name", "auth", "rate_limit", "rules"],
         "callers[].auth": ["api_key_sha256", "jwt"],
         "callers[].auth.jwt": ["issuer", "audience", "jwks_file", "hs256_secret_env", "hs256_secret_file", "leeway_seconds"],
@@ -200,6 +203,50 @@ struct RawConfig: Decodable {
                 try checkKeys(value, shape: shape + "[]", path: "\(path)[\(index)]")
             }
         }
+    }
+}
+
+/// The range every number in the config file (and every matching `serve` flag) must fall in. A value outside is
+/// refused by path, never clamped: NaN, infinities and absurd sizes have crashed conversions to `Int` and timer
+/// arithmetic before, and a typo should be an error, not a surprise.
+public enum ConfigBounds {
+    public static let workers: ClosedRange<Int> = 1...256
+    public static let maxHeaderBytes: ClosedRange<Int> = 256...(1 << 20)
+    public static let maxBodyBytes: ClosedRange<Int64> = 1024...(64 << 20)
+    /// header, idle and body timeouts, in seconds.
+    public static let serverTimeout: ClosedRange<Double> = 0.001...3600
+    public static let maxConnections: ClosedRange<Int> = 1...1_000_000
+    public static let drainSeconds: ClosedRange<Double> = 0...3600
+    /// connect, request and low-speed timeouts of a backend, in seconds.
+    public static let backendTimeout: ClosedRange<Double> = 0.001...86_400
+    public static let ratePerSecond: ClosedRange<Double> = 0.001...1_000_000
+    public static let burst: ClosedRange<Double> = 1...1_000_000
+    /// A year; SigV4 backends stop at 604800 s on top of this.
+    public static let maxExpiresIn: ClosedRange<Int64> = 1...31_536_000
+    /// S3's largest object, 5 TiB.
+    public static let maxContentLength: ClosedRange<Int64> = 0...(5 << 40)
+    public static let corsMaxAge: ClosedRange<Int> = 0...86_400
+    public static let jwtLeeway: ClosedRange<Int> = 0...300
+
+    /// `value` when it is within `range`; otherwise a `ConfigError` at `path` that names the range and the value.
+    public static func check<T: BinaryInteger>(_ value: T, _ range: ClosedRange<T>, path: String) throws(ConfigError) -> T {
+        guard range.contains(value) else {
+            throw ConfigError(path, "must be between \(range.lowerBound) and \(range.upperBound); got \(value)")
+        }
+        return value
+    }
+
+    /// As above for a real number; NaN and infinities are never within a range.
+    public static func check(_ value: Double, _ range: ClosedRange<Double>, path: String) throws(ConfigError) -> Double {
+        guard value.isFinite, range.contains(value) else {
+            throw ConfigError(path, "must be between \(render(range.lowerBound)) and \(render(range.upperBound)); got \(render(value))")
+        }
+        return value
+    }
+
+    /// Whole numbers without a fraction (`3600`, not `3600.0`); others as Swift prints them (`0.001`, `1e-19`, `nan`).
+    static func render(_ value: Double) -> String {
+        value.isFinite && value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 }
 

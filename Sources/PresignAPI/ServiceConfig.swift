@@ -130,15 +130,16 @@ public enum ConfigLoader {
     static func build(_ raw: RawConfig, secrets: SecretSource, dev: Bool) async throws(ConfigError) -> ServiceConfig {
         var server = ServiceConfig.ServerSettings()
         if let s = raw.server {
-            if let v = s.maxHeaderBytes { guard v >= 256 else { throw ConfigError("server.max_header_bytes", "must be at least 256") }; server.maxHeaderBytes = v }
-            if let v = s.maxBodyBytes { guard v >= 1024 else { throw ConfigError("server.max_body_bytes", "must be at least 1024") }; server.maxBodyBytes = v }
-            if let v = s.headerTimeout { guard v > 0 else { throw ConfigError("server.header_timeout", "must be positive") }; server.headerTimeout = v }
-            if let v = s.idleTimeout { guard v > 0 else { throw ConfigError("server.idle_timeout", "must be positive") }; server.idleTimeout = v }
-            if let v = s.bodyTimeout { guard v > 0 else { throw ConfigError("server.body_timeout", "must be positive") }; server.bodyTimeout = v }
-            if let v = s.maxConnections { guard v > 0 else { throw ConfigError("server.max_connections", "must be positive") }; server.maxConnections = v }
-            if let v = s.drainSeconds { guard v >= 0 else { throw ConfigError("server.drain_seconds", "must not be negative") }; server.drainSeconds = v }
+            typealias B = ConfigBounds
+            if let v = s.maxHeaderBytes { server.maxHeaderBytes = try B.check(v, B.maxHeaderBytes, path: "server.max_header_bytes") }
+            if let v = s.maxBodyBytes { server.maxBodyBytes = try B.check(v, B.maxBodyBytes, path: "server.max_body_bytes") }
+            if let v = s.headerTimeout { server.headerTimeout = try B.check(v, B.serverTimeout, path: "server.header_timeout") }
+            if let v = s.idleTimeout { server.idleTimeout = try B.check(v, B.serverTimeout, path: "server.idle_timeout") }
+            if let v = s.bodyTimeout { server.bodyTimeout = try B.check(v, B.serverTimeout, path: "server.body_timeout") }
+            if let v = s.maxConnections { server.maxConnections = try B.check(v, B.maxConnections, path: "server.max_connections") }
+            if let v = s.drainSeconds { server.drainSeconds = try B.check(v, B.drainSeconds, path: "server.drain_seconds") }
         }
-        if let workers = raw.workers, !(1...256).contains(workers) { throw ConfigError("workers", "must be 1...256") }
+        if let workers = raw.workers { _ = try ConfigBounds.check(workers, ConfigBounds.workers, path: "workers") }
         guard !raw.backends.isEmpty else { throw ConfigError("backends", "at least one backend is required") }
         var backends: [String: ServiceConfig.Backend] = [:]
         for name in raw.backends.keys.sorted() {
@@ -161,7 +162,8 @@ public enum ConfigLoader {
                     throw ConfigError("cors.allowed_origins[\(i)]", "an origin is scheme://host[:port] with no path, or *")
                 }
             }
-            cors = .init(allowedOrigins: c.allowedOrigins, maxAge: c.maxAge ?? 600)
+            let maxAge = try ConfigBounds.check(c.maxAge ?? 600, ConfigBounds.corsMaxAge, path: "cors.max_age")
+            cors = .init(allowedOrigins: c.allowedOrigins, maxAge: maxAge)
         }
         var adminDigests: [[UInt8]] = []
         for (i, hex) in (raw.admin?.tokenSHA256 ?? []).enumerated() {
@@ -201,14 +203,29 @@ public enum ConfigLoader {
         let access = try secrets.value(env: raw.accessKeyEnv, file: raw.accessKeyFile, path: "\(path).access_key_env", what: "access key")
         let secret = try secrets.value(env: raw.secretKeyEnv, file: raw.secretKeyFile, path: "\(path).secret_key_env", what: "secret key")
         for (field, value) in [("connect_timeout", raw.connectTimeout), ("request_timeout", raw.requestTimeout), ("low_speed_timeout", raw.lowSpeedTimeout)] {
-            if let value, value <= 0 { throw ConfigError("\(path).\(field)", "must be positive") }
+            if let value { _ = try ConfigBounds.check(value, ConfigBounds.backendTimeout, path: "\(path).\(field)") }
         }
+        let vanityDomains = try Self.vanityDomains(raw.vanityDomains, addressing: addressing, path: "\(path).vanity_domains")
         let configuration = S3Presigner.Configuration(
             endpoint: endpoint, publicEndpoint: publicEndpoint, region: region, addressing: addressing,
-            signature: signature, credentials: Credentials(accessKeyId: access, secretAccessKey: secret))
+            signature: signature, credentials: Credentials(accessKeyId: access, secretAccessKey: secret),
+            vanityDomains: vanityDomains)
         return .init(
             name: name, presigner: S3Presigner(configuration), connectTimeout: raw.connectTimeout ?? 5,
             requestTimeout: raw.requestTimeout ?? 300, lowSpeedTimeout: raw.lowSpeedTimeout ?? 30)
+    }
+
+    /// The domains vanity buckets must fall under: DNS names of two or more labels, written in lower case.
+    static func vanityDomains(_ raw: [String]?, addressing: Addressing, path: String) throws(ConfigError) -> [String] {
+        guard let raw else { return [] }
+        guard addressing == .vanity else { throw ConfigError(path, "only means something with addressing: vanity") }
+        guard !raw.isEmpty else { throw ConfigError(path, "list at least one domain, or leave the field out") }
+        for (i, domain) in raw.enumerated() {
+            guard S3Validation.isHostName(domain), domain.contains("."), !S3Endpoint(scheme: "https", host: domain).isIPAddress else {
+                throw ConfigError("\(path)[\(i)]", "'\(domain)' is not a lower-case DNS name with a dot (example.com)")
+            }
+        }
+        return raw
     }
 
     static func caller(
@@ -222,16 +239,18 @@ public enum ConfigLoader {
             }
             auth = .apiKey(digest: digest)
         case (nil, let jwt?):
+            if let leeway = jwt.leewaySeconds {
+                _ = try ConfigBounds.check(leeway, ConfigBounds.jwtLeeway, path: "\(path).auth.jwt.leeway_seconds")
+            }
             auth = .jwt(try await JWTAuth.Verifier.build(jwt, path: "\(path).auth.jwt", secrets: secrets))
         default:
             throw ConfigError("\(path).auth", "give exactly one of api_key_sha256 or jwt")
         }
         var rateLimit: Caller.RateLimit?
         if let r = raw.rateLimit {
-            guard r.perSecond > 0, r.burst >= 1 else {
-                throw ConfigError("\(path).rate_limit", "per_second must be positive and burst at least 1")
-            }
-            rateLimit = .init(perSecond: r.perSecond, burst: r.burst)
+            rateLimit = .init(
+                perSecond: try ConfigBounds.check(r.perSecond, ConfigBounds.ratePerSecond, path: "\(path).rate_limit.per_second"),
+                burst: try ConfigBounds.check(r.burst, ConfigBounds.burst, path: "\(path).rate_limit.burst"))
         }
         guard !raw.rules.isEmpty else { throw ConfigError("\(path).rules", "a caller needs at least one rule") }
         var rules: [PolicyRule] = []
@@ -253,7 +272,7 @@ public enum ConfigLoader {
         }
         let v4Only = raw.backend.map { backends[$0]!.presigner.configuration.signature == .v4 }
             ?? backends.values.allSatisfy { $0.presigner.configuration.signature == .v4 }
-        guard raw.maxExpiresIn >= 1 else { throw ConfigError("\(path).max_expires_in", "must be at least 1") }
+        _ = try ConfigBounds.check(raw.maxExpiresIn, ConfigBounds.maxExpiresIn, path: "\(path).max_expires_in")
         if v4Only && raw.maxExpiresIn > 604_800 {
             throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days)")
         }
@@ -265,13 +284,20 @@ public enum ConfigLoader {
         do {
             key = try KeyPattern(raw.key ?? "*")
         } catch { throw ConfigError("\(path).key", error.message) }
+        // A listing, a bucket ACL or a bucket delete is signed for the whole bucket: a key pattern cannot narrow
+        // it, so a rule that has one would grant more than it says. Refused here rather than ignored at request time.
+        if !key.matchesEverything, let wide = raw.operations.first(where: { S3Operation(rawValue: $0).map { $0.scope != .object } ?? false }) {
+            throw ConfigError("\(path).key", "\(wide) is not about one object, so a key pattern cannot limit it (it would sign the whole bucket); give bucket operations their own rule with key '*'")
+        }
         for (i, type) in (raw.contentTypes ?? []).enumerated() {
             let parts = type.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0] != "*" || parts[1] == "*",
                 type.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
             else { throw ConfigError("\(path).content_types[\(i)]", "expected type/subtype, type/* or */*") }
         }
-        if let max = raw.maxContentLength, max < 0 { throw ConfigError("\(path).max_content_length", "must not be negative") }
+        if let max = raw.maxContentLength {
+            _ = try ConfigBounds.check(max, ConfigBounds.maxContentLength, path: "\(path).max_content_length")
+        }
         return PolicyRule(
             number: number, name: raw.name, operations: Set(raw.operations), bucket: bucket, key: key,
             backend: raw.backend, maxExpiresIn: raw.maxExpiresIn, contentTypes: raw.contentTypes,

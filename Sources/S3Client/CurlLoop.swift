@@ -3,16 +3,40 @@ import CUV
 import HTTPServer
 
 /// libcurl's multi-socket interface driven by one worker's libuv loop: curl says which sockets to watch
-/// (`uv_poll`) and when to wake it (`uv_timer`); the loop calls `curl_multi_socket_action` back. One per loop.
+/// (`uv_poll`) and when to wake it (`uv_timer`); the loop calls `curl_multi_socket_action` back. One per live loop
+/// (`CurlLoop.on(_:)`), gone with it: the worker's shutdown closes it and forgets it, so a later loop with the same
+/// worker index (a second server in one process) gets a new one.
 /// `self` travels as `Unmanaged` in the multi's SOCKETDATA/TIMERDATA and in each poll handle's data.
 final class CurlLoop {
+    /// This loop's CurlLoop while the loop runs; nil before first use and after the worker's shutdown.
+    final class Slot {
+        var current: CurlLoop?
+    }
+
+    private static let slots = LoopLocal<Slot>()
+
+    /// The CurlLoop of `eventLoop`, made on first use. Call it on that loop's thread.
+    static func on(_ eventLoop: EventLoop) -> CurlLoop {
+        let slot = slots.get(eventLoop) { Slot() }
+        if let current = slot.current, current.loop == eventLoop.rawLoop.assumingMemoryBound(to: uv_loop_t.self), !current.closed {
+            return current
+        }
+        let made = CurlLoop(loop: eventLoop)
+        slot.current = made
+        // Runs after the CurlLoop's own shutdown hook (hooks run in order): the slot lets go of it.
+        eventLoop.onShutdown { [weak slot, weak made] in
+            if let slot, slot.current === made { slot.current = nil }
+        }
+        return made
+    }
+
     let loop: UnsafeMutablePointer<uv_loop_t>
     let multi: UnsafeMutableRawPointer
     let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
     private var running: Int32 = 0
     /// Transfers in the multi, each retained (passRetained) when added and released when done or cancelled.
     private var active: [ObjectIdentifier: Unmanaged<CurlTransfer>] = [:]
-    private var closed = false
+    private(set) var closed = false
 
     /// The state kept for one watched socket: its poll handle and the socket number.
     final class SocketWatch {
@@ -30,7 +54,7 @@ final class CurlLoop {
 
     static let global: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    init(loop eventLoop: EventLoop) {
+    private init(loop eventLoop: EventLoop) {
         _ = Self.global
         loop = eventLoop.rawLoop.assumingMemoryBound(to: uv_loop_t.self)
         multi = curl_multi_init()!
@@ -176,8 +200,17 @@ final class CurlLoop {
         closed = true
         uv_timer_stop(timer)
         curl_multi_cleanup(multi)  // sends CURL_POLL_REMOVE for sockets still watched
-        // The CurlLoop is kept by its LoopLocal for the life of the process, so the timer memory outlives the close.
-        timer.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
+        // The timer's memory must outlive its close: the handle keeps `self` retained until libuv is done with it,
+        // and `deinit` frees the memory.
+        timer.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        timer.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { handle in
+            uv_close(handle) { handle in Unmanaged<CurlLoop>.fromOpaque(handle!.pointee.data).release() }
+        }
+    }
+
+    deinit {
+        // Only reached after the close callback above released the last reference (or if the loop never ran).
+        timer.deallocate()
     }
 
     var activeCount: Int { active.count }

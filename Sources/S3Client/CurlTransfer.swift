@@ -12,11 +12,23 @@ final class CurlTransfer {
     private(set) var status = 0
     private(set) var headers: [(name: String, value: String)] = []
     private var headDelivered = false
+    /// Bytes of response head seen so far (every head, 1xx included), refused over `maxHeadBytes`.
+    private var headBytes = 0
+    private var headTooLarge = false
+    /// More than any S3 answer carries; a backend sending endless headers is cut here instead of growing memory.
+    static let maxHeadBytes = 256 * 1024
+
+    /// What the body consumer wants done with a piece: keep it, hand it back later (pause), or end the transfer.
+    enum DataVerdict {
+        case accept
+        case pause
+        case abort
+    }
 
     /// The response head, once (final status, not 1xx).
     var onHead: ((Int, [(name: String, value: String)]) -> Void)?
-    /// Body bytes; return false to pause (resume with `CurlLoop.resume`).
-    var onData: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Body bytes; `.pause` hands them back later (resume with `CurlLoop.resume`), `.abort` fails the transfer.
+    var onData: ((UnsafeRawBufferPointer) -> DataVerdict)?
     /// Fills `buffer` with upload bytes: a count, 0 at the end, or nil to pause until resumed.
     var readBody: ((UnsafeMutableRawBufferPointer) -> Int?)?
     var onFinish: ((CurlOutcome) -> Void)?
@@ -59,15 +71,19 @@ final class CurlTransfer {
         presignd_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, me)
         presignd_curl_easy_setopt_data_cb(easy, CURLOPT_HEADERFUNCTION) { buffer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
-            transfer.headerLine(UnsafeRawBufferPointer(start: buffer, count: size * count))
-            return size * count
+            // Any other count than the one given makes curl fail the transfer (CURLE_WRITE_ERROR).
+            return transfer.headerLine(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
         }
         presignd_curl_easy_setopt_data_cb(easy, CURLOPT_WRITEFUNCTION) { buffer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: buffer, count: size * count)
             if !transfer.headDelivered { transfer.deliverHead() }
             guard let onData = transfer.onData else { return size * count }
-            return onData(bytes) ? size * count : presignd_curl_writefunc_pause()
+            switch onData(bytes) {
+            case .accept: return size * count
+            case .pause: return presignd_curl_writefunc_pause()
+            case .abort: return 0
+            }
         }
         presignd_curl_easy_setopt_data_cb(easy, CURLOPT_READFUNCTION) { buffer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
@@ -100,7 +116,13 @@ final class CurlTransfer {
         presignd_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
     }
 
-    private func headerLine(_ raw: UnsafeRawBufferPointer) {
+    /// False when the heads are over `maxHeadBytes`: the transfer fails.
+    private func headerLine(_ raw: UnsafeRawBufferPointer) -> Bool {
+        headBytes += raw.count
+        guard headBytes <= Self.maxHeadBytes else {
+            headTooLarge = true
+            return false
+        }
         var line = Array(raw)
         while let last = line.last, last == 0x0A || last == 0x0D { line.removeLast() }
         if line.starts(with: Array("HTTP/".utf8)) {
@@ -108,16 +130,17 @@ final class CurlTransfer {
             let parts = line.split(separator: 0x20, maxSplits: 2)
             status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
             headers.removeAll()
-            return
+            return true
         }
         if line.isEmpty {
             if status >= 200 && !headDelivered { deliverHead() }
-            return
+            return true
         }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
         let name = String(decoding: line[..<colon], as: UTF8.self)
         let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
         headers.append((name, value))  // repeated headers are kept, each as its own entry
+        return true
     }
 
     private func deliverHead() {
@@ -138,7 +161,8 @@ final class CurlTransfer {
             return
         }
         let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        var message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        if headTooLarge { message = "response headers over \(Self.maxHeadBytes) bytes" }
         let kind: CurlFailure.Kind
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .unreachable

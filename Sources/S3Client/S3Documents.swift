@@ -13,18 +13,47 @@ public enum S3XML {
         public init(message: String) { self.message = message }
     }
 
+    /// Text for an XML element or attribute value: the five markup characters as entities.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
     static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLNodeTree {
         let root = try parse(data)
         guard root.name == name else { throw ParseError(message: "expected <\(name)>, got <\(root.name)>") }
         return root
     }
 
+    /// S3's documents are a few levels deep. A backend that nests deeper is refused before the tree (and the
+    /// parser's recursion) can exhaust the worker's stack.
+    static let maxDepth = 32
+
     static func parse(_ data: [UInt8]) throws(ParseError) -> XMLNodeTree {
+        // S3 never sends a DTD; refusing one shuts out entity expansion and external entities whatever the
+        // XML library's defaults are.
+        if data.firstRange(of: Array("<!DOCTYPE".utf8)) != nil {
+            throw ParseError(message: "XML with a DOCTYPE is refused")
+        }
         let builder = TreeBuilder()
         let parser = XMLParser(data: Data(data))
         parser.shouldProcessNamespaces = true
+        parser.shouldResolveExternalEntities = false
         parser.delegate = builder
-        guard parser.parse(), let root = builder.root else {
+        let parsed = parser.parse()
+        if builder.tooDeep { throw ParseError(message: "XML nested deeper than \(maxDepth) levels") }
+        guard parsed, let root = builder.root else {
             throw ParseError(message: builder.root == nil && builder.sawElement == false && parser.parserError == nil
                 ? "empty XML document" : "not well-formed XML")
         }
@@ -35,10 +64,16 @@ public enum S3XML {
         var root: XMLNodeTree?
         var stack: [XMLNodeTree] = []
         var sawElement = false
+        var tooDeep = false
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
             sawElement = true
+            guard stack.count < S3XML.maxDepth else {
+                tooDeep = true
+                parser.abortParsing()
+                return
+            }
             var local: [String: String] = [:]
             for (key, value) in attributes { local[String(key.split(separator: ":").last ?? Substring(key))] = value }
             let node = XMLNodeTree(name: String(elementName.split(separator: ":").last ?? Substring(elementName)), attributes: local)
@@ -47,7 +82,7 @@ public enum S3XML {
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-            let node = stack.removeLast()
+            guard !tooDeep, let node = stack.popLast() else { return }
             if stack.isEmpty { root = node }
         }
 

@@ -61,13 +61,16 @@ public final class S3fmAuthConnection {
     /// Error and small-document bodies are buffered up to this size.
     static let maxBufferedBody = 16 * 1024 * 1024
 
-    private static let loops = LoopLocal<CurlLoop>()
-
+    /// Uses `eventLoop`'s curl loop (made on first use, closed and forgotten when the worker shuts down). Keep a
+    /// connection no longer than its loop runs; `isUsable` says whether it still does.
     public init(presigner: S3Presigner, timeouts: Timeouts = .init(), on eventLoop: EventLoop) {
         self.presigner = presigner
         self.timeouts = timeouts
-        loop = Self.loops.get(eventLoop) { CurlLoop(loop: eventLoop) }
+        loop = CurlLoop.on(eventLoop)
     }
+
+    /// False once the worker that owns this connection's loop has shut down: make a new connection.
+    public var isUsable: Bool { !loop.closed }
 
     /// Transfers in flight on this loop (for leak checks in tests).
     public var activeTransfers: Int { loop.activeCount }
@@ -125,6 +128,27 @@ public final class S3fmAuthConnection {
         onBody: @escaping (UnsafeRawBufferPointer) -> Bool,
         completion: @escaping (Result<Void, S3Error>) -> Void
     ) -> S3Transfer? {
+        start(call, upload: upload, now: now, onHead: onHead, onBody: { onBody($0) ? .accept : .pause }, completion: completion)
+    }
+
+    /// What `start`'s body consumer decides for each piece.
+    enum BodyVerdict {
+        case accept
+        case pause
+        /// Stop reading and fail the call with this error (a document over its cap).
+        case abort(S3Error)
+    }
+
+    /// Error documents are read up to this size; S3's are under 1 KiB. A longer one ends the transfer.
+    static let maxErrorBody = 64 * 1024
+
+    @discardableResult
+    func start(
+        _ call: Call, upload: Upload?, now: SigningTime,
+        onHead: @escaping (S3ResponseHead) -> Void,
+        onBody: @escaping (UnsafeRawBufferPointer) -> BodyVerdict,
+        completion: @escaping (Result<Void, S3Error>) -> Void
+    ) -> S3Transfer? {
         let signed: SignedRequest
         do {
             signed = try presigner.signRequest(
@@ -145,6 +169,7 @@ public final class S3fmAuthConnection {
                             lowSpeedSeconds: max(1, Int(timeouts.lowSpeed))))
         var errorBody: [UInt8]?
         var status = 0
+        var abortedWith: S3Error?
         transfer.onHead = { code, headers in
             status = code
             if code >= 300 {
@@ -155,13 +180,28 @@ public final class S3fmAuthConnection {
         }
         transfer.onData = { bytes in
             if errorBody != nil {
-                if errorBody!.count + bytes.count <= 64 * 1024 { errorBody! += bytes }
-                return true
+                guard errorBody!.count + bytes.count <= Self.maxErrorBody else {
+                    // An endless error body would hold the call open until its timeout: answer with what we have.
+                    abortedWith = Self.s3Error(status: status, body: [])
+                    return .abort
+                }
+                errorBody! += bytes
+                return .accept
             }
-            return onBody(bytes)
+            switch onBody(bytes) {
+            case .accept: return .accept
+            case .pause: return .pause
+            case .abort(let error):
+                abortedWith = error
+                return .abort
+            }
         }
         if let upload { transfer.readBody = upload.read }
         transfer.onFinish = { outcome in
+            if let abortedWith {
+                completion(.failure(abortedWith))
+                return
+            }
             switch outcome {
             case .completed:
                 if let body = errorBody {
@@ -197,18 +237,21 @@ public final class S3fmAuthConnection {
     ) {
         var head: S3ResponseHead?
         var buffer: [UInt8] = []
-        var overflow = false
-        stream(
+        start(
             call, upload: body.map(Upload.bytes), now: now,
             onHead: { head = $0 },
             onBody: { bytes in
-                if buffer.count + bytes.count > Self.maxBufferedBody { overflow = true } else { buffer += bytes }
-                return true
+                // Over the cap the transfer stops at once instead of reading (and dropping) an endless body.
+                guard buffer.count + bytes.count <= Self.maxBufferedBody else {
+                    buffer = []
+                    return .abort(.badResponse("response over \(Self.maxBufferedBody) bytes"))
+                }
+                buffer += bytes
+                return .accept
             },
             completion: { result in
                 switch result {
                 case .success:
-                    if overflow { completion(.failure(.badResponse("response over \(Self.maxBufferedBody) bytes"))); return }
                     completion(.success((head ?? S3ResponseHead(status: 200, headers: []), buffer)))
                 case .failure(let error):
                     completion(.failure(error))
@@ -279,13 +322,33 @@ public final class S3fmAuthConnection {
     /// create_bucket, or create_located_bucket when `location` is given.
     public func createBucket(_ bucket: String, location: String? = nil, now: SigningTime,
                              completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {
-        let body = location.map {
-            Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\($0)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        let body: [UInt8]?
+        do throws(S3Error) {
+            body = try location.map { (text: String) throws(S3Error) in try Self.createBucketConfiguration(location: text) }
+        } catch {
+            completion(.failure(error))
+            return
         }
         let operation: S3Operation = location == nil ? .createBucket : .createLocatedBucket
         fetch(Call(operation, bucket: bucket, headers: body == nil ? [] : [("Content-Type", "application/xml")]), body: body, now: now) {
             completion($0.map(\.0))
         }
+    }
+
+    /// The CreateBucketConfiguration document for create_located_bucket. The location comes from an admin's query
+    /// string: it must look like a region name (`EU`, `eu-west-1`), and is escaped as XML text all the same.
+    public static func createBucketConfiguration(location: String) throws(S3Error) -> [UInt8] {
+        let valid = (1...64).contains(location.utf8.count) && location.utf8.allSatisfy { b in
+            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: ".")
+        }
+        guard valid else {
+            throw .invalid("location '\(location)' is not a region name: use 1-64 letters, digits, '-', '_' or '.'")
+        }
+        return Array(
+            ("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
+                + S3XML.escape(location) + "</LocationConstraint></CreateBucketConfiguration>").utf8)
     }
 
     public func deleteBucket(_ bucket: String, now: SigningTime, completion: @escaping (Result<S3ResponseHead, S3Error>) -> Void) {

@@ -47,7 +47,8 @@ extension S3Presigner {
     public func presignPost(_ policy: PostPolicy, now: SigningTime) throws(SigningError) -> PostPolicy.Form {
         let endpoint = configuration.publicEndpoint ?? configuration.endpoint
         let target = try S3Target(
-            endpoint: endpoint, addressing: configuration.addressing, bucket: policy.bucket, key: "",
+            endpoint: endpoint, addressing: configuration.addressing, vanityDomains: configuration.vanityDomains,
+            bucket: policy.bucket, key: "",
             scope: .bucket)
         try S3Validation.check(key: policy.key.replacingOccurrences(of: "${filename}", with: "f"))
         for condition in policy.conditions {
@@ -57,7 +58,14 @@ extension S3Presigner {
         }
         let expires: SigningTime
         switch policy.expiry {
-        case .after(let seconds): expires = now.adding(seconds: seconds)
+        case .after(let seconds):
+            guard seconds >= 1 else {
+                throw SigningError(.invalidExpiry, "POST policy expiry must be between 1 and 604800 seconds; got \(seconds)")
+            }
+            guard let end = now.addingIfRepresentable(seconds: seconds) else {
+                throw SigningError(.invalidExpiry, "expiry of \(seconds) seconds ends after \(SigningTime.latest.iso8601)")
+            }
+            expires = end
         case .at(let instant): expires = instant
         }
         let lifetime = expires.epochSeconds - now.epochSeconds

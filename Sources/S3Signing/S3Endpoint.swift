@@ -5,7 +5,9 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
     public let port: Int?
     /// `host[:port]`, the port only when it is not the scheme's default: the `Host` header value.
     public let authority: String
-    /// True for IPv4 dotted quads and bracketed IPv6 literals, which cannot carry a bucket subdomain.
+    /// True for bracketed IPv6 literals and for any host that ends in a number, which covers every IPv4 notation
+    /// `inet_aton` and libcurl accept (dotted decimal, octal and hex parts, fewer than four parts, one number).
+    /// Such a host cannot carry a bucket subdomain, and is never a DNS name.
     public let isIPAddress: Bool
 
     public init(scheme: String, host: String, port: Int? = nil) {
@@ -16,27 +18,30 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
         isIPAddress = Self.isIPLiteral(host)
     }
 
-    /// IPv6 in brackets, or four dot-separated decimal numbers 0-255.
+    /// IPv6 in brackets, or a host whose last dot-separated label is a number (decimal, `0`-octal or `0x`-hex).
+    /// Resolvers read every such host as an IPv4 address (`inet_aton` needs all parts numeric, and the WHATWG URL
+    /// standard treats any host ending in a number as IPv4), so refusing "ends in a number" refuses them all.
     static func isIPLiteral(_ host: String) -> Bool {
-        var parts = 0
-        var value = 0
-        var digits = 0
-        for byte in host.utf8 {
-            if byte == UInt8(ascii: "[") && parts == 0 && digits == 0 { return true }
-            if byte == UInt8(ascii: ".") {
-                guard digits > 0 else { return false }
-                parts += 1
-                value = 0
-                digits = 0
-            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-                digits += 1
-                guard digits <= 3, value <= 255 else { return false }
-            } else {
-                return false
-            }
+        if host.hasPrefix("[") { return true }
+        var labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        // "127.0.0.1." is the same address: a trailing dot does not make it a name.
+        if labels.count > 1, labels.last?.isEmpty == true { labels.removeLast() }
+        guard let last = labels.last else { return false }
+        return isNumber(last)
+    }
+
+    /// A C-style number as `inet_aton` reads one part: decimal, octal with a leading 0, hex with 0x (any length).
+    static func isNumber(_ label: Substring) -> Bool {
+        let bytes = Array(label.utf8)
+        guard !bytes.isEmpty else { return false }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        func isHex(_ b: UInt8) -> Bool {
+            isDigit(b) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F"))
         }
-        return parts == 3 && digits > 0
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "0"), bytes[1] == UInt8(ascii: "x") || bytes[1] == UInt8(ascii: "X") {
+            return bytes.dropFirst(2).allSatisfy(isHex)  // "0x" alone is 0 to inet_aton
+        }
+        return bytes.allSatisfy(isDigit)
     }
 
     /// Parses `http(s)://host[:port][/]`. IPv6 literals are written in brackets.

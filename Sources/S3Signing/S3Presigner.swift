@@ -37,10 +37,14 @@ public struct S3Presigner: Sendable {
         public var addressing: Addressing
         public var signature: SignatureVersion
         public var credentials: Credentials
+        /// With vanity addressing the bucket is the host presignd (and the URL's user) connects to; when this is not
+        /// empty, a bucket must equal one of these domains or end with `.` and one of them. Lower case, no dots at
+        /// either end.
+        public var vanityDomains: [String]
 
         public init(
             endpoint: S3Endpoint, publicEndpoint: S3Endpoint? = nil, region: String, addressing: Addressing = .path,
-            signature: SignatureVersion = .v4, credentials: Credentials
+            signature: SignatureVersion = .v4, credentials: Credentials, vanityDomains: [String] = []
         ) {
             self.endpoint = endpoint
             self.publicEndpoint = publicEndpoint
@@ -48,6 +52,7 @@ public struct S3Presigner: Sendable {
             self.addressing = addressing
             self.signature = signature
             self.credentials = credentials
+            self.vanityDomains = vanityDomains
         }
     }
 
@@ -102,7 +107,8 @@ public struct S3Presigner: Sendable {
         try S3Validation.check(query: request.query)
         let target = try S3Target(
             endpoint: configuration.publicEndpoint ?? configuration.endpoint, addressing: configuration.addressing,
-            bucket: request.bucket, key: request.key, scope: request.operation.scope)
+            vanityDomains: configuration.vanityDomains, bucket: request.bucket, key: request.key,
+            scope: request.operation.scope)
         var query: [(name: String, value: String?)] = []
         if let sub = request.operation.subresource { query.append((sub, nil)) }
         for item in request.query { query.append((item.name, item.value)) }
@@ -115,7 +121,10 @@ public struct S3Presigner: Sendable {
                 guard seconds >= 1 else {
                     throw SigningError(.invalidExpiry, "expiry must be at least 1 second; got \(seconds)")
                 }
-                expires = now.adding(seconds: seconds)
+                guard let end = now.addingIfRepresentable(seconds: seconds) else {
+                    throw SigningError(.invalidExpiry, "expiry of \(seconds) seconds ends after \(SigningTime.latest.iso8601)")
+                }
+                expires = end
             case .at(let instant):
                 guard instant > now else {
                     throw SigningError(.invalidExpiry, "expiry \(instant.iso8601) is not after the signing time")
@@ -159,9 +168,10 @@ struct S3Target {
     /// SigV2's resource path: always `/bucket/key`, whatever the addressing.
     let resourcePath: String
 
-    init(endpoint: S3Endpoint, addressing: Addressing, bucket: String, key: String, scope: S3Operation.Scope)
-        throws(SigningError)
-    {
+    init(
+        endpoint: S3Endpoint, addressing: Addressing, vanityDomains: [String], bucket: String, key: String,
+        scope: S3Operation.Scope
+    ) throws(SigningError) {
         scheme = endpoint.scheme
         if scope == .service {
             authority = endpoint.authority
@@ -169,7 +179,7 @@ struct S3Target {
             resourcePath = "/"
             return
         }
-        try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint)
+        try S3Validation.check(bucket: bucket, addressing: addressing, endpoint: endpoint, vanityDomains: vanityDomains)
         if scope == .object { try S3Validation.check(key: key) }
         // "/bucket/" + encoded key (empty for bucket operations), built once.
         var path: [UInt8] = []

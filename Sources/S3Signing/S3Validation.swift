@@ -1,6 +1,8 @@
 /// Input checks shared by presigned URLs and POST forms: reject what S3 would reject later, with a message now.
-enum S3Validation {
-    static func check(bucket: String, addressing: Addressing, endpoint: S3Endpoint) throws(SigningError) {
+public enum S3Validation {
+    static func check(bucket: String, addressing: Addressing, endpoint: S3Endpoint, vanityDomains: [String] = [])
+        throws(SigningError)
+    {
         let bytes = Array(bucket.utf8)
         func isLowerAlnum(_ b: UInt8) -> Bool {
             (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
@@ -29,7 +31,10 @@ enum S3Validation {
                     "bucket name '\(bucket)' is not valid for virtual-hosted addressing: it must be 3-63 lower-case "
                         + "letters, digits, '-' or '.', start and end with a letter or digit; use path addressing")
             }
-            if S3Endpoint.isIPLiteral(bucket) {
+            // S3's own rule: not formatted as an IPv4 address. The host is `bucket.endpoint`, which never ends in a
+            // number here (an endpoint that does is an address, and falls back to path style above).
+            let parts = bucket.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 4 && parts.allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) {
                 throw SigningError(.invalidBucketName, "bucket name '\(bucket)' must not look like an IP address")
             }
             if endpoint.scheme == "https" && bytes.contains(UInt8(ascii: ".")) {
@@ -39,20 +44,54 @@ enum S3Validation {
                         + "https URLs; use path or vanity addressing")
             }
         case .vanity:
-            let labels = bucket.split(separator: ".", omittingEmptySubsequences: false)
-            let valid =
-                bytes.count <= 253
-                && labels.allSatisfy { label in
-                    let l = Array(label.utf8)
-                    return (1...63).contains(l.count) && isLowerAlnum(l.first!) && isLowerAlnum(l.last!)
-                        && l.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
-                }
-            guard valid else {
-                throw SigningError(
-                    .invalidBucketName,
-                    "bucket name '\(bucket)' is not a host name, which vanity addressing needs (the bucket is the host)")
-            }
+            try checkVanity(bucket: bucket, domains: vanityDomains)
         }
+    }
+
+    /// The bucket is the host that presignd (admin proxy) and URL holders connect to: it must be a DNS name that
+    /// cannot mean an address. LDH labels of 1-63 bytes, at most 253 bytes, at least two labels (a single label is
+    /// resolved through search domains and /etc/hosts: `localhost`, `metadata`), not ending in a number (every IPv4
+    /// notation does), not under `localhost` (curl answers it with loopback without asking DNS), and under one of
+    /// `domains` when any are configured.
+    static func checkVanity(bucket: String, domains: [String]) throws(SigningError) {
+        guard isHostName(bucket) else {
+            throw SigningError(
+                .invalidBucketName,
+                "bucket name '\(bucket)' is not a host name, which vanity addressing needs (the bucket is the host)")
+        }
+        if S3Endpoint.isIPLiteral(bucket) {
+            throw SigningError(
+                .invalidBucketName,
+                "bucket name '\(bucket)' is an IP address or ends in a number as one does; vanity addressing needs a "
+                    + "DNS name (the bucket is the host)")
+        }
+        guard bucket.utf8.contains(UInt8(ascii: ".")) else {
+            throw SigningError(
+                .invalidBucketName,
+                "bucket name '\(bucket)' is a single label; vanity addressing needs a DNS name with a dot (the bucket "
+                    + "is the host)")
+        }
+        if bucket.hasSuffix(".localhost") {
+            throw SigningError(.invalidBucketName, "bucket name '\(bucket)' is under localhost, which always names this machine")
+        }
+        if !domains.isEmpty && !domains.contains(where: { bucket == $0 || bucket.hasSuffix("." + $0) }) {
+            throw SigningError(
+                .invalidBucketName,
+                "bucket name '\(bucket)' is not under an allowed vanity domain (\(domains.joined(separator: ", ")))")
+        }
+    }
+
+    /// Lower-case LDH labels of 1-63 bytes that start and end with a letter or digit, at most 253 bytes in all.
+    public static func isHostName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func isLowerAlnum(_ b: UInt8) -> Bool {
+            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+        }
+        return (1...253).contains(bytes.count)
+            && bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+                (1...63).contains(label.count) && isLowerAlnum(label.first!) && isLowerAlnum(label.last!)
+                    && label.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+            }
     }
 
     static func check(key: String) throws(SigningError) {

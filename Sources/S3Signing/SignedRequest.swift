@@ -24,7 +24,8 @@ extension S3Presigner {
         try S3Validation.check(headers: headers)
         try S3Validation.check(query: query)
         let target = try S3Target(
-            endpoint: configuration.endpoint, addressing: configuration.addressing, bucket: bucket, key: key,
+            endpoint: configuration.endpoint, addressing: configuration.addressing,
+            vanityDomains: configuration.vanityDomains, bucket: bucket, key: key,
             scope: operation.scope)
         var urlQuery: [(name: String, value: String?)] = []
         if let sub = operation.subresource { urlQuery.append((sub, nil)) }

@@ -19,6 +19,16 @@ public struct SigningTime: Sendable, Hashable, Comparable {
 
     public func adding(seconds: Int64) -> SigningTime { SigningTime(epochSeconds: epochSeconds + seconds) }
 
+    /// 9999-12-31T23:59:59Z: the last instant the four-digit formats can print.
+    public static let latest = SigningTime(epochSeconds: 253_402_300_799)
+
+    /// `adding(seconds:)` for untrusted lifetimes: nil when the result would fall outside 1970...`latest` (or overflow).
+    public func addingIfRepresentable(seconds: Int64) -> SigningTime? {
+        let (sum, overflow) = epochSeconds.addingReportingOverflow(seconds)
+        guard !overflow, sum >= 0, sum <= Self.latest.epochSeconds else { return nil }
+        return SigningTime(epochSeconds: sum)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SSZ` (an optional fraction is accepted and dropped; the zone must be `Z` or `+00:00`).
     public init?(iso8601 text: String) {
         let b = Array(text.utf8)

@@ -4,31 +4,31 @@ import S3Signing
 
 /// Flags shared by `sign` and `sign-post`: where the storage is and how to sign for it.
 struct BackendOptions: ParsableArguments {
-    @Option(help: "Storage endpoint, scheme://host[:port].")
+    @Option(parsing: .unconditional, help: "Storage endpoint, scheme://host[:port].")
     var endpoint: String
 
-    @Option(help: "Region for SigV4 (ignored by v2/s3fm).")
+    @Option(parsing: .unconditional, help: "Region for SigV4 (ignored by v2/s3fm).")
     var region: String = "us-east-1"
 
-    @Option(name: .customLong("access-key"), help: "Access key id (default: $S3_ACCESS_KEY).")
+    @Option(name: .customLong("access-key"), parsing: .unconditional, help: "Access key id (default: $S3_ACCESS_KEY).")
     var accessKey: String?
 
-    @Option(name: .customLong("secret-key"), help: "Secret access key (default: $S3_SECRET_KEY).")
+    @Option(name: .customLong("secret-key"), parsing: .unconditional, help: "Secret access key (default: $S3_SECRET_KEY).")
     var secretKey: String?
 
-    @Option(name: .customLong("session-token"), help: "STS session token.")
+    @Option(name: .customLong("session-token"), parsing: .unconditional, help: "STS session token.")
     var sessionToken: String?
 
-    @Option(help: "Signature: v4, v2 (AWSAccessKeyId) or s3fm (S3fmAccessKeyId).")
+    @Option(parsing: .unconditional, help: "Signature: v4, v2 (AWSAccessKeyId) or s3fm (S3fmAccessKeyId).")
     var signature: SignatureVersion = .v4
 
-    @Option(help: "Addressing: path, virtual or vanity.")
+    @Option(parsing: .unconditional, help: "Addressing: path, virtual or vanity.")
     var addressing: Addressing = .path
 
-    @Option(help: "Signing time, RFC 3339 UTC (2026-11-26T08:00:00Z); default now.")
+    @Option(parsing: .unconditional, help: "Signing time, RFC 3339 UTC (2026-11-26T08:00:00Z); default now.")
     var now: String?
 
-    @Option(help: "Expiry in seconds from the signing time.")
+    @Option(parsing: .unconditional, help: "Expiry in seconds from the signing time.")
     var expires: Int64
 
     func presigner() throws -> S3Presigner {

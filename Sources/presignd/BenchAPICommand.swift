@@ -10,11 +10,17 @@ struct BenchAPICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-api", abstract: "Measure the presign handler (ns per request).", shouldDisplay: false)
 
-    @Option(help: "Config file (default deploy/bench/presignd-bench.yaml).")
+    @Option(parsing: .unconditional, help: "Config file (default deploy/bench/presignd-bench.yaml).")
     var config: String = "deploy/bench/presignd-bench.yaml"
 
-    @Option(help: "Requests per round.")
+    @Option(parsing: .unconditional, help: "Requests per round.")
     var iterations: Int = 100_000
+
+    func validate() throws {
+        guard (1...100_000_000).contains(iterations) else {
+            throw ValidationError("--iterations: must be between 1 and 100000000; got \(iterations)")
+        }
+    }
 
     func run() throws {
         var environment = ProcessInfo.processInfo.environment

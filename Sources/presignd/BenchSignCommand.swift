@@ -7,11 +7,18 @@ struct BenchSignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-sign", abstract: "Measure SigV4 presigning speed (ns per URL).", shouldDisplay: false)
 
-    @Option(help: "URLs to sign per round.")
+    @Option(parsing: .unconditional, help: "URLs to sign per round.")
     var iterations: Int = 200_000
 
-    @Option(help: "Rounds; the fastest is reported.")
+    @Option(parsing: .unconditional, help: "Rounds; the fastest is reported.")
     var rounds: Int = 5
+
+    func validate() throws {
+        guard (1...100_000_000).contains(iterations) else {
+            throw ValidationError("--iterations: must be between 1 and 100000000; got \(iterations)")
+        }
+        guard (1...1000).contains(rounds) else { throw ValidationError("--rounds: must be between 1 and 1000; got \(rounds)") }
+    }
 
     func run() throws {
         let presigner = S3Presigner(

@@ -13,8 +13,12 @@ struct ProbeCommand: ParsableCommand {
     @Argument(help: "http://HOST:PORT/PATH (an IPv4 address).")
     var url: String
 
-    @Option(help: "Seconds to wait for the answer.")
+    @Option(parsing: .unconditional, help: "Seconds to wait for the answer.")
     var timeout: Int = 3
+
+    func validate() throws {
+        guard (1...3600).contains(timeout) else { throw ValidationError("--timeout: must be between 1 and 3600; got \(timeout)") }
+    }
 
     func run() throws {
         guard url.hasPrefix("http://") else { throw ValidationError("only http:// URLs") }

@@ -12,44 +12,61 @@ struct ServeCommand: ParsableCommand {
 
     enum Switch: String, ExpressibleByArgument { case on, off }
 
-    @Option(help: "YAML configuration (see deploy/presignd.example.yaml). Without it: the dev profile.")
+    @Option(parsing: .unconditional, help: "YAML configuration (see deploy/presignd.example.yaml). Without it: the dev profile.")
     var config: String?
 
-    @Option(help: "Address to listen on, host:port ([::1]:8080 for IPv6). Default 127.0.0.1:8080.")
+    @Option(parsing: .unconditional, help: "Address to listen on, host:port ([::1]:8080 for IPv6). Default 127.0.0.1:8080.")
     var listen: String?
 
-    @Option(name: .customLong("admin-listen"), help: "Admin listener host:port, or 'off'.")
+    @Option(name: .customLong("admin-listen"), parsing: .unconditional, help: "Admin listener host:port, or 'off'.")
     var adminListen: String?
 
-    @Option(help: "Worker threads, each with its own event loop (default: number of cores).")
+    @Option(parsing: .unconditional, help: "Worker threads, each with its own event loop (default: number of cores).")
     var workers: Int?
 
-    @Option(name: .customLong("access-log"), help: "One JSON line per request on stdout: on or off.")
+    @Option(name: .customLong("access-log"), parsing: .unconditional, help: "One JSON line per request on stdout: on or off.")
     var accessLog: Switch?
 
-    @Option(name: .customLong("drain-seconds"), help: "Seconds SIGTERM waits for in-flight requests (10).")
+    @Option(name: .customLong("drain-seconds"), parsing: .unconditional, help: "Seconds SIGTERM waits for in-flight requests (10).")
     var drainSeconds: Double?
 
-    @Option(name: .customLong("max-header-bytes"), help: "Largest request head, 431 above (16384).")
+    @Option(name: .customLong("max-header-bytes"), parsing: .unconditional, help: "Largest request head, 431 above (16384).")
     var maxHeaderBytes: Int?
 
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body, 413 above (1048576).")
+    @Option(name: .customLong("max-body-bytes"), parsing: .unconditional, help: "Largest request body, 413 above (1048576).")
     var maxBodyBytes: Int64?
 
-    @Option(name: .customLong("header-timeout"), help: "Seconds to receive a request head, 408 after (10).")
+    @Option(name: .customLong("header-timeout"), parsing: .unconditional, help: "Seconds to receive a request head, 408 after (10).")
     var headerTimeout: Double?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open (60).")
+    @Option(name: .customLong("idle-timeout"), parsing: .unconditional, help: "Seconds an idle keep-alive connection stays open (60).")
     var idleTimeout: Double?
 
-    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall, 408 after (30).")
+    @Option(name: .customLong("body-timeout"), parsing: .unconditional, help: "Seconds a request body may stall, 408 after (30).")
     var bodyTimeout: Double?
 
-    @Option(name: .customLong("max-connections"), help: "Connections per worker before it stops accepting (20000).")
+    @Option(name: .customLong("max-connections"), parsing: .unconditional, help: "Connections per worker before it stops accepting (20000).")
     var maxConnections: Int?
 
     @Flag(name: .customLong("stream-probe"), help: .hidden)
     var streamProbe = false
+
+    /// Flags keep the config file's bounds (the file's own values are checked when it loads), before anything runs.
+    func validate() throws {
+        typealias B = ConfigBounds
+        do throws(ConfigError) {
+            if let v = maxHeaderBytes { _ = try B.check(v, B.maxHeaderBytes, path: "--max-header-bytes") }
+            if let v = maxBodyBytes { _ = try B.check(v, B.maxBodyBytes, path: "--max-body-bytes") }
+            if let v = headerTimeout { _ = try B.check(v, B.serverTimeout, path: "--header-timeout") }
+            if let v = idleTimeout { _ = try B.check(v, B.serverTimeout, path: "--idle-timeout") }
+            if let v = bodyTimeout { _ = try B.check(v, B.serverTimeout, path: "--body-timeout") }
+            if let v = maxConnections { _ = try B.check(v, B.maxConnections, path: "--max-connections") }
+            if let v = drainSeconds { _ = try B.check(v, B.drainSeconds, path: "--drain-seconds") }
+            if let v = workers { _ = try B.check(v, B.workers, path: "--workers") }
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     func run() throws {
         LoggingSystem.bootstrap { label in JSONLineLogHandler(label: label) }
@@ -78,10 +95,6 @@ struct ServeCommand: ParsableCommand {
         let body = bodyTimeout ?? settings.bodyTimeout
         let connections = maxConnections ?? settings.maxConnections
         let drain = drainSeconds ?? settings.drainSeconds
-        guard headerBytes >= 256, bodyBytes >= 0, header > 0, idle > 0, body > 0, connections > 0 else {
-            throw ValidationError("limits and timeouts must be positive (max-header-bytes at least 256)")
-        }
-        guard drain >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
         configuration.limits = .init(maxHeaderBytes: headerBytes, maxBodyBytes: bodyBytes)
         configuration.timeouts = .init(
             headerMillis: UInt64(header * 1000), idleMillis: UInt64(idle * 1000), bodyMillis: UInt64(body * 1000))
@@ -89,10 +102,7 @@ struct ServeCommand: ParsableCommand {
         configuration.listen = listen ?? service.listen
         let admin = adminListen ?? service.adminListen
         configuration.adminListen = admin == "off" ? nil : admin
-        configuration.workers = workers ?? service.workers ?? ProcessInfo.processInfo.activeProcessorCount
-        guard configuration.workers >= 1, configuration.workers <= 256 else {
-            throw ValidationError("--workers must be between 1 and 256")
-        }
+        configuration.workers = min(workers ?? service.workers ?? ProcessInfo.processInfo.activeProcessorCount, ConfigBounds.workers.upperBound)
         configuration.drainMillis = UInt64(drain * 1000)
         configuration.accessLog = accessLog.map { $0 == .on } ?? service.accessLog
 

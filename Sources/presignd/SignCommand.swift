@@ -8,22 +8,22 @@ struct SignCommand: ParsableCommand {
 
     @OptionGroup var backend: BackendOptions
 
-    @Option(help: "HTTP method for object operations: GET, PUT, DELETE or HEAD.")
+    @Option(parsing: .unconditional, help: "HTTP method for object operations: GET, PUT, DELETE or HEAD.")
     var method: String?
 
-    @Option(help: "Bucket name.")
+    @Option(parsing: .unconditional, help: "Bucket name.")
     var bucket: String?
 
-    @Option(help: "Object key (raw, not encoded).")
+    @Option(parsing: .unconditional, help: "Object key (raw, not encoded).")
     var key: String?
 
-    @Option(help: "A seed operation (get_acl, list_bucket, ...) instead of a plain object method.")
+    @Option(parsing: .unconditional, help: "A seed operation (get_acl, list_bucket, ...) instead of a plain object method.")
     var operation: S3Operation?
 
-    @Option(name: .customLong("header"), help: "A header to sign, 'Name: value'. Repeatable.")
+    @Option(name: .customLong("header"), parsing: .unconditionalSingleValue, help: "A header to sign, 'Name: value'. Repeatable.")
     var headers: [String] = []
 
-    @Option(name: .customLong("query"), help: "A query parameter to sign, name=value (response-* overrides). Repeatable.")
+    @Option(name: .customLong("query"), parsing: .unconditionalSingleValue, help: "A query parameter to sign, name=value (response-* overrides). Repeatable.")
     var queries: [String] = []
 
     func run() throws {

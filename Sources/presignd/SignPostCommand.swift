@@ -9,22 +9,22 @@ struct SignPostCommand: ParsableCommand {
 
     @OptionGroup var backend: BackendOptions
 
-    @Option(help: "Bucket name.")
+    @Option(parsing: .unconditional, help: "Bucket name.")
     var bucket: String
 
-    @Option(help: "Object key; may contain ${filename}.")
+    @Option(parsing: .unconditional, help: "Object key; may contain ${filename}.")
     var key: String
 
-    @Option(name: .customLong("content-type"), help: "Exact Content-Type the upload must have.")
+    @Option(name: .customLong("content-type"), parsing: .unconditional, help: "Exact Content-Type the upload must have.")
     var contentType: String?
 
-    @Option(name: .customLong("content-type-prefix"), help: "Prefix the upload's Content-Type must start with.")
+    @Option(name: .customLong("content-type-prefix"), parsing: .unconditional, help: "Prefix the upload's Content-Type must start with.")
     var contentTypePrefix: String?
 
-    @Option(name: .customLong("content-length-range"), help: "MIN,MAX bytes allowed for the file.")
+    @Option(name: .customLong("content-length-range"), parsing: .unconditional, help: "MIN,MAX bytes allowed for the file.")
     var contentLengthRange: String?
 
-    @Option(name: .customLong("field"), help: "Extra form field name=value, pinned by the policy. Repeatable.")
+    @Option(name: .customLong("field"), parsing: .unconditionalSingleValue, help: "Extra form field name=value, pinned by the policy. Repeatable.")
     var extraFields: [String] = []
 
     func run() throws {

@@ -125,3 +125,57 @@ struct SignedRequestTests {
         #expect(try presigner.signRequest(.get, bucket: "b", key: "k", now: Self.now).url == "http://10.0.0.5:8333/b/k")
     }
 }
+
+/// The create_located_bucket document: the admin's `?location=` value is a region name, never markup.
+struct CreateBucketConfigurationTests {
+    static func document(_ location: String) -> String {
+        #"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>"#
+            + location + "</LocationConstraint></CreateBucketConfiguration>"
+    }
+
+    @Test(arguments: ["EU", "eu-west-1", "us-gov-west-1", "cn_north.1"])
+    func aRegionNameIsWrittenAsIs(_ location: String) throws {
+        #expect(try S3fmAuthConnection.createBucketConfiguration(location: location) == Array(Self.document(location).utf8))
+    }
+
+    @Test(arguments: ["EU</LocationConstraint><Evil/>", "a&b", "eu west", "", String(repeating: "a", count: 65), "ünï", "a\"b"])
+    func anythingElseIsRefusedBeforeSending(_ location: String) {
+        #expect(throws: S3Error.invalid("location '\(location)' is not a region name: use 1-64 letters, digits, '-', '_' or '.'")) {
+            try S3fmAuthConnection.createBucketConfiguration(location: location)
+        }
+    }
+
+    @Test func xmlTextIsEscaped() {
+        #expect(S3XML.escape(#"a<b>&"c'd"#) == "a&lt;b&gt;&amp;&quot;c&apos;d")
+        #expect(S3XML.escape("plain-text_1.2") == "plain-text_1.2")
+    }
+}
+
+/// What a hostile backend can send as a document: deep nesting, entity tricks, external entities.
+struct HostileDocumentTests {
+    @Test func deeplyNestedXMLIsRefusedWithoutCrashing() {
+        let depth = 200_000
+        let xml = "<Error>" + String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) + "</Error>"
+        #expect(throws: S3XML.ParseError(message: "XML nested deeper than 32 levels")) { try S3ErrorDocument(xml: Array(xml.utf8)) }
+    }
+
+    @Test func nestingWithinTheLimitStillParses() throws {
+        let depth = 31
+        let xml = "<Error><Code>X</Code>" + String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) + "</Error>"
+        #expect(try S3ErrorDocument(xml: Array(xml.utf8)).code == "X")
+    }
+
+    @Test func externalEntitiesAreNotRead() {
+        let xml = """
+            <?xml version="1.0"?><!DOCTYPE Error [<!ENTITY x SYSTEM "file:///etc/passwd">]><Error><Code>&x;</Code><Message>m</Message></Error>
+            """
+        #expect(throws: S3XML.ParseError(message: "XML with a DOCTYPE is refused")) { try S3ErrorDocument(xml: Array(xml.utf8)) }
+    }
+
+    @Test func entityExpansionIsRefused() {
+        var xml = #"<?xml version="1.0"?><!DOCTYPE Error [<!ENTITY e0 "ha">"#
+        for level in 1...10 { xml += "<!ENTITY e\(level) \"" + String(repeating: "&e\(level - 1);", count: 10) + "\">" }
+        xml += "]><Error><Code>&e10;</Code><Message>m</Message></Error>"
+        #expect(throws: S3XML.ParseError(message: "XML with a DOCTYPE is refused")) { try S3ErrorDocument(xml: Array(xml.utf8)) }
+    }
+}

@@ -282,3 +282,37 @@ def test_backend_killed_during_a_download_cuts_the_client():
     finally:
         subprocess.run([script, "stop", workdir], timeout=30)
         a.stop()
+
+
+def test_an_acl_document_over_1_mib_is_413_and_never_sent(admin, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="acl-target.txt", Body=b"x")
+    before = s3.get_object_acl(Bucket=bucket, Key="acl-target.txt")["Grants"]
+    too_large = (b'{"error":{"code":"EntityTooLarge","message":"an ACL document is at most 1048576 bytes"}}')
+    # Declared too large: refused before the body is read.
+    status, _, body = admin.call("PUT", f"/buckets/{bucket}/objects/acl-target.txt?acl", b"<" * ((1 << 20) + 1))
+    assert (status, body) == (413, too_large)
+    # Chunked, so only the bytes tell: refused when they pass 1 MiB, and the connection closes.
+    conn = socket.create_connection(("127.0.0.1", admin.admin_port), timeout=30)
+    conn.sendall((f"PUT /admin/v1/buckets/{bucket}/objects/acl-target.txt?acl HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n").encode())
+    # Exactly one byte over, and nothing after it, so the server has read everything when it closes.
+    for size in [256 << 10] * 4 + [1]:
+        conn.sendall(b"%x\r\n" % size + b"<" * size + b"\r\n")
+    reply = b""
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        reply += data
+    conn.close()
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 413 Content Too Large" and rest == too_large
+    assert s3.get_object_acl(Bucket=bucket, Key="acl-target.txt")["Grants"] == before
+
+
+def test_a_location_that_is_not_a_region_is_400_before_s3_sees_it(admin, s3):
+    name = "loc-" + uuid.uuid4().hex[:10]
+    status, _, body = admin.call("PUT", f"/buckets/{name}?location=EU%3C%2FLocationConstraint%3E%3Cx%2F%3E")
+    assert (status, js(body)) == (400, {"error": {"code": "InvalidRequest", "message":
+        "location 'EU</LocationConstraint><x/>' is not a region name: use 1-64 letters, digits, '-', '_' or '.'"}})
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

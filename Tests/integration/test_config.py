@@ -61,3 +61,31 @@ def test_mistakes_are_named_by_path(presignd):
         assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
         if message is not None:
             assert lines[0].endswith(": " + message), lines[0]
+
+
+VANITY = BASE.replace("dialect: aws-v4,", "dialect: aws-v4, addressing: vanity, vanity_domains: [example.com],")
+
+
+def test_vanity_domains_and_numeric_bounds_are_checked(presignd):
+    cases = [
+        (VANITY.replace("[example.com]", "[127.0.0.1]"),
+         "backends.main.vanity_domains[0]: '127.0.0.1' is not a lower-case DNS name with a dot (example.com)"),
+        (VANITY.replace("[example.com]", "[localhost]"),
+         "backends.main.vanity_domains[0]: 'localhost' is not a lower-case DNS name with a dot (example.com)"),
+        (VANITY.replace("addressing: vanity, ", ""), "backends.main.vanity_domains: only means something with addressing: vanity"),
+        (BASE.replace("name: a, ", "name: a, rate_limit: {per_second: 1e-19, burst: 1}, "),
+         "callers[0].rate_limit.per_second: must be between 0.001 and 1000000; got 1e-19"),
+        (BASE + "server: {header_timeout: .nan}\n", "server.header_timeout: must be between 0.001 and 3600; got nan"),
+        (BASE + "server: {idle_timeout: .inf}\n", "server.idle_timeout: must be between 0.001 and 3600; got inf"),
+        (BASE + "server: {max_connections: 99999999999999999999}\n", "server.max_connections: expected Int"),
+        (BASE + "cors: {allowed_origins: ['*'], max_age: 1e308}\n", "cors.max_age: expected Int"),
+    ]
+    for text, message in cases:
+        result = presignd("check-config", write(text), env=ENV, check=False)
+        assert result.returncode != 0 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
+        if message is not None:
+            assert lines[0].endswith(": " + message), lines[0]
+    result = presignd("check-config", write(VANITY), env=ENV)
+    assert result.stdout.endswith(": OK (1 backend(s), 1 caller(s), 1 rule(s))\n")
