@@ -50,6 +50,9 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     struct Parser {
+        /// Members up to which a linear scan finds duplicates (cheaper than hashing for request-sized objects).
+        static let setThreshold = 16
+
         let bytes: [UInt8]
         var index = 0
 
@@ -86,6 +89,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             guard depth <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
             index += 1
             var members: [(String, JSONValue)] = []
+            // Small objects (every request body) scan their few members; past `setThreshold` the names go into a
+            // set, so a 1 MiB body of 100,000 members costs 100,000 lookups rather than 5·10⁹ comparisons.
+            // Both use String equality (canonical equivalence), so `café` and `cafe\u0301` are one name either way.
+            var names: Set<String> = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -95,7 +102,12 @@ public indirect enum JSONValue: Equatable, Sendable {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
                 let key = try string()
-                if members.contains(where: { $0.0 == key }) { throw fail("duplicate member '\(key)'") }
+                if members.count < Self.setThreshold {
+                    if members.contains(where: { $0.0 == key }) { throw fail("duplicate member '\(key)'") }
+                } else {
+                    if names.isEmpty { names = Set(members.map(\.0)) }
+                    guard names.insert(key).inserted else { throw fail("duplicate member '\(key)'") }
+                }
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1

@@ -71,19 +71,52 @@ public struct KeyPattern: Sendable, Equatable, CustomStringConvertible {
         case unusableClaim(String)
     }
 
-    public func match(_ subject: String, claims: [String: String]) -> Outcome {
+    /// The pieces with every claim replaced by its value, or the name of the first claim that cannot stand in.
+    func resolved(claims: [String: String]) -> Result<[Piece], ClaimError> {
         var resolved: [Piece] = []
         resolved.reserveCapacity(pieces.count)
         for piece in pieces {
             if case .claim(let name) = piece {
-                guard let value = claims[name], Self.isSafeClaimValue(value) else { return .unusableClaim(name) }
+                guard let value = claims[name], Self.isSafeClaimValue(value) else { return .failure(ClaimError(name: name)) }
                 resolved.append(.literal(Array(value.utf8)))
             } else {
                 resolved.append(piece)
             }
         }
+        return .success(resolved)
+    }
+
+    struct ClaimError: Error { let name: String }
+
+    public func match(_ subject: String, claims: [String: String]) -> Outcome {
+        let resolved: [Piece]
+        switch self.resolved(claims: claims) {
+        case .success(let pieces): resolved = pieces
+        case .failure(let error): return .unusableClaim(error.name)
+        }
         var subjectCopy = subject
         return subjectCopy.withUTF8 { Self.glob(resolved, $0) } ? .matches : .noMatch
+    }
+
+    /// `*` (or `**`): the pattern allows every key, so it may stand on operations that name no key.
+    public var matchesEverything: Bool { pieces == [.star] }
+
+    /// Whether every key that starts with `prefix` matches: what a POST form signed with `starts-with` on `prefix`
+    /// needs. Decided only for the shape `<literal>*` (claims resolved, one trailing star, nothing after it), where
+    /// the answer is exactly "prefix starts with the literal"; any other shape is `.noMatch`, erring narrow.
+    public func coversEveryKey(startingWith prefix: String, claims: [String: String]) -> Outcome {
+        let resolved: [Piece]
+        switch self.resolved(claims: claims) {
+        case .success(let pieces): resolved = pieces
+        case .failure(let error): return .unusableClaim(error.name)
+        }
+        guard resolved.last == .star else { return .noMatch }
+        var literal: [UInt8] = []
+        for piece in resolved.dropLast() {
+            guard case .literal(let bytes) = piece else { return .noMatch }
+            literal += bytes
+        }
+        return prefix.utf8.starts(with: literal) ? .matches : .noMatch
     }
 
     /// Glob match with backtracking to the last star only (linear for the patterns here).
@@ -139,28 +172,26 @@ public struct PolicyRule: Sendable {
 
     public var label: String { name.map { "rule \(number) '\($0)'" } ?? "rule \(number)" }
 
-    /// `type` (parameters after ';' ignored, any case) against `type/subtype`, `type/*` or `*/*`.
+    /// `type`, which must be exactly one media type (`MediaType`), against `type/subtype`, `type/*` or `*/*`;
+    /// see `MediaType.isAdmitted(by:)` for why `type/*` leaves script-capable types out.
     static func contentType(_ type: String, matches pattern: String) -> Bool {
-        var media = Array(type.utf8.prefix { $0 != UInt8(ascii: ";") })
-        while let last = media.last, last == 0x20 || last == 0x09 { media.removeLast() }
-        let expected = Array(pattern.utf8)
-        func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
-        if expected == Array("*/*".utf8) { return true }
-        if expected.count >= 2 && expected[expected.count - 2] == UInt8(ascii: "/") && expected.last == UInt8(ascii: "*") {
-            let prefix = expected.dropLast()  // "image/"
-            guard media.count > prefix.count else { return false }
-            return zip(prefix, media).allSatisfy { lower($0) == lower($1) }
-        }
-        return media.count == expected.count && zip(expected, media).allSatisfy { lower($0) == lower($1) }
+        MediaType(type)?.isAdmitted(by: pattern) ?? false
     }
 
-    /// Whether every type starting with `prefix` is allowed (for POST forms that pin only a prefix).
+    /// Whether every type starting with `prefix` is allowed (for POST forms that pin only a prefix). S3's
+    /// `starts-with` admits any text after the prefix: `image/` lets through `image/svg+xml` and
+    /// `image/png, text/html`. Only `*/*` allows all of that; `type/*` and exact types never cover a prefix.
     static func prefix(_ prefix: String, coveredBy pattern: String) -> Bool {
-        let prefix = prefix.lowercased()
-        let pattern = pattern.lowercased()
-        if pattern == "*/*" { return true }
-        if pattern.hasSuffix("/*") { return prefix.hasPrefix(pattern.dropLast()) }
-        return false
+        pattern == "*/*"
+    }
+
+    /// The note added to a content-type denial when a `type/*` of the rule would have matched but for the
+    /// script-capable rule, so the operator sees why and what to list.
+    func scriptNote(_ media: MediaType?) -> String {
+        guard let media, media.isScriptCapable,
+            contentTypes?.contains(where: { $0.lowercased() == media.type + "/*" }) == true
+        else { return "" }
+        return " (a type/* wildcard never admits a script-capable type; list it exactly)"
     }
 }
 
@@ -196,12 +227,15 @@ public struct PolicyRequest: Sendable {
     /// post_object only.
     public var contentTypePrefix: String?
     public var contentLengthRange: (min: Int64, max: Int64)?
+    /// get/head only: the `response-content-type` the URL makes S3 answer with.
+    public var responseContentType: String?
 
     public init(
         operation: String, backend: String, bucket: String?, key: String?, expiresIn: Int64, signature: SignatureVersion,
         contentType: String? = nil, contentLength: Int64? = nil, contentTypePrefix: String? = nil,
-        contentLengthRange: (min: Int64, max: Int64)? = nil
+        contentLengthRange: (min: Int64, max: Int64)? = nil, responseContentType: String? = nil
     ) {
+        self.responseContentType = responseContentType
         self.operation = operation
         self.backend = backend
         self.bucket = bucket
@@ -230,11 +264,17 @@ public enum PolicyEngine {
         return key.withUTF8 { bytes -> Denial? in
             if bytes.isEmpty { return Denial(reason: "invalid_key", message: "key must not be empty") }
             if bytes.count > 1024 { return Denial(reason: "invalid_key", message: "key is longer than 1024 bytes") }
+            // `.` and `..` segments are refused, not normalized: S3 keeps them as written, but HTTP clients, proxies
+            // and S3-compatible stores that map keys to paths may remove them, so the object reached is not the one
+            // the rule matched. Empty segments (`a//b`) are kept by S3 and matched as written, so they are allowed.
             var segmentStart = 0
             var dotSegment = false
+            var dotDotSegment = false
             for index in 0...bytes.count {
                 if index == bytes.count || bytes[index] == UInt8(ascii: "/") {
-                    if index - segmentStart == 2 && bytes[segmentStart] == 0x2E && bytes[segmentStart + 1] == 0x2E { dotSegment = true }
+                    let length = index - segmentStart
+                    if length == 1 && bytes[segmentStart] == 0x2E { dotSegment = true }
+                    if length == 2 && bytes[segmentStart] == 0x2E && bytes[segmentStart + 1] == 0x2E { dotDotSegment = true }
                     segmentStart = index + 1
                     continue
                 }
@@ -245,7 +285,8 @@ public enum PolicyEngine {
                     return Denial(reason: "invalid_key", message: "key is not valid UTF-8")
                 }
             }
-            if dotSegment { return Denial(reason: "invalid_key", message: "key contains a '..' segment") }
+            if dotDotSegment { return Denial(reason: "invalid_key", message: "key contains a '..' segment") }
+            if dotSegment { return Denial(reason: "invalid_key", message: "key contains a '.' segment") }
             return nil
         }
     }
@@ -263,6 +304,39 @@ public enum PolicyEngine {
         return .failure(Denial(reason: "no_rule", message: "no rule of caller '\(caller.name)' allows operation \(request.operation)"))
     }
 
+    /// For `post_object`: the text before the first `${filename}`, which S3 replaces with the uploaded file's
+    /// name. Found byte for byte, as S3 finds it (the form is signed with starts-with on this text).
+    static func filenamePrefix(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        let marker = Array("${filename}".utf8)
+        guard bytes.count >= marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<start], as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// `response.content_type` makes S3 answer with that type whatever the object is, so it is held to the
+    /// rule's `content_types` when the rule has them; when it has none, it may be anything but a script-capable
+    /// type (a `.png` answered as `text/html` runs script on the bucket's origin).
+    static func checkResponseType(_ type: String, _ rule: PolicyRule) -> Denial? {
+        let label = rule.label
+        let media = MediaType(type)
+        if let types = rule.contentTypes {
+            guard types.contains(where: { PolicyRule.contentType(type, matches: $0) }) else {
+                return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(media))")
+            }
+            return nil
+        }
+        guard let media else {
+            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one media type")
+        }
+        if media.isScriptCapable {
+            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' can run script; list it in the rule's content_types to allow it")
+        }
+        return nil
+    }
+
     static func check(_ rule: PolicyRule, _ request: PolicyRequest, claims: [String: String]) -> Denial? {
         let label = rule.label
         if let backend = rule.backend, backend != request.backend {
@@ -278,11 +352,26 @@ public enum PolicyEngine {
         case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.bucket)'")
         }
         if let key = request.key {
-            switch rule.key.match(key, claims: claims) {
+            let outcome: KeyPattern.Outcome
+            let filenamePrefix = request.operation == "post_object" ? Self.filenamePrefix(key) : nil
+            if let prefix = filenamePrefix {
+                // The form is signed with starts-with on `prefix`: the uploader picks the rest of the key.
+                outcome = rule.key.coversEveryKey(startingWith: prefix, claims: claims)
+            } else {
+                outcome = rule.key.match(key, claims: claims)
+            }
+            switch outcome {
             case .matches: break
-            case .noMatch: return Denial(reason: "key", message: "\(label): key '\(key)' does not match '\(rule.key)'")
+            case .noMatch:
+                if let prefix = filenamePrefix {
+                    return Denial(reason: "key", message: "\(label): key '\(key)' lets the uploader choose any key that starts with '\(prefix)', and '\(rule.key)' does not allow all of them; give the exact key")
+                }
+                return Denial(reason: "key", message: "\(label): key '\(key)' does not match '\(rule.key)'")
             case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.key)'")
             }
+        } else if !rule.key.matchesEverything {
+            // Config loading refuses such rules; this keeps the engine safe on its own.
+            return Denial(reason: "key", message: "\(label): operation \(request.operation) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
         }
         let cap = request.signature == .v4 ? min(rule.maxExpiresIn, 604_800) : rule.maxExpiresIn
         if request.expiresIn > cap {
@@ -292,16 +381,17 @@ public enum PolicyEngine {
         if let types = rule.contentTypes, uploads {
             if let type = request.contentType {
                 if !types.contains(where: { PolicyRule.contentType(type, matches: $0) }) {
-                    return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))")
+                    return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
                 }
             } else if let prefix = request.contentTypePrefix, request.operation == "post_object" {
                 if !types.contains(where: { PolicyRule.prefix(prefix, coveredBy: $0) }) {
-                    return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' allows types outside \(types.joined(separator: ", "))")
+                    return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
                 }
             } else {
                 return Denial(reason: "content_type", message: "\(label): content_type is required (allowed: \(types.joined(separator: ", ")))")
             }
         }
+        if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
         if let max = rule.maxContentLength, uploads {
             if request.operation == "put" {
                 guard request.signature == .v4 else {
@@ -321,3 +411,98 @@ public enum PolicyEngine {
     }
 }
 
+
+/// One media type exactly as RFC 9110 §8.3.1 writes it: `type "/" subtype *( OWS ";" OWS parameter )`, where type,
+/// subtype and parameter names are tokens and a parameter value is a token or a quoted-string. Anything else
+/// (a comma-separated list, `image/png;`, a trailing space, a control character, a tab, non-ASCII, more than 256
+/// bytes) is not a media type: S3 stores and serves a Content-Type as given, and a browser reading
+/// `image/png, text/html` may pick the second type.
+public struct MediaType: Sendable, Equatable {
+    /// Lower case.
+    public let type: String
+    /// Lower case.
+    public let subtype: String
+
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 256 else { return nil }
+        var index = 0
+        func token() -> Bool {
+            let start = index
+            while index < bytes.count, Self.isToken(bytes[index]) { index += 1 }
+            return index > start
+        }
+        func spaces() { while index < bytes.count, bytes[index] == 0x20 { index += 1 } }
+        guard token() else { return nil }
+        let typeEnd = index
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "/") else { return nil }
+        index += 1
+        let subtypeStart = index
+        guard token() else { return nil }
+        let subtypeEnd = index
+        while index < bytes.count {
+            spaces()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ";") else { return nil }
+            index += 1
+            spaces()
+            guard token(), index < bytes.count, bytes[index] == UInt8(ascii: "=") else { return nil }
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                // quoted-string: qdtext (SP, visible ASCII but '"' and '\') or a quoted-pair ('\' then SP or visible).
+                index += 1
+                var closed = false
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == UInt8(ascii: "\"") {
+                        index += 1
+                        closed = true
+                        break
+                    }
+                    if b == UInt8(ascii: "\\") {
+                        index += 1
+                        guard index < bytes.count, bytes[index] >= 0x20, bytes[index] < 0x7F else { return nil }
+                    } else if b < 0x20 || b >= 0x7F {
+                        return nil
+                    }
+                    index += 1
+                }
+                guard closed else { return nil }
+            } else {
+                guard token() else { return nil }
+            }
+        }
+        type = String(decoding: bytes[..<typeEnd], as: UTF8.self).lowercased()
+        subtype = String(decoding: bytes[subtypeStart..<subtypeEnd], as: UTF8.self).lowercased()
+    }
+
+    /// RFC 9110 `tchar`.
+    static func isToken(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+
+    /// Types a browser may run script from when the object is served from the bucket's origin: any subtype whose
+    /// name contains `html`, `xml`, `xsl` or `script` (text/html, application/xhtml+xml, image/svg+xml, text/xml,
+    /// application/xml, every `+xml`, text/javascript, application/ecmascript, text/vbscript, ...), and
+    /// application/x-shockwave-flash. Matching on name parts errs wide on purpose: a harmless type caught here
+    /// only needs listing exactly.
+    public var isScriptCapable: Bool {
+        ["html", "xml", "xsl", "script"].contains { subtype.contains($0) }
+            || (type == "application" && subtype == "x-shockwave-flash")
+    }
+
+    /// Whether a rule's `content_types` entry admits this type. `*/*` admits every type. `type/subtype` admits
+    /// exactly that type (any case, any parameters). `type/*` admits the subtypes of `type` that are not
+    /// script-capable: `image/*` means pictures, and image/svg+xml is a document that runs script, so a rule
+    /// must list such a type exactly to allow it.
+    public func isAdmitted(by pattern: String) -> Bool {
+        let pattern = pattern.lowercased()
+        if pattern == "*/*" { return true }
+        if pattern.hasSuffix("/*") { return pattern.utf8.dropLast(2).elementsEqual(type.utf8) && !isScriptCapable }
+        return pattern == type + "/" + subtype
+    }
+}

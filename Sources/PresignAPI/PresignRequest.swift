@@ -120,6 +120,18 @@ struct CheckedRequest {
     var query: [(name: String, value: String)]
     var lengthRange: (min: Int64, max: Int64)?
 
+    static let mediaTypeMessage = "must be one media type: type/subtype, then optional ;name=value parameters (RFC 9110)"
+
+    /// An RFC 9110 field value S3 will echo as a response header: visible ASCII with inner spaces and tabs.
+    /// No CR, LF, NUL or other control characters (header injection), no bytes over 0x7E (obs-text, which clients
+    /// read differently), and no space or tab at either end (a field value has none, and proxies trim them).
+    static func isHeaderValue(_ value: String) -> Bool {
+        let bytes = value.utf8
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        return !isBlank(first) && !isBlank(last) && bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }
+    }
+
     static func check(_ request: PresignRequest, path: String) throws(APIError) -> CheckedRequest {
         func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
         let isPost = request.operation == "post_object"
@@ -152,10 +164,8 @@ struct CheckedRequest {
         if request.contentType != nil && !uploads && operation != .putACL {
             throw .invalid(name("content_type"), "only for put and post_object (use response.content_type for downloads)")
         }
-        if let type = request.contentType {
-            guard !type.isEmpty, type.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
-                throw .invalid(name("content_type"), "must be printable ASCII")
-            }
+        if let type = request.contentType, MediaType(type) == nil {
+            throw .invalid(name("content_type"), Self.mediaTypeMessage)
         }
         var headers: [(name: String, value: String)] = []
         var lengthRange: (min: Int64, max: Int64)?
@@ -163,6 +173,11 @@ struct CheckedRequest {
             if request.contentLength != nil { throw .invalid(name("content_length"), "post_object takes content_length_range") }
             if request.checksumSHA256 != nil || request.contentMD5 != nil {
                 throw .invalid(name(request.checksumSHA256 != nil ? "checksum_sha256" : "content_md5"), "not supported for post_object")
+            }
+            // S3 checks the key with starts-with on the text before ${filename}; text after it would look like a
+            // condition but is not one.
+            if let key = request.key, let prefix = PolicyEngine.filenamePrefix(key), key.utf8.count != prefix.utf8.count + 11 {
+                throw .invalid(name("key"), "${filename} must end the key: a form is signed with starts-with on the text before it")
             }
             if let range = request.contentLengthRange {
                 guard range[0] >= 0, range[0] <= range[1] else {
@@ -208,7 +223,14 @@ struct CheckedRequest {
                 throw .invalid(name("response"), "response overrides are only for get and head")
             }
             for field in PresignRequest.responseFields {
-                if let value = overrides[field.json] { query.append((field.query, value)) }
+                guard let value = overrides[field.json] else { continue }
+                guard Self.isHeaderValue(value) else {
+                    throw .invalid(name("response.\(field.json)"), "must be a header value: visible ASCII, spaces and tabs, not starting or ending with a space or tab")
+                }
+                if field.json == "content_type", MediaType(value) == nil {
+                    throw .invalid(name("response.content_type"), Self.mediaTypeMessage)
+                }
+                query.append((field.query, value))
             }
         }
         return CheckedRequest(

@@ -311,7 +311,7 @@ public final class PresignService: @unchecked Sendable {
             operation: parsed.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
             expiresIn: parsed.expiresIn ?? 0, signature: signature, contentType: parsed.contentType,
             contentLength: parsed.contentLength, contentTypePrefix: parsed.contentTypePrefix,
-            contentLengthRange: checked.lengthRange)
+            contentLengthRange: checked.lengthRange, responseContentType: parsed.response?["content_type"])
         let rule: PolicyRule
         switch PolicyEngine.evaluate(policyRequest, caller: caller.caller, claims: caller.claims) {
         case .success(let r): rule = r

@@ -121,17 +121,19 @@ struct APITests {
         let service = Fixture.service(config)
         let token = try await Fixture.es256Token(Fixture.claims(sub: "42"), key: keys.es256)
         let response = service.respond(Fixture.request("POST", "/v1/presign",
-            body: #"{"operation":"post_object","bucket":"uploads","key":"users/42/${filename}","content_type_prefix":"image/","expires_in":300}"#,
+            body: #"{"operation":"post_object","bucket":"uploads","key":"users/42/${filename}","content_type":"image/png","expires_in":300}"#,
             headers: [("Authorization", "Bearer \(token)")]))
         #expect(response.status.code == 200)
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
         #expect(object["url"] as? String == "http://127.0.0.1:8333/uploads/")
         #expect(object["method"] as? String == "POST")
         let fields = object["fields"] as! [String: String]
-        #expect(Set(fields.keys) == ["key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"])
+        #expect(Set(fields.keys) == ["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"])
+        #expect(fields["Content-Type"] == "image/png")
         let policy = String(decoding: Data(base64Encoded: fields["policy"]!)!, as: UTF8.self)
-        // The rule's 1000-byte cap is written into the policy, as is the type prefix.
-        #expect(policy == #"{"expiration":"2026-11-18T11:11:40Z","conditions":[{"bucket":"uploads"},["starts-with","$key","users/42/"],["content-length-range",0,1000],["starts-with","$Content-Type","image/"],{"x-amz-algorithm":"AWS4-HMAC-SHA256"},{"x-amz-credential":"AKIDTEST/20261118/us-east-1/s3/aws4_request"},{"x-amz-date":"20261118T110640Z"}]}"#)
+        // The rule's 1000-byte cap is written into the policy, as is the exact type (under image/*, a prefix
+        // would also admit image/svg+xml, so the rule needs an exact type).
+        #expect(policy == #"{"expiration":"2026-11-18T11:11:40Z","conditions":[{"bucket":"uploads"},["starts-with","$key","users/42/"],{"Content-Type":"image/png"},["content-length-range",0,1000],{"x-amz-algorithm":"AWS4-HMAC-SHA256"},{"x-amz-credential":"AKIDTEST/20261118/us-east-1/s3/aws4_request"},{"x-amz-date":"20261118T110640Z"}]}"#)
     }
 
     @Test func corsPreflightAllowedAndDenied() async throws {

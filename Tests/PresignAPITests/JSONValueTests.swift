@@ -30,6 +30,47 @@ struct JSONValueTests {
         #expect(throws: JSONValue.ParseError(message: message)) { try JSONValue.parse(Array(text.utf8)) }
     }
 
+    /// `{"k0":0,"k1":1,…}` with `count` members, and optionally one more that repeats `k0` at the very end.
+    static func wideObject(count: Int, duplicateAtEnd: Bool) -> [UInt8] {
+        var text = "{"
+        text.reserveCapacity(count * 16)
+        for index in 0..<count {
+            if index > 0 { text += "," }
+            text += "\"k\(index)\":\(index)"
+        }
+        if duplicateAtEnd { text += ",\"k0\":-1" }
+        return Array((text + "}").utf8)
+    }
+
+    /// A body of under 2 MiB with 100,000 members must not cost a worker 100,000² key comparisons.
+    @Test func parsesAnObjectWithOneHundredThousandMembers() throws {
+        let value = try JSONValue.parse(Self.wideObject(count: 100_000, duplicateAtEnd: false))
+        guard case .object(let members) = value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(members.count == 100_000)
+        #expect(members[99_999].0 == "k99999")
+        #expect(members[99_999].1 == .integer(99_999))
+        #expect(value["k50000"] == .integer(50_000))
+    }
+
+    @Test func refusesADuplicateAfterOneHundredThousandMembers() {
+        #expect(throws: JSONValue.ParseError(message: "duplicate member 'k0'")) {
+            try JSONValue.parse(Self.wideObject(count: 100_000, duplicateAtEnd: true))
+        }
+    }
+
+    /// Keys are compared as Swift strings (canonical equivalence), in small objects and large ones alike.
+    @Test(arguments: [3, 40])
+    func refusesCanonicallyEquivalentKeysAsDuplicates(_ count: Int) {
+        var members = (0..<count).map { "\"m\($0)\":0" }
+        members.append("\"caf\u{E9}\":1")
+        members.append("\"cafe\u{301}\":2")
+        let text = "{" + members.joined(separator: ",") + "}"
+        #expect(throws: JSONValue.ParseError(message: "duplicate member 'cafe\u{301}'")) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
     @Test func refusesInvalidUTF8() {
         #expect(throws: JSONValue.ParseError(message: "invalid UTF-8 in a string")) {
             try JSONValue.parse([0x22, 0xC3, 0x28, 0x22])

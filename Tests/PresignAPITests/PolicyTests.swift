@@ -85,15 +85,19 @@ struct PolicyTests {
     @Test func postFormRangeAndTypePrefix() async throws {
         let web = try await Self.caller()
         var post = PolicyRequest(operation: "post_object", backend: "main", bucket: "uploads", key: "users/42/${filename}",
-                                 expiresIn: 60, signature: .v4, contentTypePrefix: "image/", contentLengthRange: (1, 1000))
+                                 expiresIn: 60, signature: .v4, contentType: "image/png", contentLengthRange: (1, 1000))
         #expect(Self.reason(PolicyEngine.evaluate(post, caller: web, claims: claims)) == nil)
         post.contentLengthRange = (1, 1001)
         #expect(Self.message(PolicyEngine.evaluate(post, caller: web, claims: claims))
                 == "rule 1: content_length_range max 1001 is over max_content_length 1000")
+        // Under image/*, no prefix is covered: starts-with "image/" also admits image/svg+xml.
         post.contentLengthRange = (1, 10)
-        post.contentTypePrefix = "im"
-        #expect(Self.message(PolicyEngine.evaluate(post, caller: web, claims: claims))
-                == "rule 1: content_type_prefix 'im' allows types outside image/*")
+        post.contentType = nil
+        for prefix in ["im", "image/", "image/png"] {
+            post.contentTypePrefix = prefix
+            #expect(Self.message(PolicyEngine.evaluate(post, caller: web, claims: claims))
+                    == "rule 1: content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: image/*)")
+        }
     }
 
     @Test func backendCondition() async throws {
@@ -116,6 +120,10 @@ struct PolicyTests {
         ("users/42/../43/x", "key contains a '..' segment"),
         ("users/42/..", "key contains a '..' segment"),
         ("../users/42/x", "key contains a '..' segment"),
+        ("users/42/./a.png", "key contains a '.' segment"),
+        ("./users/42/a.png", "key contains a '.' segment"),
+        ("users/42/.", "key contains a '.' segment"),
+        ("users/42/./../x", "key contains a '..' segment"),
         ("users/42/a\u{0}b", "key contains NUL or control characters"),
         ("users/42/a\nb", "key contains NUL or control characters"),
         ("users/42/a\u{7F}", "key contains NUL or control characters"),
@@ -127,6 +135,11 @@ struct PolicyTests {
         let result = PolicyEngine.evaluate(Self.put(key), caller: web, claims: claims)
         #expect(Self.message(result) == message)
         #expect(Self.reason(result) == "invalid_key")
+    }
+
+    @Test func emptySegmentsAreKeptAndAllowed() async throws {
+        let web = try await Self.caller()
+        #expect(Self.reason(PolicyEngine.evaluate(Self.put("users/42//a.png"), caller: web, claims: claims)) == nil)
     }
 
     @Test(arguments: ["42/../43", "42/x", "..", ".", "*", "", "4\u{1}2"])
