@@ -484,11 +484,16 @@ public final class AdminProxy: Sendable {
     }
 
     func writeAudit(request: HTTPRequest, operation: String, backend: String, bucket: String?, key: String?, now: SigningTime) {
-        let line = Self.object([
+        var fields: [(String, JSON)] = [
             ("audit", .string("admin")), ("time", .string(now.iso8601)), ("request_id", .string(request.requestId)),
+        ]
+        // The client's own id, marked as theirs, never in place of the server's.
+        if let theirs = request.clientRequestId { fields.append(("client_request_id", .string(theirs))) }
+        fields += [
             ("caller", .string("admin")), ("operation", .string(operation)), ("backend", .string(backend)),
             ("bucket", Self.optional(bucket)), ("key", Self.optional(key)), ("client_ip", .string(request.clientAddress)),
-        ])
+        ]
+        let line = Self.object(fields)
         audit.info("\(String(decoding: line, as: UTF8.self))")
     }
 }
