@@ -78,8 +78,10 @@ extension S3Presigner {
         fields += policy.fields
         var json = PolicyJSON()
         json.object(field: "bucket", value: policy.bucket)
-        if let range = policy.key.range(of: "${filename}") {
-            json.array(["starts-with", "$key", String(policy.key[..<range.lowerBound])])
+        // Found byte for byte, as the policy engine finds it: a Character search misses `${filename}` after a
+        // prepended-concatenation mark (U+0600…) and would sign an exact key the engine never checked.
+        if let prefix = PostPolicy.bytesBeforeFilename(policy.key) {
+            json.array(["starts-with", "$key", prefix])
         } else {
             json.object(field: "key", value: policy.key)
         }
@@ -183,6 +185,19 @@ extension StringProtocol {
                 return index..<self.index(index, offsetBy: target.count)
             }
             index = self.index(after: index)
+        }
+        return nil
+    }
+}
+
+extension PostPolicy {
+    /// The key's bytes before the first `${filename}`, or nil when it has none.
+    static func bytesBeforeFilename(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        let marker = Array("${filename}".utf8)
+        guard bytes.count >= marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<start], as: UTF8.self)
         }
         return nil
     }

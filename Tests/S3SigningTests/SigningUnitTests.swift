@@ -234,6 +234,23 @@ struct PostPolicyTests {
         #expect(form.policyJSON == #"{"expiration":"1970-01-01T00:01:00Z","conditions":[{"bucket":"up1"},{"key":"a.txt"}]}"#)
     }
 
+    /// U+0600 is a prepended-concatenation mark: as Characters, "\u{0600}$" is one grapheme, so a Character search
+    /// for `${filename}` misses it and an exact-key condition was signed where the engine had checked a prefix.
+    @Test func filenameIsFoundByteForByteAfterAPrependMark() throws {
+        let presigner = S3Presigner(
+            .init(
+                endpoint: try S3Endpoint(parsing: "http://127.0.0.1:8333"), region: "us-east-1", addressing: .path,
+                signature: .v4, credentials: .init(accessKeyId: "AK", secretAccessKey: "SK")))
+        let form = try presigner.presignPost(
+            PostPolicy(bucket: "up", key: "in/\u{0600}${filename}", expiry: .after(seconds: 600)),
+            now: SigningTime(epochSeconds: 1_795_680_000))
+        #expect(
+            form.policyJSON
+                == #"{"expiration":"2026-11-26T08:10:00Z","conditions":[{"bucket":"up"},["starts-with","$key","in/\#u{0600}"],"#
+                + #"{"x-amz-algorithm":"AWS4-HMAC-SHA256"},{"x-amz-credential":"AK/20261126/us-east-1/s3/aws4_request"},"#
+                + #"{"x-amz-date":"20261126T080000Z"}]}"#)
+    }
+
     @Test func emptyLengthRangeIsRejected() throws {
         let presigner = try PresignerValidationTests.presigner()
         let error = #expect(throws: SigningError.self) {

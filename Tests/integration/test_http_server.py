@@ -51,7 +51,7 @@ class Server:
 
 @pytest.fixture
 def server():
-    s = Server("--max-header-bytes", "1024", "--max-body-bytes", "100", "--header-timeout", "1",
+    s = Server("--max-header-bytes", "1024", "--max-body-bytes", "1024", "--header-timeout", "1",
                "--idle-timeout", "2", "--body-timeout", "1")
     yield s
     s.stop()
@@ -167,7 +167,7 @@ def test_head_reply_has_no_body(server):
 
 @pytest.mark.parametrize("request_bytes,status", [
     (b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 2000 + b"\r\n\r\n", 431),
-    (b"POST /healthz HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 413),
+    (b"POST /healthz HTTP/1.1\r\nContent-Length: 1025\r\n\r\n", 413),
     (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", 400),
     (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", 400),
     (b"POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400),
