@@ -23,21 +23,23 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
+        .target(name: "JSONKit", swiftSettings: swiftSettings),
         .target(
             name: "S3Signing",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .target(
             name: "HTTPServer",
-            dependencies: ["CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PresignAPI",
             dependencies: [
+                "JSONKit",
                 "S3Signing",
                 "HTTPServer",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -65,7 +67,7 @@ let package = Package(
         .systemLibrary(name: "CFuzzerDriver"),
         .target(
             name: "APIFuzzHarness",
-            dependencies: ["PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -90,6 +92,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
@@ -99,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "HTTPServer", "S3Signing", "APIFuzzHarness",
+                "PresignAPI", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

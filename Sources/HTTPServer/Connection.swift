@@ -211,18 +211,17 @@ final class Connection {
     private func accessLog(method: String, path: String, status: Int, bytes: Int, requestId: String) {
         guard worker.server.configuration.accessLog else { return }
         let micros = (uv_hrtime() - started) / 1000
-        var line: [UInt8] = Array(#"{"method":"#.utf8)
-        JSONText.appendString(method, to: &line)
-        line += #","path":"#.utf8
-        JSONText.appendString(path, to: &line)
-        line += #","status":\#(status),"bytes":\#(bytes),"micros":\#(micros),"request_id":"#.utf8
-        JSONText.appendString(requestId, to: &line)
-        if let clientRequestId {
-            line += #","client_request_id":"#.utf8
-            JSONText.appendString(clientRequestId, to: &line)
-        }
-        line += "}".utf8
-        worker.log(String(decoding: line, as: UTF8.self))
+        var line = JSONWriter(capacity: 160)
+        line.beginObject()
+        line.string("method", method)
+        line.string("path", path)
+        line.integer("status", status)
+        line.integer("bytes", bytes)
+        line.integer("micros", micros)
+        line.string("request_id", requestId)
+        if let clientRequestId { line.string("client_request_id", clientRequestId) }
+        line.endObject()
+        worker.log(line.text)
     }
 
     /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.

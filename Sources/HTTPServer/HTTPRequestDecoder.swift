@@ -1,3 +1,4 @@
+import JSONKit
 private import CHTTPParser
 
 extension Substring {
@@ -208,7 +209,7 @@ public final class HTTPRequestDecoder {
         let consumed: Int
         let expected: Int
         if let space = buffer[readIndex..<end].firstIndex(of: 0x20), space > readIndex,
-            buffer[readIndex..<space].allSatisfy(Self.isTokenByte), !Self.knownMethods.contains(Array(buffer[readIndex..<space]))
+            buffer[readIndex..<space].allSatisfy(ASCII.isTokenByte), !Self.knownMethods.contains(Array(buffer[readIndex..<space]))
         {
             extensionMethod = String(decoding: buffer[readIndex..<space], as: UTF8.self)
             let rewritten = Array("GET".utf8) + buffer[space..<end]
@@ -257,7 +258,7 @@ public final class HTTPRequestDecoder {
                 }
                 expectsContinue = true
             }
-            if name.isEmpty || !name.utf8.allSatisfy(Self.isTokenByte) {
+            if name.isEmpty || !name.utf8.allSatisfy(ASCII.isTokenByte) {
                 return fail(.malformed("invalid header name"))
             }
         }
@@ -378,13 +379,4 @@ public final class HTTPRequestDecoder {
         return framingError(contentLengths: contentLengths, transferEncodings: transferEncodings)
     }
 
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(b)
-        }
-    }
 }

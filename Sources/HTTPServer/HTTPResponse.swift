@@ -1,3 +1,5 @@
+@_exported import JSONKit
+
 /// A complete response. Content-Length, Date, Connection and X-Request-Id are added when it is written.
 public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
@@ -16,12 +18,25 @@ public struct HTTPResponse: Sendable {
     public static func error(_ status: HTTPStatus, code: String, message: String, headers: [(name: String, value: String)] = [])
         -> HTTPResponse
     {
-        var body = Array(#"{"error":{"code":"#.utf8)
-        JSONText.appendString(code, to: &body)
-        body += #","message":"#.utf8
-        JSONText.appendString(message, to: &body)
-        body += "}}".utf8
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
+        var writer = JSONWriter(capacity: 64 + message.utf8.count)
+        writer.beginObject()
+        writer.key("error")
+        writeError(into: &writer, code: code, message: message)
+        writer.endObject()
+        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: writer.bytes)
+    }
+
+    /// The one writer of an error object, `{"code":…,"message":…[,"field":…][, extra members]}`: every error body
+    /// of the server, the presign API (whole responses and batch items) and the admin proxy goes through it.
+    public static func writeError(
+        into writer: inout JSONWriter, code: String, message: String, field: String? = nil, extra: [(String, String)] = []
+    ) {
+        writer.beginObject()
+        writer.string("code", code)
+        writer.string("message", message)
+        if let field { writer.string("field", field) }
+        for (name, value) in extra { writer.string(name, value) }
+        writer.endObject()
     }
 
     public static func json(_ status: HTTPStatus = .ok, _ body: [UInt8]) -> HTTPResponse {
@@ -92,34 +107,5 @@ public enum HTTPResponseWriter {
     }
 }
 
-/// Minimal JSON string escaping for hand-written hot-path responses.
-public enum JSONText {
-    public static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Fast path: most strings (URLs, keys, names) need no escaping and are copied in one go.
-        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if copied == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += #"\""#.utf8
-            case UInt8(ascii: "\\"): out += #"\\"#.utf8
-            case 0x0A: out += #"\n"#.utf8
-            case 0x0D: out += #"\r"#.utf8
-            case 0x09: out += #"\t"#.utf8
-            case 0..<0x20:
-                out += #"\u00"#.utf8
-                out.append(byte >> 4 < 10 ? 0x30 + byte >> 4 : 0x57 + byte >> 4)
-                out.append(byte & 15 < 10 ? 0x30 + byte & 15 : 0x57 + byte & 15)
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}
+/// The old name of `JSONWriter`'s string escaping, kept while callers move over.
+public typealias JSONText = JSONWriter

@@ -1,3 +1,5 @@
+import JSONKit
+
 /// Method plus path pattern routing. Patterns are `/literal/{param}/{rest...}`; a `{name...}` segment takes the
 /// remainder of the path including slashes (object keys) and must come last. Parameters are percent-decoded.
 public struct RouteTable<Handler: Sendable>: Sendable {
@@ -90,27 +92,7 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     }
 
     /// Percent-decodes a path segment or query item; nil when the escapes or the UTF-8 are invalid.
-    public static func percentDecode(_ text: Substring) -> String? {
-        var out: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        func hex(_ b: UInt8) -> UInt8? {
-            switch b {
-            case 48...57: return b - 48
-            case 65...70: return b - 55
-            case 97...102: return b - 87
-            default: return nil
-            }
-        }
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let h = iterator.next().flatMap(hex), let l = iterator.next().flatMap(hex) else { return nil }
-                out.append(h << 4 | l)
-            } else {
-                out.append(byte)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
-    }
+    public static func percentDecode(_ text: Substring) -> String? { ASCII.percentDecode(text) }
 }
 
 /// A server route's handler: return a response, or nil and answer later through the `ResponseContext`.

@@ -1,3 +1,4 @@
+import JSONKit
 import Crypto
 import Foundation
 import JWTKit
@@ -19,7 +20,12 @@ public enum APIKeyAuth {
     public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
 
     public static func digestHex(_ key: String) -> String {
-        digest(key).map { String(format: "%02x", $0) }.joined()
+        var out: [UInt8] = []
+        for byte in digest(key) {
+            out.append(ASCII.hexDigit(byte >> 4))
+            out.append(ASCII.hexDigit(byte & 15))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func parseDigest(_ hex: String) -> [UInt8]? {
@@ -29,20 +35,11 @@ public enum APIKeyAuth {
         out.reserveCapacity(32)
         var i = 0
         while i < 64 {
-            guard let h = hexValue(bytes[i]), let l = hexValue(bytes[i + 1]) else { return nil }
+            guard let h = ASCII.hexValue(bytes[i]), let l = ASCII.hexValue(bytes[i + 1]) else { return nil }
             out.append(h << 4 | l)
             i += 2
         }
         return out
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 48...57: return b - 48
-        case 65...70: return b - 55
-        case 97...102: return b - 87
-        default: return nil
-        }
     }
 
     /// Constant time for equal lengths (digests always are).

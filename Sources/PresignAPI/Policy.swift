@@ -1,3 +1,4 @@
+import JSONKit
 import Foundation
 import S3Signing
 
@@ -429,7 +430,7 @@ public struct MediaType: Sendable, Equatable {
         var index = 0
         func token() -> Bool {
             let start = index
-            while index < bytes.count, Self.isToken(bytes[index]) { index += 1 }
+            while index < bytes.count, ASCII.isTokenByte(bytes[index]) { index += 1 }
             return index > start
         }
         func spaces() { while index < bytes.count, bytes[index] == 0x20 { index += 1 } }
@@ -473,16 +474,6 @@ public struct MediaType: Sendable, Equatable {
         }
         type = String(decoding: bytes[..<typeEnd], as: UTF8.self).lowercased()
         subtype = String(decoding: bytes[subtypeStart..<subtypeEnd], as: UTF8.self).lowercased()
-    }
-
-    /// RFC 9110 `tchar`.
-    static func isToken(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(b)
-        }
     }
 
     /// Types a browser may run script from when the object is served from the bucket's origin: any subtype whose

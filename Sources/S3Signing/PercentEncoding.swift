@@ -1,3 +1,4 @@
+import JSONKit
 /// RFC 3986 percent-encoding as S3 and SigV4 require it: every byte except the unreserved set
 /// `A-Z a-z 0-9 - . _ ~` is written as `%XX` with upper-case hex. A space is always `%20`, never `+`.
 public enum PercentEncoding {
@@ -44,31 +45,7 @@ public enum PercentEncoding {
     /// Decodes `%XX` escapes. With `plusAsSpace`, `+` becomes a space (form encoding).
     /// Returns nil for a malformed escape or bytes that are not UTF-8.
     public static func decode(_ string: some StringProtocol, plusAsSpace: Bool = false) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(string.utf8.count)
-        var iterator = string.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                out.append(high << 4 | low)
-            } else if plusAsSpace && byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else {
-                out.append(byte)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        ASCII.percentDecode(string, plusAsSpace: plusAsSpace)
     }
 
     /// Lower-case hex of a digest, as SigV4 writes hashes and signatures.

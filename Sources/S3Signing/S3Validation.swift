@@ -1,3 +1,4 @@
+import JSONKit
 /// Input checks shared by presigned URLs and POST forms: reject what S3 would reject later, with a message now.
 public enum S3Validation {
     static func check(bucket: String, addressing: Addressing, endpoint: S3Endpoint, vanityDomains: [String] = [])
@@ -105,7 +106,7 @@ public enum S3Validation {
 
     static func check(headers: [(name: String, value: String)]) throws(SigningError) {
         for (name, value) in headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+            guard !name.isEmpty, name.utf8.allSatisfy(ASCII.isTokenByte) else {
                 throw SigningError(.invalidHeader, "invalid header name '\(name)'")
             }
             guard !reservedHeaders.contains(name.lowercased()) else {
@@ -128,14 +129,4 @@ public enum S3Validation {
         }
     }
 
-    /// RFC 9110 token characters.
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(b)
-        }
-    }
 }

@@ -1,4 +1,4 @@
-import PresignAPI
+import JSONKit
 import Testing
 
 /// The strict JSON reader behind the API's request bodies.

@@ -154,14 +154,8 @@ public indirect enum JSONValue: Equatable, Sendable {
             var value: UInt32 = 0
             for _ in 0..<4 {
                 let b = bytes[index]
-                let digit: UInt32
-                switch b {
-                case 48...57: digit = UInt32(b - 48)
-                case 65...70: digit = UInt32(b - 55)
-                case 97...102: digit = UInt32(b - 87)
-                default: throw fail("invalid \\u escape")
-                }
-                value = value << 4 | digit
+                guard let digit = ASCII.hexValue(b) else { throw fail("invalid \\u escape") }
+                value = value << 4 | UInt32(digit)
                 index += 1
             }
             return value

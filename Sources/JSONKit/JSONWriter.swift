@@ -1,0 +1,164 @@
+/// The project's one JSON writer: responses, audit and access logs, POST policies and the command line all write
+/// through it, so escaping is decided in one place. It appends bytes to a buffer and tracks commas itself, so the
+/// hot path builds a response without intermediate strings or dictionaries. Keys are written in the order given:
+/// callers fix the order, and tests compare exact bytes.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+    /// Bit `d` is set when the container at depth `d` already holds a member (so the next needs a comma). Nesting
+    /// here is shallow (a few levels); 64 is far above anything written.
+    private var hasMember: UInt64 = 0
+    private var depth = 0
+    /// A key was just written: the next value must not be preceded by a comma.
+    private var afterKey = false
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func separate() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) } else { hasMember |= bit }
+    }
+
+    private mutating func open(_ byte: UInt8) {
+        separate()
+        bytes.append(byte)
+        depth += 1
+        precondition(depth <= 64, "JSON written deeper than 64 levels")
+        hasMember &= ~(1 << UInt64(depth - 1))
+    }
+
+    private mutating func close(_ byte: UInt8) {
+        depth -= 1
+        bytes.append(byte)
+    }
+
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// A member name; the next call writes its value.
+    public mutating func key(_ name: String) {
+        separate()
+        Self.appendString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        Self.appendString(value, to: &bytes)
+    }
+
+    public mutating func integer(_ value: some BinaryInteger) {
+        separate()
+        bytes += String(value).utf8
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes += (value ? "true" : "false").utf8
+    }
+
+    public mutating func null() {
+        separate()
+        bytes += "null".utf8
+    }
+
+    /// Bytes that are already one JSON value (a member object built elsewhere, say).
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes += json
+    }
+
+    public mutating func string(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    public mutating func optionalString(_ name: String, _ value: String?) {
+        key(name)
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func integer(_ name: String, _ value: some BinaryInteger) {
+        key(name)
+        integer(value)
+    }
+
+    public mutating func bool(_ name: String, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// A whole parsed value, members in document order.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .integer(let number): integer(number)
+        case .number(let number):
+            separate()
+            bytes += "\(number)".utf8
+        case .string(let text): string(text)
+        case .array(let items):
+            beginArray()
+            for item in items { self.value(item) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for (name, item) in members {
+                key(name)
+                self.value(item)
+            }
+            endObject()
+        }
+    }
+
+    /// Appends `text` as a JSON string: `"`, `\` and control characters escaped (`\n`, `\r`, `\t`, else `\u00xx`),
+    /// everything else (UTF-8 included) copied as is.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Fast path: most strings (URLs, keys, names) need no escaping and are copied in one go.
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += #"\""#.utf8
+            case UInt8(ascii: "\\"): out += #"\\"#.utf8
+            case 0x0A: out += #"\n"#.utf8
+            case 0x0D: out += #"\r"#.utf8
+            case 0x09: out += #"\t"#.utf8
+            case 0..<0x20:
+                out += #"\u00"#.utf8
+                out.append(ASCII.hexDigit(byte >> 4))
+                out.append(ASCII.hexDigit(byte & 15))
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `text` as a JSON string literal.
+    public static func quoted(_ text: String) -> String {
+        var out: [UInt8] = []
+        appendString(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
