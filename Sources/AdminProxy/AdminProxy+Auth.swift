@@ -1,0 +1,15 @@
+import HTTPServer
+import PresignAPI
+
+extension AdminProxy {
+    /// `Authorization: Bearer <token>` whose SHA-256 is one of the config's admin digests. Every digest is compared,
+    /// each in constant time, so the answer's timing says nothing about which one (or how much of one) matched.
+    func authorized(_ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
+        guard let header = request.head.header("Authorization"), let token = BearerToken.token(in: header), !token.isEmpty
+        else { return false }
+        let digest = APIKeyAuth.digest(token)
+        var ok = false
+        for expected in config.adminTokenDigests where APIKeyAuth.constantTimeEquals(expected, digest) { ok = true }
+        return ok
+    }
+}
