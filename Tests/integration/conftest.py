@@ -80,17 +80,19 @@ def bucket(s3):
 
 
 class ServeProcess:
-    """`presignd serve ARGS` with its output in a file; started when `port` accepts connections. `stop()` sends
-    SIGTERM, requires exit status 0, and under `make test-asan` requires no sanitizer report."""
+    """`presignd serve ARGS` with its output (stdout and stderr) in a file; started when `host:port` accepts
+    connections, and `connect()` opens a client connection there. `stop()` sends SIGTERM, requires exit status 0,
+    and under `make test-asan` requires no sanitizer report in the output."""
 
-    def __init__(self, args, port, env=None, prefix="presignd-"):
+    def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1"):
+        self.address = (host, port)
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.log = open(os.path.join(self.dir, "out.log"), "wb")
         self.proc = subprocess.Popen([presignd_binary(), "serve", *args], stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
         for _ in range(300):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                socket.create_connection((host, port), timeout=0.2).close()
                 return
             except OSError:
                 if self.proc.poll() is not None:
@@ -98,6 +100,10 @@ class ServeProcess:
                 time.sleep(0.05)
         self.proc.kill()
         raise AssertionError("presignd did not start: " + self.output())
+
+    def connect(self, timeout=5):
+        """A new client connection to the listener."""
+        return socket.create_connection(self.address, timeout=timeout)
 
     def output(self):
         if not self.log.closed:

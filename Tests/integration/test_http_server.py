@@ -1,58 +1,31 @@
 """Real-socket tests against `presignd serve`: exact bytes on the wire, limits, smuggling, drain."""
 import json
-import os
 import re
 import signal
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import free_port, presignd_binary
+from conftest import ServeProcess, free_port
 
 HEALTH_BODY = b'{"status":"ok"}'
 
 
-def assert_sanitizer_clean(stderr):
-    """Under `make test-asan` the binary is built with AddressSanitizer; any report (leaks included) fails."""
-    if os.environ.get("PRESIGND_SANITIZED"):
-        text = stderr.decode(errors="replace")
-        assert "Sanitizer" not in text, text[-6000:]
-
-
-class Server:
-    def __init__(self, *extra):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [presignd_binary(), "serve", "--listen", f"127.0.0.1:{self.port}", "--workers", "2",
-             "--access-log", "off", "--admin-listen", "off", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.proc.kill()
-        raise AssertionError("presignd serve did not start: " + self.proc.stderr.read().decode())
-
-    def connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        return s
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        assert_sanitizer_clean(err)
+def serve(*extra, workers=2, host="127.0.0.1"):
+    """`presignd serve` on a free port with no config, no access log and no admin listener. `stop()` requires
+    exit status 0 and, under `make test-asan`, no sanitizer report in the output."""
+    port = free_port()
+    listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return ServeProcess(["--listen", listen, "--workers", str(workers), "--access-log", "off", "--admin-listen", "off",
+                         *extra], port, prefix="presignd-http-", host=host)
 
 
 @pytest.fixture
 def server():
-    s = Server("--max-header-bytes", "1024", "--max-body-bytes", "1024", "--header-timeout", "1",
-               "--idle-timeout", "2", "--body-timeout", "1")
+    s = serve("--max-header-bytes", "1024", "--max-body-bytes", "1024", "--header-timeout", "1",
+              "--idle-timeout", "2", "--body-timeout", "1")
     yield s
     s.stop()
 
@@ -213,17 +186,9 @@ def test_client_closing_mid_body_does_not_hurt_the_server(server):
 
 
 def test_ipv6_listener_works():
-    s = Server.__new__(Server)
-    s.port = free_port()
-    s.proc = subprocess.Popen([presignd_binary(), "serve", "--listen", f"[::1]:{s.port}", "--workers", "1",
-                               "--access-log", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    s = serve(workers=1, host="::1")
     try:
-        for _ in range(100):
-            try:
-                sock = socket.create_connection(("::1", s.port), timeout=0.2)
-                break
-            except OSError:
-                time.sleep(0.05)
+        sock = s.connect()
         sock.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
         status, _, body, _ = read_response(sock)
         assert (status, body) == (200, HEALTH_BODY)
@@ -232,7 +197,7 @@ def test_ipv6_listener_works():
 
 
 def test_a_thousand_concurrent_connections_all_get_answers():
-    s = Server("--workers", "2")
+    s = serve(workers=2)
     try:
         sockets = []
         for _ in range(1000):
@@ -248,27 +213,30 @@ def test_a_thousand_concurrent_connections_all_get_answers():
 
 
 def test_sigterm_lets_a_slow_request_finish_then_exits_zero():
-    s = Server("--drain-seconds", "10")
-    sock = s.connect()
-    sock.sendall(b"POST /healthz HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc")
-    time.sleep(0.2)
-    s.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    assert s.proc.poll() is None  # still draining
+    s = serve("--drain-seconds", "10")
     try:
-        socket.create_connection(("127.0.0.1", s.port), timeout=0.5).close()
-        refused = False
-    except OSError:
-        refused = True
-    assert refused  # no longer accepting
-    sock.sendall(b"def")
-    status, headers, body, _ = read_response(sock)
-    assert status == 405 and headers["connection"] == "close"
-    assert s.proc.wait(timeout=10) == 0
+        sock = s.connect()
+        sock.sendall(b"POST /healthz HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc")
+        time.sleep(0.2)
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert s.proc.poll() is None  # still draining
+        try:
+            s.connect(timeout=0.5).close()
+            refused = False
+        except OSError:
+            refused = True
+        assert refused  # no longer accepting
+        sock.sendall(b"def")
+        status, headers, body, _ = read_response(sock)
+        assert status == 405 and headers["connection"] == "close"
+        assert s.proc.wait(timeout=10) == 0
+    finally:
+        s.stop()
 
 
 def test_worker_at_its_connection_limit_stops_accepting_and_resumes_when_one_closes():
-    s = Server("--workers", "1", "--max-connections", "2")
+    s = serve("--max-connections", "2", workers=1)
     try:
         held = [s.connect(), s.connect()]
         for sock in held:
@@ -290,7 +258,7 @@ def test_streamed_response_arrives_whole_while_the_server_queue_stays_bounded():
     """A slow reader of an 8 MiB chunked stream: exact bytes arrive, and the producer never queued more than its
     high-water mark (256 KiB) plus one 64 KiB chunk, because it waits for the write callbacks."""
     total = 8 * 1024 * 1024
-    s = Server("--workers", "1", "--stream-probe", "--access-log", "off")
+    s = serve("--stream-probe", workers=1)
     try:
         sock = s.connect()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
@@ -318,10 +286,8 @@ def test_streamed_response_arrives_whole_while_the_server_queue_stays_bounded():
         assert len(body) == total and bytes(body) == expected
         sock.close()
     finally:
-        s.proc.send_signal(signal.SIGTERM)
-        out, err = s.proc.communicate(timeout=30)
-        assert_sanitizer_clean(err)
-    done = [json.loads(line) for line in out.decode().splitlines() if "stream probe done" in line]
+        s.stop()
+    done = [json.loads(line) for line in s.output().splitlines() if "stream probe done" in line]
     assert len(done) == 1 and int(done[0]["bytes"]) == total
     assert 0 < int(done[0]["peak_queued"]) <= 256 * 1024 + 64 * 1024
 
@@ -329,7 +295,7 @@ def test_streamed_response_arrives_whole_while_the_server_queue_stays_bounded():
 def test_ten_thousand_pipelined_requests_in_one_write_are_answered_in_order():
     """Before the glue queued its actions, each buffered request was dispatched inside the previous one's
     response: about 1,000 of these overflowed the stack and killed the worker (and 500 stalled)."""
-    s = Server("--workers", "1")
+    s = serve(workers=1)
     try:
         sock = s.connect()
         sock.settimeout(30)
@@ -354,7 +320,7 @@ def test_a_client_that_never_reads_its_responses_cannot_grow_server_memory():
     """Pipelined GET /openapi.yaml (about 30 KiB each) with nothing read: the server stops starting requests once
     its output queue is over its bound and stops reading once its input buffer is full, so the sender blocks.
     Server RSS stays within 64 MiB of idle, and other clients are served meanwhile."""
-    s = Server("--workers", "1")
+    s = serve(workers=1)
     try:
         probe = s.connect()
         probe.sendall(b"GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -387,7 +353,7 @@ def test_a_client_that_never_reads_its_responses_cannot_grow_server_memory():
 def test_half_a_request_left_pending_after_every_write_does_not_keep_what_was_sent():
     """Each write ends halfway through a request, and replies are read. Before the buffer was compacted, RSS grew
     by the bytes sent (12 MB after 12.6 MB)."""
-    s = Server("--workers", "1")
+    s = serve(workers=1)
     try:
         sock = s.connect()
         sock.settimeout(10)
@@ -416,7 +382,7 @@ def test_a_json_body_of_100000_members_is_answered_not_stalled_on():
     quadratic and a worker spent over 10 s on it. The status and body are asserted; the time is `make bench-json`."""
     import itertools
     import string
-    s = Server("--workers", "1")
+    s = serve(workers=1)
     try:
         alphabet = string.ascii_letters + string.digits
         names = ["".join(p) for p in itertools.islice(itertools.product(alphabet, repeat=3), 100_000)]
