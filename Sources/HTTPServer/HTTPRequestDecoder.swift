@@ -195,9 +195,13 @@ public final class HTTPRequestDecoder {
             return nil
         }
         if end - readIndex > limits.maxHeaderBytes { return fail(.headerTooLarge) }
-        // Parse exactly the head.
+        // Parse exactly the head. A chunked body's trailer fields reach on_header_field/value but never
+        // on_headers_complete, so one can still be pending here: it must not become a header of this request.
         url.removeAll(keepingCapacity: true)
         headers.removeAll(keepingCapacity: true)
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        inValue = false
         headersComplete = false
         messageComplete = false
         bodyBytes = 0
@@ -273,6 +277,9 @@ public final class HTTPRequestDecoder {
             contentLength = length
         }
         let method = extensionMethod ?? String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
+        // http-parser frames CONNECT as a tunnel and ignores its Content-Length, so a body would be read as the next
+        // request. Nothing here tunnels: refuse it rather than guess.
+        if method == "CONNECT" { return fail(.malformed("CONNECT is not supported")) }
         let target = String(decoding: url, as: UTF8.self)
         currentStreams = streamingPredicate?(method, target.prefix { $0 != "?" }) ?? false
         bodyLimit = currentStreams ? streamingBodyLimit : limits.maxBodyBytes

@@ -484,7 +484,17 @@ public struct MediaType: Sendable, Equatable {
     public var isScriptCapable: Bool {
         ["html", "xml", "xsl", "script"].contains { subtype.contains($0) }
             || (type == "application" && subtype == "x-shockwave-flash")
+            // Types a browser sniffs (WHATWG MIME Sniffing): the body decides, and an HTML body renders as HTML.
+            || Self.sniffedEssences.contains("\(type)/\(subtype)") || type.contains("*") || subtype.contains("*")
+            // multipart/x-mixed-replace renders its parts, each with a type of its own; no multipart type is safe
+            // to serve inline.
+            || type == "multipart"
     }
+
+    static let sniffedEssences: Set<String> = ["unknown/unknown", "application/unknown", "application/x-unknown-content-type"]
+
+    /// A wildcard (`*/*`, `image/*`) names no type: it may stand in a rule, never in what is signed.
+    public var isWildcard: Bool { type.contains("*") || subtype.contains("*") }
 
     /// Whether a rule's `content_types` entry admits this type. `*/*` admits every type. `type/subtype` admits
     /// exactly that type (any case, any parameters). `type/*` admits the subtypes of `type` that are not

@@ -122,6 +122,7 @@ struct CheckedRequest {
     var lengthRange: (min: Int64, max: Int64)?
 
     static let mediaTypeMessage = "must be one media type: type/subtype, then optional ;name=value parameters (RFC 9110)"
+    static let wildcardMessage = "must name one type, not a wildcard such as */* or image/*"
 
     /// An RFC 9110 field value S3 will echo as a response header: visible ASCII with inner spaces and tabs.
     /// No CR, LF, NUL or other control characters (header injection), no bytes over 0x7E (obs-text, which clients
@@ -165,8 +166,9 @@ struct CheckedRequest {
         if request.contentType != nil && !uploads && operation != .putACL {
             throw .invalid(name("content_type"), "only for put and post_object (use response.content_type for downloads)")
         }
-        if let type = request.contentType, MediaType(type) == nil {
-            throw .invalid(name("content_type"), Self.mediaTypeMessage)
+        if let type = request.contentType {
+            guard let media = MediaType(type) else { throw .invalid(name("content_type"), Self.mediaTypeMessage) }
+            if media.isWildcard { throw .invalid(name("content_type"), Self.wildcardMessage) }
         }
         var headers: [(name: String, value: String)] = []
         var lengthRange: (min: Int64, max: Int64)?
@@ -228,8 +230,9 @@ struct CheckedRequest {
                 guard Self.isHeaderValue(value) else {
                     throw .invalid(name("response.\(field.json)"), "must be a header value: visible ASCII, spaces and tabs, not starting or ending with a space or tab")
                 }
-                if field.json == "content_type", MediaType(value) == nil {
-                    throw .invalid(name("response.content_type"), Self.mediaTypeMessage)
+                if field.json == "content_type" {
+                    guard let media = MediaType(value) else { throw .invalid(name("response.content_type"), Self.mediaTypeMessage) }
+                    if media.isWildcard { throw .invalid(name("response.content_type"), Self.wildcardMessage) }
                 }
                 query.append((field.query, value))
             }

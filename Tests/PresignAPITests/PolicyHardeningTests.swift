@@ -216,6 +216,28 @@ struct PolicyHardeningTests {
     @Test func bucketOperationsLoadUnderAnyKey() async {
         #expect(await Self.loadError(#"[{operations: [get, list_bucket, get_bucket_acl], bucket: b, max_expires_in: 60}, {operations: [list_bucket], bucket: b, key: "**", max_expires_in: 60}]"#) == nil)
     }
+
+    // MARK: Found by review: sniffed and multipart types, wildcards as types
+
+    /// Browsers sniff these (the body decides), and multipart/x-mixed-replace renders its parts: no `type/*` and no
+    /// rule without `content_types` lets them be stored or served.
+    @Test(arguments: ["unknown/unknown", "application/unknown", "application/x-unknown-content-type", "multipart/x-mixed-replace;boundary=a", "multipart/mixed"])
+    func sniffedAndMultipartTypesAreScriptCapable(_ type: String) async throws {
+        let service = try await Self.service()
+        let json = JSONText.quoteForTest(type)
+        #expect(Self.presign(service, "inbox-key", #"{"operation":"get","bucket":"drop","key":"inbox/a","response":{"content_type":"\#(json)"}}"#).0 == 403)
+    }
+
+    @Test(arguments: [("put", "content_type"), ("get", "response.content_type")])
+    func aWildcardIsNeverSignedAsAType(_ operation: String, _ field: String) async throws {
+        let service = try await Self.service()
+        for wildcard in ["*/*", "image/*", "*/png"] {
+            let body = operation == "put"
+                ? #"{"operation":"put","bucket":"drop","key":"inbox/a","content_type":"\#(wildcard)"}"#
+                : #"{"operation":"get","bucket":"drop","key":"inbox/a","response":{"content_type":"\#(wildcard)"}}"#
+            #expect(Self.presign(service, "inbox-key", body) == (400, Self.invalid(field, "must name one type, not a wildcard such as */* or image/*")))
+        }
+    }
 }
 
 extension JSONText {
