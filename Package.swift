@@ -31,9 +31,10 @@ let package = Package(
         ),
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .target(name: "UVLoop", dependencies: ["CUV"], swiftSettings: swiftSettings),
         .target(
             name: "HTTPServer",
-            dependencies: ["JSONKit", "CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "UVLoop", "CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -55,7 +56,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "S3Client",
-            dependencies: ["CCurl", "CUV", "HTTPServer", "S3Signing"],
+            dependencies: ["CCurl", "CUV", "UVLoop", "JSONKit", "S3Signing"],
             swiftSettings: swiftSettings
         ),
         .target(

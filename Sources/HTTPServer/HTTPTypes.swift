@@ -1,3 +1,4 @@
+import JSONKit
 /// A parsed request line and header block.
 public struct HTTPRequestHead: Sendable {
     public var method: String
@@ -129,18 +130,5 @@ public struct HTTPStatus: Sendable, Hashable {
     /// A status by number, with its standard reason phrase (statuses passed through from a backend, say).
     public init(code: Int) {
         self.init(code, Self.reasons[code] ?? "Status \(code)")
-    }
-}
-
-extension StringProtocol {
-    /// ASCII case-insensitive comparison, for header names.
-    public func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
-        guard utf8.count == other.utf8.count else { return false }
-        for (a, b) in zip(utf8, other.utf8) where a != b {
-            let la = a >= 65 && a <= 90 ? a | 0x20 : a
-            let lb = b >= 65 && b <= 90 ? b | 0x20 : b
-            if la != lb { return false }
-        }
-        return true
     }
 }

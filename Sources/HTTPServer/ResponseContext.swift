@@ -1,3 +1,4 @@
+import JSONKit
 /// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
 /// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread.
 public final class ResponseContext {

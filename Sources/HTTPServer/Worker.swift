@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import UVLoop
 internal import CUV
 
 /// One thread, one libuv loop, its listeners and connections. Nothing here is touched by another thread except
@@ -17,11 +18,11 @@ final class Worker: @unchecked Sendable {
     let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 65_536, alignment: 16)
     private(set) var dateLine: [UInt8] = []
     private var dateSecond: Int = -1
-    private(set) var draining = false
+    /// Index, raw loop, shutdown hooks and the draining flag, as other glue sees them (`EventLoop`).
+    let context: LoopContext
+    var draining: Bool { context.isDraining }
     let finished = Atomic<Bool>(false)
     var onFinished: UnsafeMutablePointer<uv_async_t>?
-    /// Run once when the worker stops, so that other glue (the curl client) closes its handles.
-    var shutdownHooks: [() -> Void] = []
     private var requestCounter: UInt64 = 0
     private let requestPrefix: String
 
@@ -30,6 +31,7 @@ final class Worker: @unchecked Sendable {
         self.index = index
         requestPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16) + "-\(index)-"
         uv_loop_init(loop)
+        context = LoopContext(index: index, rawLoop: UnsafeMutableRawPointer(loop))
         loop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         refreshDate()
     }
@@ -54,7 +56,7 @@ final class Worker: @unchecked Sendable {
     }
 
     private func check(_ rc: Int32, _ what: String) throws(ServerError) {
-        if rc != 0 { throw ServerError("\(what): \(String(cString: uv_strerror(rc)))") }
+        do throws(UVError) { try UVError.check(rc, what) } catch { throw ServerError(error.description) }
     }
 
     private func listen(_ address: ListenAddress, admin: Bool) throws(ServerError) -> Int {
@@ -160,7 +162,7 @@ final class Worker: @unchecked Sendable {
     }
 
     private func startDrain() {
-        draining = true
+        context.startDraining()
         for (handle, _) in listeners {
             handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
         }
@@ -170,9 +172,8 @@ final class Worker: @unchecked Sendable {
     }
 
     private func stop() {
-        let hooks = shutdownHooks
-        shutdownHooks.removeAll()
-        for hook in hooks { hook() }
+        // Other glue (the curl client) closes its handles, so the loop can end.
+        context.runShutdownHooks()
         uv_close(UnsafeMutableRawPointer(timer).assumingMemoryBound(to: uv_handle_t.self), nil)
         uv_close(UnsafeMutableRawPointer(drainAsync).assumingMemoryBound(to: uv_handle_t.self), nil)
     }

@@ -55,3 +55,16 @@ public enum ASCII {
         return String(validating: out, as: UTF8.self)
     }
 }
+
+extension StringProtocol {
+    /// ASCII case-insensitive comparison, for header names.
+    public func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        for (a, b) in zip(utf8, other.utf8) where a != b {
+            let la = a >= 65 && a <= 90 ? a | 0x20 : a
+            let lb = b >= 65 && b <= 90 ? b | 0x20 : b
+            if la != lb { return false }
+        }
+        return true
+    }
+}

@@ -1,6 +1,7 @@
 import CCurl
 import CUV
-import HTTPServer
+import JSONKit
+import UVLoop
 
 /// libcurl's multi-socket interface driven by one worker's libuv loop: curl says which sockets to watch
 /// (`uv_poll`) and when to wake it (`uv_timer`); the loop calls `curl_multi_socket_action` back. One per live loop

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
-import HTTPServer
+import JSONKit
+import UVLoop
 import S3Signing
 
 /// A failed S3 call: S3's own error (status and document), or a transport failure.
