@@ -38,9 +38,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PresignConfig",
+            dependencies: [
+                "JSONKit",
+                "S3Signing",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PresignAPI",
             dependencies: [
                 "JSONKit",
+                "PresignConfig",
                 "S3Signing",
                 "HTTPServer",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -61,14 +73,14 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignAPI", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignAPI", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerDriver"),
         .target(
             name: "APIFuzzHarness",
-            dependencies: ["JSONKit", "PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "PresignConfig", "PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -86,6 +98,7 @@ let package = Package(
             dependencies: [
                 "S3Signing",
                 "HTTPServer",
+                "PresignConfig",
                 "PresignAPI",
                 "AdminProxy",
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit",
+                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -117,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminProxyTests",
-            dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "S3Client", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,7 +13,7 @@ extension AdminProxy {
     func createBucket(_ call: AdminCall) {
         let bucket = call.bucket
         call.connection.createBucket(bucket, location: call.param("location"), now: call.now) { result in
-            call.reply.json(result.map { _ in AdminJSON.object([("bucket", .string(bucket))]) })
+            call.reply.json(result.map { _ in AdminJSON.created(bucket: bucket) })
         }
     }
 
@@ -40,7 +40,7 @@ extension AdminProxy {
 
     func bucketLocation(_ call: AdminCall) {
         call.connection.getBucketLocation(call.bucket, now: call.now) { result in
-            call.reply.json(result.map { AdminJSON.object([("location", .string($0.location))]) })
+            call.reply.json(result.map { AdminJSON.location($0.location) })
         }
     }
 

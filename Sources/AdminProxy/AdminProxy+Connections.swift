@@ -1,3 +1,4 @@
+import PresignConfig
 import HTTPServer
 import PresignAPI
 import S3Client

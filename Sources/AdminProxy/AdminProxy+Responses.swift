@@ -1,39 +1,37 @@
 import HTTPServer
+import JSONKit
 import S3Client
 
 /// How backend results become HTTP answers: S3 errors, passed-through object headers, and the answers the proxy
 /// gives on its own.
 extension AdminProxy {
-    /// S3 errors keep S3's status and code; an unreachable backend is 502, a timeout 504.
+    /// S3 errors keep S3's status and code (and its request id as `s3_request_id`); an unreachable backend is 502,
+    /// a timeout 504.
     static func errorResponse(_ error: S3Error) -> HTTPResponse {
-        var body = Array(#"{"error":{"code":"#.utf8)
         let status: HTTPStatus
+        let code: String
+        let message: String
+        var extra: [(String, String)] = []
         switch error {
-        case .s3(let code, let document):
-            status = HTTPStatus(code: code)
-            body += quoted(document.code) + Array(#","message":"#.utf8) + quoted(document.message)
-            if let requestId = document.requestId { body += Array(#","s3_request_id":"#.utf8) + quoted(requestId) }
+        case .s3(let statusCode, let document):
+            (status, code, message) = (HTTPStatus(code: statusCode), document.code, document.message)
+            if let requestId = document.requestId { extra.append(("s3_request_id", requestId)) }
+        case .transport(let failure) where failure.kind == .timeout:
+            (status, code, message) = (.gatewayTimeout, "GatewayTimeout", "backend timed out: \(failure.message)")
         case .transport(let failure):
-            switch failure.kind {
-            case .timeout:
-                status = .gatewayTimeout
-                body += quoted("GatewayTimeout") + Array(#","message":"#.utf8) + quoted("backend timed out: \(failure.message)")
-            default:
-                status = .badGateway
-                body += quoted("BadGateway") + Array(#","message":"#.utf8) + quoted("backend unreachable: \(failure.message)")
-            }
-        case .badResponse(let message):
-            status = .badGateway
-            body += quoted("BadGateway") + Array(#","message":"#.utf8) + quoted("unreadable backend response: \(message)")
-        case .invalid(let message):
-            status = .badRequest
-            body += quoted("InvalidRequest") + Array(#","message":"#.utf8) + quoted(message)
+            (status, code, message) = (.badGateway, "BadGateway", "backend unreachable: \(failure.message)")
+        case .badResponse(let reason):
+            (status, code, message) = (.badGateway, "BadGateway", "unreadable backend response: \(reason)")
+        case .invalid(let reason):
+            (status, code, message) = (.badRequest, "InvalidRequest", reason)
         }
-        body += "}}".utf8
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: body)
+        var writer = JSONWriter(capacity: 96 + message.utf8.count)
+        writer.beginObject()
+        writer.key("error")
+        HTTPResponse.writeError(into: &writer, code: code, message: message, extra: extra)
+        writer.endObject()
+        return .json(status, writer.bytes)
     }
-
-    private static func quoted(_ text: String) -> [UInt8] { AdminJSON.quoted(text) }
 
     /// Object headers worth passing to the client; repeated ones stay repeated.
     static func passThrough(_ head: S3ResponseHead) -> [(name: String, value: String)] {

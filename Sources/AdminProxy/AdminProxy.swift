@@ -1,3 +1,4 @@
+import PresignConfig
 import Foundation
 import HTTPServer
 import Logging

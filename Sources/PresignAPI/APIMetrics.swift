@@ -1,3 +1,4 @@
+import PresignConfig
 import CoreMetrics
 import HTTPServer
 import Metrics

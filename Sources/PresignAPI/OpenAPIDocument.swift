@@ -1,3 +1,4 @@
+import PresignConfig
 import Foundation
 
 /// The OpenAPI 3.1 description served at `GET /openapi.yaml`. The file lives in this target's resources;

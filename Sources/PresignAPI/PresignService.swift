@@ -1,3 +1,4 @@
+import PresignConfig
 import JSONKit
 import Foundation
 import HTTPServer

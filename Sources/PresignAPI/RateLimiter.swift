@@ -1,3 +1,4 @@
+import PresignConfig
 import HTTPServer
 
 /// Token buckets, one per caller per worker loop. Each worker touches only its own row (a `PerWorker` box), so

@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import PresignAPI
+import PresignConfig
 
 /// `presignd bench-api`: nanoseconds per POST /v1/presign through the API in process (auth, policy, JSON, signing,
 /// metrics), with no sockets; it tells the handler's cost apart from the server's. Not a test.

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import AdminProxy
 import PresignAPI
+import PresignConfig
 
 /// `presignd serve`: the HTTP server with the presign API. Flags override the config file; with no --config the
 /// embedded dev profile runs.

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import Synchronization
 import PresignAPI
+import PresignConfig
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import PresignAPI
+import PresignConfig
 import S3Signing
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import JWTKit
 import PresignAPI
+import PresignConfig
 import Testing
 
 /// Caller auth through the service: API keys and JWTs, each failure answered 401 with a challenge.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import PresignAPI
+import PresignConfig
 import Testing
 
 /// Every number in the config file has bounds the server can live with. A value outside them (NaN, infinities,

@@ -1,5 +1,6 @@
 import Foundation
 import PresignAPI
+import PresignConfig
 import Testing
 
 /// Loading a config file: each mistake is one `ConfigError` that names the field by its path in the file

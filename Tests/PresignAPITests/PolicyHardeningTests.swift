@@ -2,6 +2,7 @@ import JSONKit
 import Foundation
 import HTTPServer
 import PresignAPI
+import PresignConfig
 import S3Signing
 import Testing
 

@@ -1,4 +1,5 @@
 import PresignAPI
+import PresignConfig
 import S3Signing
 import Testing
 

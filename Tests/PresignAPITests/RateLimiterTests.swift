@@ -1,4 +1,5 @@
 @testable import PresignAPI
+@testable import PresignConfig
 import Testing
 
 /// The token bucket's arithmetic at the edges of what a config can say.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPServer
 import PresignAPI
+import PresignConfig
 import Testing
 
 /// A fixed corpus of requests (every presign route, every error shape) and the exact responses and audit lines they

@@ -3,6 +3,7 @@ import HTTPServer
 import JWTKit
 import Logging
 import PresignAPI
+import PresignConfig
 import S3Signing
 
 /// Shared fixtures: a config with an API-key caller, a JWT (ES256 JWKS) caller and an HS256 caller, a fixed clock.

@@ -3,19 +3,6 @@ import Foundation
 import S3Signing
 import Yams
 
-/// A configuration problem, with the path of the offending field (`callers[0].rules[1].key`).
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let message: String
-
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
-
 /// The YAML file as written (see deploy/presignd.example.yaml). `ConfigLoader` checks it and turns it into a
 /// `ServiceConfig`; nothing here is used at request time.
 struct RawConfig: Decodable {
@@ -206,82 +193,34 @@ struct RawConfig: Decodable {
     }
 }
 
-/// The range every number in the config file (and every matching `serve` flag) must fall in. A value outside is
-/// refused by path, never clamped: NaN, infinities and absurd sizes have crashed conversions to `Int` and timer
-/// arithmetic before, and a typo should be an error, not a surprise.
-public enum ConfigBounds {
-    public static let workers: ClosedRange<Int> = 1...256
-    public static let maxHeaderBytes: ClosedRange<Int> = 256...(1 << 20)
-    public static let maxBodyBytes: ClosedRange<Int64> = 1024...(64 << 20)
-    /// header, idle and body timeouts, in seconds.
-    public static let serverTimeout: ClosedRange<Double> = 0.001...3600
-    public static let maxConnections: ClosedRange<Int> = 1...1_000_000
-    public static let drainSeconds: ClosedRange<Double> = 0...3600
-    /// connect, request and low-speed timeouts of a backend, in seconds.
-    public static let backendTimeout: ClosedRange<Double> = 0.001...86_400
-    public static let ratePerSecond: ClosedRange<Double> = 0.001...1_000_000
-    public static let burst: ClosedRange<Double> = 1...1_000_000
-    /// A year; SigV4 backends stop at 604800 s on top of this.
-    public static let maxExpiresIn: ClosedRange<Int64> = 1...31_536_000
-    /// S3's largest object, 5 TiB.
-    public static let maxContentLength: ClosedRange<Int64> = 0...(5 << 40)
-    public static let corsMaxAge: ClosedRange<Int> = 0...86_400
-    public static let jwtLeeway: ClosedRange<Int> = 0...300
-
-    /// `value` when it is within `range`; otherwise a `ConfigError` at `path` that names the range and the value.
-    public static func check<T: BinaryInteger>(_ value: T, _ range: ClosedRange<T>, path: String) throws(ConfigError) -> T {
-        guard range.contains(value) else {
-            throw ConfigError(path, "must be between \(range.lowerBound) and \(range.upperBound); got \(value)")
-        }
-        return value
-    }
-
-    /// As above for a real number; NaN and infinities are never within a range.
-    public static func check(_ value: Double, _ range: ClosedRange<Double>, path: String) throws(ConfigError) -> Double {
-        guard value.isFinite, range.contains(value) else {
-            throw ConfigError(path, "must be between \(render(range.lowerBound)) and \(render(range.upperBound)); got \(render(value))")
-        }
-        return value
-    }
-
-    /// Whole numbers without a fraction (`3600`, not `3600.0`); others as Swift prints them (`0.001`, `1e-19`, `nan`).
-    static func render(_ value: Double) -> String {
-        value.isFinite && value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+extension RawConfig.RawBackend {
+    init(endpoint: String, dialect: String, region: String?, addressing: String?, accessKeyEnv: String, secretKeyEnv: String) {
+        self.endpoint = endpoint
+        self.dialect = dialect
+        self.region = region
+        self.addressing = addressing
+        self.accessKeyEnv = accessKeyEnv
+        self.secretKeyEnv = secretKeyEnv
     }
 }
 
-/// Where secrets come from: environment variables and files only, never the config text itself.
-public struct SecretSource: Sendable {
-    public var environment: [String: String]
-    public var readFile: @Sendable (String) -> String?
+extension RawConfig.RawAuth {
+    init(apiKeySHA256: String) { self.apiKeySHA256 = apiKeySHA256 }
+}
 
-    public init(environment: [String: String], readFile: @escaping @Sendable (String) -> String? = SecretSource.readFromDisk) {
-        self.environment = environment
-        self.readFile = readFile
+extension RawConfig.RawRule {
+    init(name: String?, operations: [String], bucket: String, key: String, maxExpiresIn: Int64) {
+        self.name = name
+        self.operations = operations
+        self.bucket = bucket
+        self.key = key
+        self.maxExpiresIn = maxExpiresIn
     }
+}
 
-    public static let process = SecretSource(environment: ProcessInfo.processInfo.environment)
-
-    public static let readFromDisk: @Sendable (String) -> String? = { path in
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// A secret from `env` or `file` (trailing newline removed, as Kubernetes secret files often have one).
-    func value(env: String?, file: String?, path: String, what: String) throws(ConfigError) -> String {
-        if env != nil && file != nil { throw ConfigError(path, "give \(what) by environment or by file, not both") }
-        if let env {
-            guard let value = environment[env], !value.isEmpty else {
-                throw ConfigError(path, "environment variable \(env) (\(what)) is not set")
-            }
-            return value
-        }
-        if let file {
-            guard let text = readFile(file) else { throw ConfigError(path, "cannot read \(what) file \(file)") }
-            let value = text.trimmingCharacters(in: .newlines)
-            guard !value.isEmpty else { throw ConfigError(path, "\(what) file \(file) is empty") }
-            return value
-        }
-        throw ConfigError(path, "\(what) is required (an _env or _file field)")
+extension RawConfig.RawCORS {
+    init(allowedOrigins: [String], maxAge: Int) {
+        self.allowedOrigins = allowedOrigins
+        self.maxAge = maxAge
     }
 }

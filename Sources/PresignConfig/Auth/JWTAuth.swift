@@ -1,55 +1,7 @@
-import JSONKit
 import Crypto
 import Foundation
+import JSONKit
 import JWTKit
-
-/// `Authorization: Bearer <token>`: the scheme in any case (RFC 9110), spaces and tabs around the token dropped.
-/// nil when the header is not a Bearer credential; the token may be empty.
-public enum BearerToken {
-    public static func token(in header: String) -> String? {
-        let utf8 = header.utf8
-        guard utf8.count >= 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return nil }
-        let trimmed = utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
-        guard let end = trimmed.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(Substring(trimmed[...end]))
-    }
-}
-
-/// API keys: only their SHA-256 digests are configured; a presented key is hashed and compared in constant time.
-public enum APIKeyAuth {
-    public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
-
-    public static func digestHex(_ key: String) -> String {
-        var out: [UInt8] = []
-        for byte in digest(key) {
-            out.append(ASCII.hexDigit(byte >> 4))
-            out.append(ASCII.hexDigit(byte & 15))
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func parseDigest(_ hex: String) -> [UInt8]? {
-        let bytes = Array(hex.utf8)
-        guard bytes.count == 64 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        var i = 0
-        while i < 64 {
-            guard let h = ASCII.hexValue(bytes[i]), let l = ASCII.hexValue(bytes[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
-    }
-
-    /// Constant time for equal lengths (digests always are).
-    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<a.count { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
-}
 
 /// JWT bearer tokens, verified with jwt-kit's algorithms. The keys are resolved once when the config loads (jwt-kit's
 /// key collection is an actor); verifying a token is then synchronous, on the loop thread, with no Task hop.
@@ -70,7 +22,7 @@ public enum JWTAuth {
     }
 
     public struct Verifier: Sendable {
-        let issuer: String
+        public let issuer: String
         let audience: String
         let leewaySeconds: Int
         /// Keys by `kid`; `defaultKey` is used for tokens without one (HS256, or a JWKS with a single key).
@@ -188,10 +140,10 @@ public enum JWTAuth {
     }
 
     /// Whether a bearer token looks like a JWT (three dot-separated parts) rather than an API key.
-    static func looksLikeJWT(_ token: String) -> Bool { token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2 }
+    public static func looksLikeJWT(_ token: String) -> Bool { token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2 }
 
     /// The `iss` of a token before verification, to pick the caller whose keys verify it.
-    static func unverifiedIssuer(_ token: String) -> String? {
+    public static func unverifiedIssuer(_ token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let json = Base64URL.decode(ArraySlice(parts[1].utf8)),
             case .string(let issuer)? = (try? JSONValue.parse(json))?["iss"]

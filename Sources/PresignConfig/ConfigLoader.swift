@@ -3,51 +3,6 @@ import Foundation
 import S3Signing
 import Yams
 
-/// A checked configuration, ready to serve: signers built, secrets read, patterns compiled, JWT keys resolved.
-public struct ServiceConfig: Sendable {
-    public struct ServerSettings: Sendable, Equatable {
-        public var maxHeaderBytes = 16 * 1024
-        public var maxBodyBytes: Int64 = 1024 * 1024
-        public var headerTimeout = 10.0
-        public var idleTimeout = 60.0
-        public var bodyTimeout = 30.0
-        public var maxConnections = 20_000
-        public var drainSeconds = 10.0
-
-        public init() {}
-    }
-
-    public struct Backend: Sendable {
-        public let name: String
-        public let presigner: S3Presigner
-        /// Connect, total and low-speed timeouts in seconds, for the admin proxy's requests.
-        public let connectTimeout: Double
-        public let requestTimeout: Double
-        public let lowSpeedTimeout: Double
-    }
-
-    public struct CORS: Sendable {
-        public let allowedOrigins: [String]
-        public let maxAge: Int
-
-        public func allows(_ origin: String) -> Bool { allowedOrigins.contains("*") || allowedOrigins.contains(origin) }
-    }
-
-    public var listen: String
-    public var adminListen: String?
-    public var workers: Int?
-    public var accessLog: Bool
-    public var auditLog: Bool
-    public var server: ServerSettings
-    public var backends: [String: Backend]
-    public var callers: [Caller]
-    public var cors: CORS?
-    /// SHA-256 digests of the admin bearer tokens.
-    public var adminTokenDigests: [[UInt8]]
-    /// The embedded dev profile (no --config).
-    public var isDevProfile: Bool
-}
-
 public enum ConfigLoader {
     /// Parses and checks a YAML document. JWT keys are resolved through jwt-kit, which is why this is async.
     public static func load(yaml: String, secrets: SecretSource) async throws(ConfigError) -> ServiceConfig {
@@ -330,38 +285,3 @@ public enum ConfigLoader {
         }
     }
 }
-
-
-extension RawConfig.RawBackend {
-    init(endpoint: String, dialect: String, region: String?, addressing: String?, accessKeyEnv: String, secretKeyEnv: String) {
-        self.endpoint = endpoint
-        self.dialect = dialect
-        self.region = region
-        self.addressing = addressing
-        self.accessKeyEnv = accessKeyEnv
-        self.secretKeyEnv = secretKeyEnv
-    }
-}
-
-
-extension RawConfig.RawAuth {
-    init(apiKeySHA256: String) { self.apiKeySHA256 = apiKeySHA256 }
-}
-
-extension RawConfig.RawRule {
-    init(name: String?, operations: [String], bucket: String, key: String, maxExpiresIn: Int64) {
-        self.name = name
-        self.operations = operations
-        self.bucket = bucket
-        self.key = key
-        self.maxExpiresIn = maxExpiresIn
-    }
-}
-
-extension RawConfig.RawCORS {
-    init(allowedOrigins: [String], maxAge: Int) {
-        self.allowedOrigins = allowedOrigins
-        self.maxAge = maxAge
-    }
-}
-

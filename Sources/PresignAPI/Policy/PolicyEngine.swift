@@ -1,0 +1,166 @@
+import PresignConfig
+import JSONKit
+import Foundation
+import S3Signing
+
+/// Deny by default; a request is allowed when one rule of its caller allows every condition.
+public enum PolicyEngine {
+    public struct Denial: Error, Equatable, Sendable {
+        /// A short, fixed reason for metrics: invalid_key, no_rule, bucket, key, backend, expires, content_type,
+        /// content_length, claim.
+        public let reason: String
+        public let message: String
+    }
+
+    /// The checks on a key before any rule: its exact bytes, with nothing normalized.
+    public static func checkKey(_ key: String) -> Denial? {
+        var key = key
+        return key.withUTF8 { bytes -> Denial? in
+            if bytes.isEmpty { return Denial(reason: "invalid_key", message: "key must not be empty") }
+            if bytes.count > 1024 { return Denial(reason: "invalid_key", message: "key is longer than 1024 bytes") }
+            // `.` and `..` segments are refused, not normalized: S3 keeps them as written, but HTTP clients, proxies
+            // and S3-compatible stores that map keys to paths may remove them, so the object reached is not the one
+            // the rule matched. Empty segments (`a//b`) are kept by S3 and matched as written, so they are allowed.
+            var segmentStart = 0
+            var dotSegment = false
+            var dotDotSegment = false
+            for index in 0...bytes.count {
+                if index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                    let length = index - segmentStart
+                    if length == 1 && bytes[segmentStart] == 0x2E { dotSegment = true }
+                    if length == 2 && bytes[segmentStart] == 0x2E && bytes[segmentStart + 1] == 0x2E { dotDotSegment = true }
+                    segmentStart = index + 1
+                    continue
+                }
+                let b = bytes[index]
+                if b < 0x20 || b == 0x7F { return Denial(reason: "invalid_key", message: "key contains NUL or control characters") }
+                // U+FFFD: what invalid UTF-8 became on the way in.
+                if b == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF && bytes[index + 2] == 0xBD {
+                    return Denial(reason: "invalid_key", message: "key is not valid UTF-8")
+                }
+            }
+            if dotDotSegment { return Denial(reason: "invalid_key", message: "key contains a '..' segment") }
+            if dotSegment { return Denial(reason: "invalid_key", message: "key contains a '.' segment") }
+            return nil
+        }
+    }
+
+    public static func evaluate(_ request: PolicyRequest, caller: Caller, claims: [String: String]) -> Result<PolicyRule, Denial> {
+        if let key = request.key, let denial = checkKey(key) { return .failure(denial) }
+        var firstFailure: Denial?
+        for rule in caller.rules where rule.operations.contains(request.operation) {
+            switch check(rule, request, claims: claims) {
+            case nil: return .success(rule)
+            case let denial?: if firstFailure == nil { firstFailure = denial }
+            }
+        }
+        if let firstFailure { return .failure(firstFailure) }
+        return .failure(Denial(reason: "no_rule", message: "no rule of caller '\(caller.name)' allows operation \(request.operation)"))
+    }
+
+    /// For `post_object`: the text before the first `${filename}`, which S3 replaces with the uploaded file's
+    /// name. Found byte for byte, as S3 finds it (the form is signed with starts-with on this text).
+    static func filenamePrefix(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        let marker = Array("${filename}".utf8)
+        guard bytes.count >= marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<start], as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// `response.content_type` makes S3 answer with that type whatever the object is, so it is held to the
+    /// rule's `content_types` when the rule has them; when it has none, it may be anything but a script-capable
+    /// type (a `.png` answered as `text/html` runs script on the bucket's origin).
+    static func checkResponseType(_ type: String, _ rule: PolicyRule) -> Denial? {
+        let label = rule.label
+        let media = MediaType(type)
+        if let types = rule.contentTypes {
+            guard types.contains(where: { PolicyRule.contentType(type, matches: $0) }) else {
+                return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(media))")
+            }
+            return nil
+        }
+        guard let media else {
+            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one media type")
+        }
+        if media.isScriptCapable {
+            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' can run script; list it in the rule's content_types to allow it")
+        }
+        return nil
+    }
+
+    static func check(_ rule: PolicyRule, _ request: PolicyRequest, claims: [String: String]) -> Denial? {
+        let label = rule.label
+        if let backend = rule.backend, backend != request.backend {
+            return Denial(reason: "backend", message: "\(label): backend '\(request.backend)' is not '\(backend)'")
+        }
+        let bucketName = request.bucket ?? ""
+        if request.bucket == nil && rule.bucket.description != "*" {
+            return Denial(reason: "bucket", message: "\(label): operation \(request.operation) names no bucket; the rule needs bucket '*'")
+        }
+        switch rule.bucket.match(bucketName, claims: claims) {
+        case .matches: break
+        case .noMatch: return Denial(reason: "bucket", message: "\(label): bucket '\(bucketName)' does not match '\(rule.bucket)'")
+        case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.bucket)'")
+        }
+        if let key = request.key {
+            let outcome: KeyPattern.Outcome
+            let filenamePrefix = request.operation == "post_object" ? Self.filenamePrefix(key) : nil
+            if let prefix = filenamePrefix {
+                // The form is signed with starts-with on `prefix`: the uploader picks the rest of the key.
+                outcome = rule.key.coversEveryKey(startingWith: prefix, claims: claims)
+            } else {
+                outcome = rule.key.match(key, claims: claims)
+            }
+            switch outcome {
+            case .matches: break
+            case .noMatch:
+                if let prefix = filenamePrefix {
+                    return Denial(reason: "key", message: "\(label): key '\(key)' lets the uploader choose any key that starts with '\(prefix)', and '\(rule.key)' does not allow all of them; give the exact key")
+                }
+                return Denial(reason: "key", message: "\(label): key '\(key)' does not match '\(rule.key)'")
+            case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.key)'")
+            }
+        } else if !rule.key.matchesEverything {
+            // Config loading refuses such rules; this keeps the engine safe on its own.
+            return Denial(reason: "key", message: "\(label): operation \(request.operation) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
+        }
+        let cap = request.signature == .v4 ? min(rule.maxExpiresIn, 604_800) : rule.maxExpiresIn
+        if request.expiresIn > cap {
+            return Denial(reason: "expires", message: "\(label): expires_in \(request.expiresIn) is over max_expires_in \(cap)")
+        }
+        let uploads = request.operation == "put" || request.operation == "post_object"
+        if let types = rule.contentTypes, uploads {
+            if let type = request.contentType {
+                if !types.contains(where: { PolicyRule.contentType(type, matches: $0) }) {
+                    return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
+                }
+            } else if let prefix = request.contentTypePrefix, request.operation == "post_object" {
+                if !types.contains(where: { PolicyRule.prefix(prefix, coveredBy: $0) }) {
+                    return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
+                }
+            } else {
+                return Denial(reason: "content_type", message: "\(label): content_type is required (allowed: \(types.joined(separator: ", ")))")
+            }
+        }
+        if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
+        if let max = rule.maxContentLength, uploads {
+            if request.operation == "put" {
+                guard request.signature == .v4 else {
+                    return Denial(reason: "content_length", message: "\(label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
+                }
+                guard let length = request.contentLength else {
+                    return Denial(reason: "content_length", message: "\(label): content_length is required (at most \(max))")
+                }
+                if length > max {
+                    return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
+                }
+            } else if let range = request.contentLengthRange, range.max > max {
+                return Denial(reason: "content_length", message: "\(label): content_length_range max \(range.max) is over max_content_length \(max)")
+            }
+        }
+        return nil
+    }
+}

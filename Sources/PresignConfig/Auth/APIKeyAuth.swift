@@ -1,0 +1,40 @@
+import Crypto
+import Foundation
+import JSONKit
+import JWTKit
+
+/// API keys: only their SHA-256 digests are configured; a presented key is hashed and compared in constant time.
+public enum APIKeyAuth {
+    public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
+
+    public static func digestHex(_ key: String) -> String {
+        var out: [UInt8] = []
+        for byte in digest(key) {
+            out.append(ASCII.hexDigit(byte >> 4))
+            out.append(ASCII.hexDigit(byte & 15))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func parseDigest(_ hex: String) -> [UInt8]? {
+        let bytes = Array(hex.utf8)
+        guard bytes.count == 64 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        var i = 0
+        while i < 64 {
+            guard let h = ASCII.hexValue(bytes[i]), let l = ASCII.hexValue(bytes[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+
+    /// Constant time for equal lengths (digests always are).
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

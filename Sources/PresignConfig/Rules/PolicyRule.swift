@@ -1,0 +1,40 @@
+import JSONKit
+import Foundation
+import S3Signing
+
+/// One rule of a caller: the operations it allows and the conditions each request must meet.
+public struct PolicyRule: Sendable {
+    public let number: Int
+    public let name: String?
+    public let operations: Set<String>
+    public let bucket: KeyPattern
+    public let key: KeyPattern
+    public let backend: String?
+    public let maxExpiresIn: Int64
+    public let contentTypes: [String]?
+    public let maxContentLength: Int64?
+
+    public var label: String { name.map { "rule \(number) '\($0)'" } ?? "rule \(number)" }
+
+    /// `type`, which must be exactly one media type (`MediaType`), against `type/subtype`, `type/*` or `*/*`;
+    /// see `MediaType.isAdmitted(by:)` for why `type/*` leaves script-capable types out.
+    public static func contentType(_ type: String, matches pattern: String) -> Bool {
+        MediaType(type)?.isAdmitted(by: pattern) ?? false
+    }
+
+    /// Whether every type starting with `prefix` is allowed (for POST forms that pin only a prefix). S3's
+    /// `starts-with` admits any text after the prefix: `image/` lets through `image/svg+xml` and
+    /// `image/png, text/html`. Only `*/*` allows all of that; `type/*` and exact types never cover a prefix.
+    public static func prefix(_ prefix: String, coveredBy pattern: String) -> Bool {
+        pattern == "*/*"
+    }
+
+    /// The note added to a content-type denial when a `type/*` of the rule would have matched but for the
+    /// script-capable rule, so the operator sees why and what to list.
+    public func scriptNote(_ media: MediaType?) -> String {
+        guard let media, media.isScriptCapable,
+            contentTypes?.contains(where: { $0.lowercased() == media.type + "/*" }) == true
+        else { return "" }
+        return " (a type/* wildcard never admits a script-capable type; list it exactly)"
+    }
+}

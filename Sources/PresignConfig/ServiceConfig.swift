@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+import S3Signing
+import Yams
+
+/// A checked configuration, ready to serve: signers built, secrets read, patterns compiled, JWT keys resolved.
+public struct ServiceConfig: Sendable {
+    public struct ServerSettings: Sendable, Equatable {
+        public var maxHeaderBytes = 16 * 1024
+        public var maxBodyBytes: Int64 = 1024 * 1024
+        public var headerTimeout = 10.0
+        public var idleTimeout = 60.0
+        public var bodyTimeout = 30.0
+        public var maxConnections = 20_000
+        public var drainSeconds = 10.0
+
+        public init() {}
+    }
+
+    public struct Backend: Sendable {
+        public let name: String
+        public let presigner: S3Presigner
+        /// Connect, total and low-speed timeouts in seconds, for the admin proxy's requests.
+        public let connectTimeout: Double
+        public let requestTimeout: Double
+        public let lowSpeedTimeout: Double
+    }
+
+    public struct CORS: Sendable {
+        public let allowedOrigins: [String]
+        public let maxAge: Int
+
+        public func allows(_ origin: String) -> Bool { allowedOrigins.contains("*") || allowedOrigins.contains(origin) }
+    }
+
+    public var listen: String
+    public var adminListen: String?
+    public var workers: Int?
+    public var accessLog: Bool
+    public var auditLog: Bool
+    public var server: ServerSettings
+    public var backends: [String: Backend]
+    public var callers: [Caller]
+    public var cors: CORS?
+    /// SHA-256 digests of the admin bearer tokens.
+    public var adminTokenDigests: [[UInt8]]
+    /// The embedded dev profile (no --config).
+    public var isDevProfile: Bool
+}
