@@ -1,6 +1,5 @@
-import PresignConfig
 import HTTPServer
-import PresignAPI
+import PresignConfig
 
 extension AdminProxy {
     /// `Authorization: Bearer <token>` whose SHA-256 is one of the config's admin digests. Every digest is compared,

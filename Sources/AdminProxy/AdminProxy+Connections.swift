@@ -1,6 +1,5 @@
-import PresignConfig
 import HTTPServer
-import PresignAPI
+import PresignConfig
 import S3Client
 import S3Signing
 

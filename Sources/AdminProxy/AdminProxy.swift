@@ -1,8 +1,7 @@
-import PresignConfig
 import Foundation
 import HTTPServer
 import Logging
-import PresignAPI
+import PresignConfig
 import S3Client
 import S3Signing
 
@@ -16,7 +15,8 @@ import S3Signing
 /// (`AdminReply`, `AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
 /// audit (`+Auth`, `+Audit`).
 public final class AdminProxy: Sendable {
-    let service: PresignService
+    /// The configuration a worker serves with (the presign API's `ConfigStore`, read lock-free per worker).
+    let config: @Sendable (_ worker: Int) -> ServiceConfig
     let audit: Logger
     /// Bytes queued for the client above which the download pauses curl, and below which it resumes.
     static let highWater = 1 << 20
@@ -28,8 +28,8 @@ public final class AdminProxy: Sendable {
 
     let connections = LoopLocal<Connections>()
 
-    public init(service: PresignService, audit: Logger) {
-        self.service = service
+    public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger) {
+        self.config = config
         self.audit = audit
     }
 
@@ -43,7 +43,7 @@ public final class AdminProxy: Sendable {
     /// Checks the token, picks the backend, writes the audit line, then starts the route's operation. A response
     /// returned here answers at once; nil means the operation answers later through the context.
     private func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
-        let config = service.config
+        let config = config(request.worker)
         guard authorized(request, config) else {
             return HTTPResponse.error(.unauthorized, code: "Unauthorized", message: "admin calls need Authorization: Bearer <admin token>",
                                       headers: [("WWW-Authenticate", #"Bearer realm="presignd-admin""#)])
