@@ -41,6 +41,7 @@ let package = Package(
             name: "PresignConfig",
             dependencies: [
                 "JSONKit",
+                "UVLoop",
                 "S3Signing",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -73,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignAPI", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),

@@ -28,24 +28,8 @@ public struct RequestClock: Sendable {
 public final class PresignService: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
-    /// A configuration generation. Workers keep their own reference and only look at the shared slot when the
-    /// generation number moves (SIGHUP), so the hot path reads one atomic and takes no lock.
-    final class Snapshot: Sendable {
-        let generation: Int
-        let config: ServiceConfig
-        let limiter: RateLimiter
-
-        init(generation: Int, config: ServiceConfig, workers: Int) {
-            self.generation = generation
-            self.config = config
-            limiter = RateLimiter(callers: config.callers, workers: workers)
-        }
-    }
-
-    private let current: Mutex<Snapshot>
-    private let generation = Atomic<Int>(0)
-    /// Each worker's current snapshot, in its own box.
-    private let perWorker: PerWorker<Snapshot>
+    /// The configuration in force, one generation per SIGHUP; each generation carries its own rate limiter.
+    public let store: ConfigStore<RateLimiter>
     public let metrics: APIMetrics
     let workers: Int
     let clock: RequestClock
@@ -56,9 +40,7 @@ public final class PresignService: @unchecked Sendable {
 
     public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
         let workers = max(workers, 1)
-        let first = Snapshot(generation: 0, config: config, workers: workers)
-        current = Mutex(first)
-        perWorker = PerWorker(count: workers) { _ in first }
+        store = ConfigStore(config, workers: workers) { RateLimiter(callers: $0.callers, workers: workers) }
         metrics = APIMetrics(workers: workers)
         self.workers = workers
         self.clock = clock
@@ -68,24 +50,13 @@ public final class PresignService: @unchecked Sendable {
         routes = buildRoutes()
     }
 
-    /// The configuration in force (for tests and the admin path).
-    public var config: ServiceConfig { current.withLock { $0.config } }
+    /// The newest configuration (tests, the command line).
+    public var config: ServiceConfig { store.latest }
 
     /// Installs a new configuration (SIGHUP). Requests already running finish with the old one.
-    public func replace(_ config: ServiceConfig) {
-        current.withLock { snapshot in
-            snapshot = Snapshot(generation: snapshot.generation + 1, config: config, workers: workers)
-            generation.store(snapshot.generation, ordering: .releasing)
-        }
-    }
+    public func replace(_ config: ServiceConfig) { store.replace(config) }
 
-    func snapshot(worker: Int) -> Snapshot {
-        let mine = perWorker[worker]
-        if mine.generation == generation.load(ordering: .acquiring) { return mine }
-        let fresh = current.withLock { $0 }
-        perWorker[worker] = fresh
-        return fresh
-    }
+    typealias Snapshot = ConfigStore<RateLimiter>.Generation
 
     // MARK: Routes
 
@@ -137,7 +108,7 @@ public final class PresignService: @unchecked Sendable {
     /// headers, and records the request's metrics.
     private func timed(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest, Snapshot) -> HTTPResponse) -> HTTPResponse {
         let start = clock.monotonicNanos()
-        let snapshot = snapshot(worker: request.worker)
+        let snapshot = store.generation(worker: request.worker)
         var response = body(request, snapshot)
         if let cors = snapshot.config.cors, let origin = request.head.header("Origin"), cors.allows(origin),
             request.head.method != "OPTIONS"
@@ -281,7 +252,7 @@ public final class PresignService: @unchecked Sendable {
 
     /// Takes one token from the caller's bucket on this worker; the seconds until one is back when there is none.
     func rateLimited(_ caller: Authenticated, _ snapshot: Snapshot, _ request: HTTPRequest) -> Int? {
-        guard case .limited(let retry) = snapshot.limiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
+        guard case .limited(let retry) = snapshot.derived.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
             return nil
         }
         metrics.rateLimited(worker: request.worker)

@@ -117,7 +117,7 @@ struct ServeCommand: ParsableCommand {
             }
         }
         var adminRouter = Router()
-        AdminProxy(service: api, audit: audit).install(into: &adminRouter)
+        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit).install(into: &adminRouter)
         let server = HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger)
         let workerCount = configuration.workers
         let listenText = configuration.listen
