@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "JSONKit", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),

@@ -149,21 +149,14 @@ final class Connection {
         let context = ResponseContext(connection: self, requestId: requestId, head: head)
         self.context = context
         let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
-        var request = HTTPRequest(
+        let request = HTTPRequest(
             head: head, body: body, requestId: requestId, clientAddress: peerAddress, worker: worker.index,
             clientRequestId: clientRequestId)
-        switch router.match(method: head.method, path: head.path) {
-        case .found(let route, let parameters):
-            request.parameters = parameters
-            if let response = route.handler(request, context) { context.respond(response) }
-        case .methodNotAllowed(let allowed):
-            context.respond(
-                .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(head.method) is not allowed here",
-                       headers: [("Allow", allowed.joined(separator: ", "))]))
-        case .notFound:
-            context.respond(.error(.notFound, code: "NotFound", message: "no route for \(head.path)"))
-        case .badPath:
-            context.respond(.error(.badRequest, code: "BadPath", message: "path is not valid percent-encoding"))
+        switch router.resolve(request) {
+        case .handler(let handler, let bound):
+            if let response = handler(bound, context) { context.respond(response) }
+        case .answer(let response):
+            context.respond(response)
         }
     }
 

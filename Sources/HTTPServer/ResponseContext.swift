@@ -1,8 +1,16 @@
 import JSONKit
 /// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
-/// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread.
+/// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread. A detached
+/// context (no connection: the in-process client) keeps the one response it is given.
 public final class ResponseContext {
-    unowned let connection: Connection
+    private unowned let attached: Connection?
+    /// What a detached context was answered with.
+    private(set) var detachedResponse: HTTPResponse?
+    /// Streaming and body flow need a socket; the in-process client serves only whole answers.
+    var connection: Connection {
+        guard let attached else { preconditionFailure("streaming needs a connection; the in-process client answers whole responses only") }
+        return attached
+    }
     public let requestId: String
     let head: HTTPRequestHead
     private var done = false
@@ -29,22 +37,27 @@ public final class ResponseContext {
     func bodyChunk(_ bytes: [UInt8]) { onBodyChunk?(bytes) }
     func bodyEnded() { onBodyEnd?() }
 
-    init(connection: Connection, requestId: String, head: HTTPRequestHead) {
-        self.connection = connection
+    init(connection: Connection?, requestId: String, head: HTTPRequestHead) {
+        attached = connection
         self.requestId = requestId
         self.head = head
     }
 
     /// True once the server is shutting down (`/readyz` answers 503).
-    public var isDraining: Bool { connection.draining }
+    public var isDraining: Bool { attached?.draining ?? false }
 
     /// Whether a response (or a streamed response head) has been sent.
     public var hasStarted: Bool { streaming || done }
 
     /// Whether the client is still there.
-    public var isOpen: Bool { !connection.isClosing && !done }
+    public var isOpen: Bool { !(attached?.isClosing ?? false) && !done }
 
     public func respond(_ response: HTTPResponse) {
+        guard attached != nil else {
+            if !done { detachedResponse = response }
+            done = true
+            return
+        }
         guard !done, !streaming, !connection.isClosing else { return }
         done = true
         let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }

@@ -128,3 +128,31 @@ public struct HTTPRequest: Sendable {
         self.worker = worker
     }
 }
+
+extension RouteTable where Handler == RouteHandler {
+    public enum Resolution {
+        /// The route's handler, with the request's path parameters bound.
+        case handler(RouteHandler, HTTPRequest)
+        /// No route takes it: the server's own answer.
+        case answer(HTTPResponse)
+    }
+
+    /// The one place a request meets the routes, for the server and the in-process client alike: its handler, or
+    /// 404, 405 with `Allow` (GET routes answer HEAD too), or 400 for a path that is not valid percent-encoding.
+    public func resolve(_ request: HTTPRequest) -> Resolution {
+        switch match(method: request.head.method, path: request.head.path) {
+        case .found(let route, let parameters):
+            var bound = request
+            bound.parameters = parameters
+            return .handler(route.handler, bound)
+        case .methodNotAllowed(let allowed):
+            return .answer(
+                .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.head.method) is not allowed here",
+                       headers: [("Allow", allowed.joined(separator: ", "))]))
+        case .notFound:
+            return .answer(.error(.notFound, code: "NotFound", message: "no route for \(request.head.path)"))
+        case .badPath:
+            return .answer(.error(.badRequest, code: "BadPath", message: "path is not valid percent-encoding"))
+        }
+    }
+}

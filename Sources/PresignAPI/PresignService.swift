@@ -23,11 +23,9 @@ public struct RequestClock: Sendable {
 
 /// The presign API: caller auth, rate limits, policy, signing, audit and metrics, as route handlers of
 /// `(HTTPRequest) -> HTTPResponse`. It runs synchronously on the worker loop that received the request.
-/// `@unchecked Sendable`: `routes` is assigned once at the end of `init` and never changed; everything else is
+/// `@unchecked Sendable`: `client` is assigned once at the end of `init` and never changed; everything else is
 /// immutable, a Mutex, an Atomic, or a per-worker row touched only by its own loop.
 public final class PresignService: @unchecked Sendable {
-    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
-
     /// The configuration in force, one generation per SIGHUP; each generation carries its own rate limiter.
     public let store: ConfigStore<RateLimiter>
     public let metrics: APIMetrics
@@ -36,7 +34,8 @@ public final class PresignService: @unchecked Sendable {
     let audit: Logger
     let logger: Logger
     let openAPI: [UInt8]
-    public private(set) var routes = RouteTable<Handler>()
+    /// The API's routes alone, for `respond`.
+    private var client = InProcessClient(router: Router())
 
     public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
         let workers = max(workers, 1)
@@ -47,7 +46,9 @@ public final class PresignService: @unchecked Sendable {
         self.logger = logger
         self.audit = audit
         openAPI = Array(OpenAPIDocument.yaml.utf8)
-        routes = buildRoutes()
+        var router = Router()
+        install(into: &router)
+        client = InProcessClient(router: router)
     }
 
     /// The newest configuration (tests, the command line).
@@ -60,49 +61,26 @@ public final class PresignService: @unchecked Sendable {
 
     // MARK: Routes
 
-    func buildRoutes() -> RouteTable<Handler> {
-        var table = RouteTable<Handler>()
-        table.add("POST", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0, self.presign) }
-        table.add("OPTIONS", "/v1/presign") { [unowned self] in self.timed("/v1/presign", $0, self.preflight) }
-        table.add("POST", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0, self.batch) }
-        table.add("OPTIONS", "/v1/presign/batch") { [unowned self] in self.timed("/v1/presign/batch", $0, self.preflight) }
-        table.add("GET", "/metrics") { [unowned self] request in
-            self.timed("/metrics", request) { _, _ in
-                HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: self.metrics.render())
-            }
-        }
-        table.add("GET", "/openapi.yaml") { [unowned self] request in
-            self.timed("/openapi.yaml", request) { _, _ in
-                HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: self.openAPI)
-            }
-        }
-        return table
-    }
-
-    /// Puts the API routes into the server's router.
+    /// Puts the API routes into a router: the server's, or the in-process client's (`respond`).
     public func install(into router: inout Router) {
-        for route in routes.routes {
-            let handler = route.handler
-            router.add(route.method, route.pattern) { request, _ in handler(request) }
+        func add(_ method: String, _ path: String, _ label: String, _ body: @escaping @Sendable (HTTPRequest, Snapshot) -> HTTPResponse) {
+            router.add(method, path) { [unowned self] request, _ in self.timed(label, request, body) }
+        }
+        add("POST", "/v1/presign", "/v1/presign", presign)
+        add("OPTIONS", "/v1/presign", "/v1/presign", preflight)
+        add("POST", "/v1/presign/batch", "/v1/presign/batch", batch)
+        add("OPTIONS", "/v1/presign/batch", "/v1/presign/batch", preflight)
+        add("GET", "/metrics", "/metrics") { [unowned self] _, _ in
+            HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render())
+        }
+        add("GET", "/openapi.yaml", "/openapi.yaml") { [unowned self] _, _ in
+            HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: openAPI)
         }
     }
 
-    /// Routes a request the way the server does, without sockets (tests, and `respond` for in-process callers).
-    public func respond(_ request: HTTPRequest) -> HTTPResponse {
-        var request = request
-        switch routes.match(method: request.head.method, path: request.head.path) {
-        case .found(let route, let parameters):
-            request.parameters = parameters
-            return route.handler(request)
-        case .methodNotAllowed(let allowed):
-            return .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.head.method) is not allowed here",
-                          headers: [("Allow", allowed.joined(separator: ", "))])
-        case .notFound:
-            return .error(.notFound, code: "NotFound", message: "no route for \(request.head.path)")
-        case .badPath:
-            return .error(.badRequest, code: "BadPath", message: "path is not valid percent-encoding")
-        }
-    }
+    /// Answers a request the way the server does, through the same routes and the server's own 404/405 mapping,
+    /// without sockets (tests, benchmarks).
+    public func respond(_ request: HTTPRequest) -> HTTPResponse { client.respond(request) }
 
     /// Runs a handler with this worker's config snapshot (looked up once per request), adds the CORS answer
     /// headers, and records the request's metrics.
