@@ -98,6 +98,7 @@ let package = Package(
             name: "presignd",
             dependencies: [
                 "S3Signing",
+                "JSONKit",
                 "HTTPServer",
                 "PresignConfig",
                 "PresignAPI",

@@ -50,36 +50,11 @@ public enum APIFuzzHarness {
         return service(try ConfigLoader.loadBlocking(file: path, secrets: secrets))
     }
 
-    /// The oracle's own writer (through the server's string escaping), for the round-trip check.
+    /// The value written back through the one writer, for the round-trip check.
     static func render(_ value: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        func write(_ value: JSONValue) {
-            switch value {
-            case .null: out += "null".utf8
-            case .bool(let flag): out += (flag ? "true" : "false").utf8
-            case .integer(let number): out += String(number).utf8
-            case .number(let number): out += "\(number)".utf8
-            case .string(let text): JSONText.appendString(text, to: &out)
-            case .array(let items):
-                out.append(UInt8(ascii: "["))
-                for (index, item) in items.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    write(item)
-                }
-                out.append(UInt8(ascii: "]"))
-            case .object(let members):
-                out.append(UInt8(ascii: "{"))
-                for (index, (name, item)) in members.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONText.appendString(name, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    write(item)
-                }
-                out.append(UInt8(ascii: "}"))
-            }
-        }
-        write(value)
-        return out
+        var writer = JSONWriter()
+        writer.value(value)
+        return writer.bytes
     }
 
     static let statuses: Set<Int> = [200, 400, 401, 403, 404, 415, 429]

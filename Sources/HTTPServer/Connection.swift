@@ -122,7 +122,7 @@ final class Connection {
             write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         case .reject(let error):
             let head = core.head
-            let response = HTTPResponse.error(error.status, code: error.code, message: error.message)
+            let response = HTTPResponse(error: error)
             started = uv_hrtime()
             let requestId = worker.nextRequestId()
             write(

@@ -107,5 +107,3 @@ public enum HTTPResponseWriter {
     }
 }
 
-/// The old name of `JSONWriter`'s string escaping, kept while callers move over.
-public typealias JSONText = JSONWriter

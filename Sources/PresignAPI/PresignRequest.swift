@@ -3,27 +3,6 @@ import JSONKit
 import Foundation
 import S3Signing
 
-/// An API error before it becomes a response: status, code, message and (for 400) the field at fault.
-public struct APIError: Error, Equatable, Sendable {
-    public let status: Int
-    public let code: String
-    public let message: String
-    public let field: String?
-    public var headers: [String: String] = [:]
-
-    public init(status: Int, code: String, message: String, field: String? = nil, headers: [String: String] = [:]) {
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-        self.headers = headers
-    }
-
-    static func invalid(_ field: String, _ message: String) -> APIError {
-        APIError(status: 400, code: "InvalidRequest", message: "\(field): \(message)", field: field)
-    }
-}
-
 /// The body of `POST /v1/presign` (and each item of a batch). Unknown fields are refused, so typos surface.
 public struct PresignRequest: Sendable, Equatable {
     public var operation: String

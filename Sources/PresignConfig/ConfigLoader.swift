@@ -228,7 +228,7 @@ public enum ConfigLoader {
         let v4Only = raw.backend.map { backends[$0]!.presigner.configuration.signature == .v4 }
             ?? backends.values.allSatisfy { $0.presigner.configuration.signature == .v4 }
         _ = try ConfigBounds.check(raw.maxExpiresIn, ConfigBounds.maxExpiresIn, path: "\(path).max_expires_in")
-        if v4Only && raw.maxExpiresIn > 604_800 {
+        if v4Only && raw.maxExpiresIn > SigV4.maxExpires {
             throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days)")
         }
         let bucket: KeyPattern

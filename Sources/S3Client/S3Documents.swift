@@ -110,7 +110,7 @@ final class XMLNodeTree {
     var stringValue: String? { text }
 }
 
-public struct S3Owner: Sendable, Equatable, Codable {
+public struct S3Owner: Sendable, Equatable {
     public var id: String?
     public var displayName: String?
 
@@ -120,22 +120,14 @@ public struct S3Owner: Sendable, Equatable, Codable {
         displayName = element.text("DisplayName")
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case displayName = "display_name"
-    }
 }
 
 /// `GET /` (list_all_my_buckets).
 public struct ListAllMyBucketsResult: Sendable, Equatable {
-    public struct Bucket: Sendable, Equatable, Codable {
+    public struct Bucket: Sendable, Equatable {
         public var name: String
         public var creationDate: String?
 
-        enum CodingKeys: String, CodingKey {
-            case name
-            case creationDate = "creation_date"
-        }
     }
 
     public var owner: S3Owner?
@@ -152,18 +144,13 @@ public struct ListAllMyBucketsResult: Sendable, Equatable {
 
 /// `GET /bucket` (list_bucket, ListObjects v1 and v2).
 public struct ListBucketResult: Sendable, Equatable {
-    public struct Object: Sendable, Equatable, Codable {
+    public struct Object: Sendable, Equatable {
         public var key: String
         public var lastModified: String?
         public var etag: String?
         public var size: Int64
         public var storageClass: String?
 
-        enum CodingKeys: String, CodingKey {
-            case key, etag, size
-            case lastModified = "last_modified"
-            case storageClass = "storage_class"
-        }
     }
 
     public var name: String

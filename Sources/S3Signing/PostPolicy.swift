@@ -1,3 +1,4 @@
+import JSONKit
 import Crypto
 
 /// A browser form upload (`POST` with a signed policy document), for SigV4 and SigV2.
@@ -124,42 +125,43 @@ extension S3Presigner {
     }
 }
 
-/// Writes the policy document with its conditions in a fixed order.
+/// A POST policy document, written through the one JSON writer: conditions in the order given, then wrapped with
+/// the expiration as `{"expiration":…,"conditions":[…]}`.
 struct PolicyJSON {
-    private var conditions: [String] = []
+    private var conditions = JSONWriter(capacity: 512)
+
+    init() { conditions.beginArray() }
 
     mutating func object(field: String, value: String) {
-        conditions.append("{\(Self.quote(field)):\(Self.quote(value))}")
+        conditions.beginObject()
+        conditions.string(field, value)
+        conditions.endObject()
     }
 
     mutating func array(_ items: [String]) {
-        conditions.append("[" + items.map(Self.quote).joined(separator: ",") + "]")
+        conditions.beginArray()
+        for item in items { conditions.string(item) }
+        conditions.endArray()
     }
 
     mutating func range(min: Int64, max: Int64) {
-        conditions.append("[\"content-length-range\",\(min),\(max)]")
+        conditions.beginArray()
+        conditions.string("content-length-range")
+        conditions.integer(min)
+        conditions.integer(max)
+        conditions.endArray()
     }
 
     func finish(expiration: String) -> String {
-        "{\"expiration\":\(Self.quote(expiration)),\"conditions\":[\(conditions.joined(separator: ","))]}"
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var list = conditions
+        list.endArray()
+        var document = JSONWriter(capacity: list.bytes.count + 48)
+        document.beginObject()
+        document.string("expiration", expiration)
+        document.key("conditions")
+        document.raw(list.bytes)
+        document.endObject()
+        return document.text
     }
 }
 

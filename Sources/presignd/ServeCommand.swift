@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONKit
 import HTTPServer
 import Logging
 import AdminProxy
@@ -184,12 +185,15 @@ struct JSONLineLogHandler: LogHandler {
         if text.hasPrefix("{") {
             line = text
         } else {
-            var object: [String: String] = ["level": "\(event.level)", "message": text]
+            var fields: [String: String] = ["level": "\(event.level)", "message": text]
             for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-                object[key] = "\(value)"
+                fields[key] = "\(value)"
             }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            var out = JSONWriter(capacity: 128)
+            out.beginObject()
+            for key in fields.keys.sorted() { out.string(key, fields[key]!) }
+            out.endObject()
+            line = out.text
         }
         line += "\n"
         FileHandle.standardOutput.write(Data(line.utf8))

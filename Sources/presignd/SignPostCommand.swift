@@ -1,4 +1,5 @@
 import ArgumentParser
+import JSONKit
 import Foundation
 import S3Signing
 
@@ -47,10 +48,16 @@ struct SignPostCommand: ParsableCommand {
         let policy = PostPolicy(
             bucket: bucket, key: key, expiry: .after(seconds: backend.expires), fields: fields, conditions: conditions)
         let form = try backend.presigner().presignPost(policy, now: backend.signingTime())
-        var formFields: [String: String] = [:]
-        for (name, value) in form.fields { formFields[name] = value }
-        let object: [String: Any] = ["url": form.url, "fields": formFields, "expires_at": form.expires.iso8601]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+        // Keys in sorted order at every level, as before.
+        var out = JSONWriter()
+        out.beginObject()
+        out.string("expires_at", form.expires.iso8601)
+        out.key("fields")
+        out.beginObject()
+        for (name, value) in form.fields.sorted(by: { $0.name < $1.name }) { out.string(name, value) }
+        out.endObject()
+        out.string("url", form.url)
+        out.endObject()
+        print(out.text)
     }
 }

@@ -290,7 +290,7 @@ struct RandomRequest {
 
     static func quote(_ text: String) -> String {
         var out: [UInt8] = []
-        JSONText.appendString(text, to: &out)
+        JSONWriter.appendString(text, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }

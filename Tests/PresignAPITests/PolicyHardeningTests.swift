@@ -97,14 +97,14 @@ struct PolicyHardeningTests {
     ])
     func contentTypeThatIsNotExactlyOneMediaTypeIs400(_ type: String) async throws {
         let service = try await Self.service()
-        let body = #"{"operation":"put","bucket":"media","key":"public/a.png","content_type":"\#(JSONText.quoteForTest(type))"}"#
+        let body = #"{"operation":"put","bucket":"media","key":"public/a.png","content_type":"\#(JSONWriter.quoteForTest(type))"}"#
         #expect(Self.presign(service, "pngs-key", body) == (400, Self.invalid("content_type", Self.mediaTypeMessage)))
     }
 
     @Test(arguments: ["image/png", "IMAGE/PNG", "image/png; charset=\"a,b\"", "image/png;a=b; c=\"d\\\"e\"", "image/x.y-z+png"])
     func contentTypeThatIsOneMediaTypeIsSigned(_ type: String) async throws {
         let service = try await Self.service()
-        let body = #"{"operation":"put","bucket":"media","key":"public/a.png","content_type":"\#(JSONText.quoteForTest(type))"}"#
+        let body = #"{"operation":"put","bucket":"media","key":"public/a.png","content_type":"\#(JSONWriter.quoteForTest(type))"}"#
         #expect(Self.presign(service, "pngs-key", body).0 == 200)
     }
 
@@ -147,7 +147,7 @@ struct PolicyHardeningTests {
     ])
     func responseOverrideThatIsNotAHeaderValueIs400(_ field: String, _ value: String) async throws {
         let service = try await Self.service()
-        let body = #"{"operation":"get","bucket":"drop","key":"inbox/a","response":{"\#(field)":"\#(JSONText.quoteForTest(value))"}}"#
+        let body = #"{"operation":"get","bucket":"drop","key":"inbox/a","response":{"\#(field)":"\#(JSONWriter.quoteForTest(value))"}}"#
         #expect(Self.presign(service, "inbox-key", body) == (400, Self.invalid("response.\(field)", Self.headerValueMessage)))
     }
 
@@ -225,7 +225,7 @@ struct PolicyHardeningTests {
     @Test(arguments: ["unknown/unknown", "application/unknown", "application/x-unknown-content-type", "multipart/x-mixed-replace;boundary=a", "multipart/mixed"])
     func sniffedAndMultipartTypesAreScriptCapable(_ type: String) async throws {
         let service = try await Self.service()
-        let json = JSONText.quoteForTest(type)
+        let json = JSONWriter.quoteForTest(type)
         #expect(Self.presign(service, "inbox-key", #"{"operation":"get","bucket":"drop","key":"inbox/a","response":{"content_type":"\#(json)"}}"#).0 == 403)
     }
 
@@ -241,11 +241,11 @@ struct PolicyHardeningTests {
     }
 }
 
-extension JSONText {
+extension JSONWriter {
     /// The inside of a JSON string literal for `text` (the tests build request bodies by hand).
     static func quoteForTest(_ text: String) -> String {
         var out: [UInt8] = []
-        JSONText.appendString(text, to: &out)
+        JSONWriter.appendString(text, to: &out)
         return String(decoding: out.dropFirst().dropLast(), as: UTF8.self)
     }
 }

@@ -127,7 +127,7 @@ public enum PolicyEngine {
             // Config loading refuses such rules; this keeps the engine safe on its own.
             return Denial(reason: "key", message: "\(label): operation \(request.operation) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
         }
-        let cap = request.signature == .v4 ? min(rule.maxExpiresIn, 604_800) : rule.maxExpiresIn
+        let cap = request.signature == .v4 ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
         if request.expiresIn > cap {
             return Denial(reason: "expires", message: "\(label): expires_in \(request.expiresIn) is over max_expires_in \(cap)")
         }

@@ -1,0 +1,53 @@
+import Foundation
+import HTTPServer
+import JSONKit
+import Logging
+import PresignConfig
+import S3Signing
+
+/// `POST /v1/presign/batch`: up to 100 requests; an invalid item fails the batch, a refused one fails alone.
+extension PresignService {
+    func batch(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+        let now = clock.wallSeconds()
+        let caller: Authenticated
+        // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
+        // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
+        var items: [(PresignRequest, CheckedRequest)] = []
+        do throws(APIError) {
+            caller = try authenticate(request, snapshot.config, now: now).get()
+            let object = try Self.parseJSON(request).get()
+            guard case .object(let members) = object, members.count == 1, case .array(let list)? = object["requests"] else {
+                throw .invalid("requests", "the body must be {\"requests\": [...]}")
+            }
+            guard (1...100).contains(list.count) else {
+                throw .invalid("requests", "must hold 1 to 100 requests (got \(list.count))")
+            }
+            items.reserveCapacity(list.count)
+            for (index, item) in list.enumerated() {
+                let parsed = try PresignRequest.parse(item, path: "requests[\(index)]")
+                items.append((parsed, try CheckedRequest.check(parsed, path: "requests[\(index)]")))
+            }
+        } catch {
+            return Self.response(error)
+        }
+        var body = JSONWriter(capacity: items.count * 400 + 16)
+        body.beginObject()
+        body.key("results")
+        body.beginArray()
+        for (index, (parsed, checked)) in items.enumerated() {
+            let result: Result<[UInt8], APIError>
+            if let retry = rateLimited(caller, snapshot, request) {
+                result = .failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(retry) s"))
+            } else {
+                result = sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now)
+            }
+            switch result {
+            case .success(let bytes): body.raw(bytes)
+            case .failure(let error): Self.errorItem(error, into: &body)
+            }
+        }
+        body.endArray()
+        body.endObject()
+        return .json(.ok, body.bytes)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import HTTPServer
+import JSONKit
+import Logging
+import PresignConfig
+import S3Signing
+
+/// CORS preflight answers for the configured origins.
+extension PresignService {
+    func preflight(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+        guard let origin = request.head.header("Origin") else {
+            // A plain OPTIONS (no CORS): say what the resource supports.
+            return HTTPResponse(status: .noContent, headers: [("Allow", "POST, OPTIONS")])
+        }
+        guard let cors = snapshot.config.cors, cors.allows(origin) else {
+            return .error(.forbidden, code: "CORSOriginDenied", message: "origin \(origin) is not allowed")
+        }
+        if let method = request.head.header("Access-Control-Request-Method"), method != "POST" {
+            return .error(.forbidden, code: "CORSMethodDenied", message: "method \(method) is not allowed; use POST")
+        }
+        return HTTPResponse(status: .noContent, headers: [
+            ("Access-Control-Allow-Origin", origin),
+            ("Vary", "Origin"),
+            ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id"),
+            ("Access-Control-Max-Age", String(cors.maxAge)),
+        ])
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPServer
+import JSONKit
+import Logging
+import PresignConfig
+import S3Signing
+
+/// `POST /v1/presign`: one request authenticated, rate-limited, checked, authorized by policy and signed.
+extension PresignService {
+    func presign(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+        do throws(APIError) {
+            let now = clock.wallSeconds()
+            let caller = try authenticate(request, snapshot.config, now: now).get()
+            if let retry = rateLimited(caller, snapshot, request) {
+                throw APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
+                               headers: ["Retry-After": String(retry)])
+            }
+            let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
+            let checked = try CheckedRequest.check(parsed, path: "")
+            let body = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
+            return .json(.ok, body)
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    /// Takes one token from the caller's bucket on this worker; the seconds until one is back when there is none.
+    func rateLimited(_ caller: Authenticated, _ snapshot: Snapshot, _ request: HTTPRequest) -> Int? {
+        guard case .limited(let retry) = snapshot.derived.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
+            return nil
+        }
+        metrics.rateLimited(worker: request.worker)
+        return retry
+    }
+
+    /// Checks, authorizes and signs one request; returns the success JSON object.
+    func sign(
+        _ parsed: PresignRequest, _ checked: CheckedRequest, path: String, caller: Authenticated, snapshot: Snapshot,
+        request: HTTPRequest, now: Double
+    ) -> Result<[UInt8], APIError> {
+        let config = snapshot.config
+        let backendName: String
+        if let name = parsed.backend {
+            guard config.backends[name] != nil else {
+                return .failure(APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'",
+                                         field: path.isEmpty ? "backend" : "\(path).backend"))
+            }
+            backendName = name
+        } else {
+            guard config.backends.count == 1, let only = config.backends.keys.first else {
+                return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
+            }
+            backendName = only
+        }
+        let backend = config.backends[backendName]!
+        let signature = backend.presigner.configuration.signature
+        let policyRequest = PolicyRequest(
+            operation: parsed.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
+            expiresIn: parsed.expiresIn ?? 0, signature: signature, contentType: parsed.contentType,
+            contentLength: parsed.contentLength, contentTypePrefix: parsed.contentTypePrefix,
+            contentLengthRange: checked.lengthRange, responseContentType: parsed.response?["content_type"])
+        let rule: PolicyRule
+        switch PolicyEngine.evaluate(policyRequest, caller: caller.caller, claims: caller.claims) {
+        case .success(let r): rule = r
+        case .failure(let denial):
+            metrics.denied(worker: request.worker, reason: denial.reason)
+            return .failure(APIError(status: 403, code: "PolicyDenied", message: denial.message))
+        }
+        let cap = signature == .v4 ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
+        let expiresIn = parsed.expiresIn ?? min(900, cap)
+        let signingTime = SigningTime(epochSeconds: Int64(now))
+        var out = JSONWriter(capacity: 512)
+        out.beginObject()
+        let expiresAt: SigningTime
+        do {
+            if checked.isPost {
+                var conditions: [PostPolicy.Condition] = []
+                var fields: [(name: String, value: String)] = []
+                let ruleMax = rule.maxContentLength
+                if let range = checked.lengthRange {
+                    conditions.append(.contentLengthRange(min: range.min, max: range.max))
+                } else if let ruleMax {
+                    conditions.append(.contentLengthRange(min: 0, max: ruleMax))
+                }
+                if let type = parsed.contentType {
+                    fields.append(("Content-Type", type))
+                } else if let prefix = parsed.contentTypePrefix {
+                    conditions.append(.startsWith(field: "Content-Type", prefix: prefix))
+                }
+                let form = try backend.presigner.presignPost(
+                    PostPolicy(bucket: checked.bucket!, key: checked.key!, expiry: .after(seconds: expiresIn), fields: fields, conditions: conditions),
+                    now: signingTime)
+                expiresAt = form.expires
+                out.string("url", form.url)
+                out.string("method", "POST")
+                out.key("fields")
+                out.beginObject()
+                for field in form.fields { out.string(field.name, field.value) }
+                out.endObject()
+            } else {
+                let signed = try backend.presigner.presign(
+                    S3Presigner.Request(
+                        operation: checked.operation!, bucket: checked.bucket ?? "", key: checked.key ?? "",
+                        expiry: .after(seconds: expiresIn), headers: checked.headers, query: checked.query),
+                    now: signingTime)
+                expiresAt = signed.expires
+                out.string("url", signed.url)
+                out.string("method", signed.method)
+                out.key("headers")
+                out.beginObject()
+                for header in signed.headers { out.string(header.name, header.value) }
+                out.endObject()
+            }
+        } catch {
+            return .failure(APIError(status: 400, code: "InvalidRequest", message: error.message,
+                                     field: Self.field(for: error, path: path)))
+        }
+        out.string("expires_at", expiresAt.iso8601)
+        out.string("signature_version", Self.versionName(signature))
+        out.endObject()
+        metrics.issued(worker: request.worker, operation: parsed.operation, backend: backendName)
+        if config.auditLog {
+            writeAudit(request: request, caller: caller.caller.name, operation: parsed.operation, backend: backendName,
+                       bucket: checked.bucket, key: checked.key, expiresAt: expiresAt, now: now)
+        }
+        return .success(out.bytes)
+    }
+
+    static func versionName(_ version: SignatureVersion) -> String {
+        switch version {
+        case .v4: return "v4"
+        case .v2: return "v2"
+        case .s3fm: return "s3fm"
+        }
+    }
+
+    static func field(for error: SigningError, path: String) -> String? {
+        let name: String?
+        switch error.code {
+        case .invalidBucketName: name = "bucket"
+        case .invalidKey: name = "key"
+        case .invalidExpiry: name = "expires_in"
+        default: name = nil
+        }
+        return name.map { path.isEmpty ? $0 : "\(path).\($0)" }
+    }
+}
