@@ -93,8 +93,8 @@ public struct PresignRequest: Sendable, Equatable {
 
 /// What a request turns into once its fields are checked against the operation (before policy).
 struct CheckedRequest {
-    var operation: S3Operation?
-    var isPost: Bool
+    var operation: PresignOperation
+    var isPost: Bool { operation == .postObject }
     var bucket: String?
     var key: String?
     var headers: [(name: String, value: String)]
@@ -116,12 +116,11 @@ struct CheckedRequest {
 
     static func check(_ request: PresignRequest, path: String) throws(APIError) -> CheckedRequest {
         func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
-        let isPost = request.operation == "post_object"
-        let operation = S3Operation(rawValue: request.operation)
-        guard isPost || operation != nil else {
+        guard let operation = PresignOperation(name: request.operation) else {
             throw .invalid(name("operation"), "unknown operation '\(request.operation)'")
         }
-        let scope: S3Operation.Scope = isPost ? .object : operation!.scope
+        let isPost = operation == .postObject
+        let scope = operation.scope
         switch scope {
         case .service:
             if request.bucket != nil { throw .invalid(name("bucket"), "not used by \(request.operation)") }
@@ -142,8 +141,8 @@ struct CheckedRequest {
         if let expires = request.expiresIn, !(1...31_536_000).contains(expires) {
             throw .invalid(name("expires_in"), "must be 1...31536000 seconds (SigV4 allows at most 604800)")
         }
-        let uploads = request.operation == "put" || isPost
-        if request.contentType != nil && !uploads && operation != .putACL {
+        let uploads = operation.storesBody
+        if request.contentType != nil && !uploads && operation != .s3(.putACL) {
             throw .invalid(name("content_type"), "only for put and post_object (use response.content_type for downloads)")
         }
         if let type = request.contentType {
@@ -181,20 +180,20 @@ struct CheckedRequest {
             if request.contentTypePrefix != nil { throw .invalid(name("content_type_prefix"), "only for post_object") }
             if let type = request.contentType { headers.append(("Content-Type", type)) }
             if let length = request.contentLength {
-                guard request.operation == "put" else { throw .invalid(name("content_length"), "only for put") }
+                guard operation == .s3(.put) else { throw .invalid(name("content_length"), "only for put") }
                 guard length >= 0, length <= 5 * 1024 * 1024 * 1024 else {
                     throw .invalid(name("content_length"), "must be 0...5368709120 (S3's single PUT limit)")
                 }
                 headers.append(("Content-Length", String(length)))
             }
             if let md5 = request.contentMD5 {
-                guard request.operation == "put" || request.operation == "put_acl", Data(base64Encoded: md5)?.count == 16 else {
+                guard operation == .s3(.put) || operation == .s3(.putACL), Data(base64Encoded: md5)?.count == 16 else {
                     throw .invalid(name("content_md5"), "must be base64 of a 16-byte MD5, for put")
                 }
                 headers.append(("Content-MD5", md5))
             }
             if let sha = request.checksumSHA256 {
-                guard request.operation == "put", Data(base64Encoded: sha)?.count == 32 else {
+                guard operation == .s3(.put), Data(base64Encoded: sha)?.count == 32 else {
                     throw .invalid(name("checksum_sha256"), "must be base64 of a 32-byte SHA-256, for put")
                 }
                 headers.append(("x-amz-checksum-sha256", sha))
@@ -202,7 +201,7 @@ struct CheckedRequest {
         }
         var query: [(name: String, value: String)] = []
         if let overrides = request.response {
-            guard request.operation == "get" || request.operation == "head" else {
+            guard operation == .s3(.get) || operation == .s3(.head) else {
                 throw .invalid(name("response"), "response overrides are only for get and head")
             }
             for field in PresignRequest.responseFields {
@@ -218,7 +217,7 @@ struct CheckedRequest {
             }
         }
         return CheckedRequest(
-            operation: operation, isPost: isPost, bucket: request.bucket, key: request.key, headers: headers,
+            operation: operation, bucket: request.bucket, key: request.key, headers: headers,
             query: query, lengthRange: lengthRange)
     }
 }

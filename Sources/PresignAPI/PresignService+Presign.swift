@@ -55,7 +55,7 @@ extension PresignService {
         let backend = config.backends[backendName]!
         let signature = backend.presigner.configuration.signature
         let policyRequest = PolicyRequest(
-            operation: parsed.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
+            operation: checked.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
             expiresIn: parsed.expiresIn ?? 0, signature: signature, contentType: parsed.contentType,
             contentLength: parsed.contentLength, contentTypePrefix: parsed.contentTypePrefix,
             contentLengthRange: checked.lengthRange, responseContentType: parsed.response?["content_type"])
@@ -73,7 +73,8 @@ extension PresignService {
         out.beginObject()
         let expiresAt: SigningTime
         do {
-            if checked.isPost {
+            switch checked.operation {
+            case .postObject:
                 var conditions: [PostPolicy.Condition] = []
                 var fields: [(name: String, value: String)] = []
                 let ruleMax = rule.maxContentLength
@@ -97,10 +98,10 @@ extension PresignService {
                 out.beginObject()
                 for field in form.fields { out.string(field.name, field.value) }
                 out.endObject()
-            } else {
+            case .s3(let operation):
                 let signed = try backend.presigner.presign(
                     S3Presigner.Request(
-                        operation: checked.operation!, bucket: checked.bucket ?? "", key: checked.key ?? "",
+                        operation: operation, bucket: checked.bucket ?? "", key: checked.key ?? "",
                         expiry: .after(seconds: expiresIn), headers: checked.headers, query: checked.query),
                     now: signingTime)
                 expiresAt = signed.expires

@@ -80,7 +80,6 @@ public enum ConfigLoader {
         return try await build(raw, secrets: SecretSource(environment: environment, readFile: secrets.readFile), dev: true)
     }
 
-    static let operationNames: Set<String> = Set(S3Operation.allCases.map(\.rawValue)).union(["post_object"])
 
     static func build(_ raw: RawConfig, secrets: SecretSource, dev: Bool) async throws(ConfigError) -> ServiceConfig {
         var server = ServiceConfig.ServerSettings()
@@ -219,8 +218,12 @@ public enum ConfigLoader {
         _ raw: RawConfig.RawRule, number: Int, path: String, backends: [String: ServiceConfig.Backend]
     ) throws(ConfigError) -> PolicyRule {
         guard !raw.operations.isEmpty else { throw ConfigError("\(path).operations", "list at least one operation") }
-        for (i, op) in raw.operations.enumerated() where !operationNames.contains(op) {
-            throw ConfigError("\(path).operations[\(i)]", "unknown operation '\(op)'")
+        var operations: Set<PresignOperation> = []
+        for (i, op) in raw.operations.enumerated() {
+            guard let operation = PresignOperation(name: op) else {
+                throw ConfigError("\(path).operations[\(i)]", "unknown operation '\(op)'")
+            }
+            operations.insert(operation)
         }
         if let backend = raw.backend, backends[backend] == nil {
             throw ConfigError("\(path).backend", "no backend named '\(backend)'")
@@ -241,7 +244,7 @@ public enum ConfigLoader {
         } catch { throw ConfigError("\(path).key", error.message) }
         // A listing, a bucket ACL or a bucket delete is signed for the whole bucket: a key pattern cannot narrow
         // it, so a rule that has one would grant more than it says. Refused here rather than ignored at request time.
-        if !key.matchesEverything, let wide = raw.operations.first(where: { S3Operation(rawValue: $0).map { $0.scope != .object } ?? false }) {
+        if !key.matchesEverything, let wide = raw.operations.first(where: { PresignOperation(name: $0)?.scope != .object }) {
             throw ConfigError("\(path).key", "\(wide) is not about one object, so a key pattern cannot limit it (it would sign the whole bucket); give bucket operations their own rule with key '*'")
         }
         for (i, type) in (raw.contentTypes ?? []).enumerated() {
@@ -254,7 +257,7 @@ public enum ConfigLoader {
             _ = try ConfigBounds.check(max, ConfigBounds.maxContentLength, path: "\(path).max_content_length")
         }
         return PolicyRule(
-            number: number, name: raw.name, operations: Set(raw.operations), bucket: bucket, key: key,
+            number: number, name: raw.name, operations: operations, bucket: bucket, key: key,
             backend: raw.backend, maxExpiresIn: raw.maxExpiresIn, contentTypes: raw.contentTypes,
             maxContentLength: raw.maxContentLength)
     }

@@ -107,7 +107,7 @@ public enum PolicyEngine {
         }
         if let key = request.key {
             let outcome: KeyPattern.Outcome
-            let filenamePrefix = request.operation == "post_object" ? Self.filenamePrefix(key) : nil
+            let filenamePrefix = request.operation == .postObject ? Self.filenamePrefix(key) : nil
             if let prefix = filenamePrefix {
                 // The form is signed with starts-with on `prefix`: the uploader picks the rest of the key.
                 outcome = rule.key.coversEveryKey(startingWith: prefix, claims: claims)
@@ -131,13 +131,13 @@ public enum PolicyEngine {
         if request.expiresIn > cap {
             return Denial(reason: "expires", message: "\(label): expires_in \(request.expiresIn) is over max_expires_in \(cap)")
         }
-        let uploads = request.operation == "put" || request.operation == "post_object"
+        let uploads = request.operation.storesBody
         if let types = rule.contentTypes, uploads {
             if let type = request.contentType {
                 if !types.contains(where: { PolicyRule.contentType(type, matches: $0) }) {
                     return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
                 }
-            } else if let prefix = request.contentTypePrefix, request.operation == "post_object" {
+            } else if let prefix = request.contentTypePrefix, request.operation == .postObject {
                 if !types.contains(where: { PolicyRule.prefix(prefix, coveredBy: $0) }) {
                     return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
                 }
@@ -147,7 +147,7 @@ public enum PolicyEngine {
         }
         if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
         if let max = rule.maxContentLength, uploads {
-            if request.operation == "put" {
+            if request.operation == .s3(.put) {
                 guard request.signature == .v4 else {
                     return Denial(reason: "content_length", message: "\(label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
                 }

@@ -5,7 +5,7 @@ import S3Signing
 
 /// What a presign request asks for, as the policy engine sees it.
 public struct PolicyRequest: Sendable {
-    public var operation: String
+    public var operation: PresignOperation
     public var backend: String
     public var bucket: String?
     public var key: String?
@@ -20,7 +20,7 @@ public struct PolicyRequest: Sendable {
     public var responseContentType: String?
 
     public init(
-        operation: String, backend: String, bucket: String?, key: String?, expiresIn: Int64, signature: SignatureVersion,
+        operation: PresignOperation, backend: String, bucket: String?, key: String?, expiresIn: Int64, signature: SignatureVersion,
         contentType: String? = nil, contentLength: Int64? = nil, contentTypePrefix: String? = nil,
         contentLengthRange: (min: Int64, max: Int64)? = nil, responseContentType: String? = nil
     ) {

@@ -6,7 +6,7 @@ import S3Signing
 public struct PolicyRule: Sendable {
     public let number: Int
     public let name: String?
-    public let operations: Set<String>
+    public let operations: Set<PresignOperation>
     public let bucket: KeyPattern
     public let key: KeyPattern
     public let backend: String?
