@@ -49,7 +49,7 @@ public final class PresignService: @unchecked Sendable {
     /// Puts the API routes into a router: the server's, or the in-process client's (`respond`).
     public func install(into router: inout Router) {
         func add(_ method: String, _ path: String, _ label: String, _ body: @escaping @Sendable (HTTPRequest, Snapshot) -> HTTPResponse) {
-            router.add(method, path) { [unowned self] request, _ in self.timed(label, request, body) }
+            router.add(method, path) { [unowned self] request, _ in self.serve(label, request, body) }
         }
         add("POST", "/v1/presign", "/v1/presign", presign)
         add("OPTIONS", "/v1/presign", "/v1/presign", preflight)
@@ -69,7 +69,7 @@ public final class PresignService: @unchecked Sendable {
 
     /// Runs a handler with this worker's config snapshot (looked up once per request), adds the CORS answer
     /// headers, and records the request's metrics.
-    private func timed(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest, Snapshot) -> HTTPResponse) -> HTTPResponse {
+    private func serve(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest, Snapshot) -> HTTPResponse) -> HTTPResponse {
         let start = clock.monotonicNanos()
         let snapshot = store.generation(worker: request.worker)
         var response = body(request, snapshot)

@@ -17,7 +17,7 @@ struct RawConfig: Decodable {
     var cors: RawCORS?
     var admin: RawAdmin?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, workers, server, backends, callers, cors, admin
         case adminListen = "admin_listen"
         case accessLog = "access_log"
@@ -33,7 +33,7 @@ struct RawConfig: Decodable {
         var maxConnections: Int?
         var drainSeconds: Double?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case maxHeaderBytes = "max_header_bytes"
             case maxBodyBytes = "max_body_bytes"
             case headerTimeout = "header_timeout"
@@ -59,7 +59,7 @@ struct RawConfig: Decodable {
         var lowSpeedTimeout: Double?
         var vanityDomains: [String]?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case endpoint, dialect, region, addressing
             case publicEndpoint = "public_endpoint"
             case accessKeyEnv = "access_key_env"
@@ -79,7 +79,7 @@ struct RawConfig: Decodable {
         var rateLimit: RawRateLimit?
         var rules: [RawRule]
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, auth, rules
             case rateLimit = "rate_limit"
         }
@@ -89,7 +89,7 @@ struct RawConfig: Decodable {
         var apiKeySHA256: String?
         var jwt: RawJWT?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case apiKeySHA256 = "api_key_sha256"
             case jwt
         }
@@ -103,7 +103,7 @@ struct RawConfig: Decodable {
         var hs256SecretFile: String?
         var leewaySeconds: Int?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case issuer, audience
             case jwksFile = "jwks_file"
             case hs256SecretEnv = "hs256_secret_env"
@@ -116,7 +116,7 @@ struct RawConfig: Decodable {
         var perSecond: Double
         var burst: Double
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case perSecond = "per_second"
             case burst
         }
@@ -132,7 +132,7 @@ struct RawConfig: Decodable {
         var contentTypes: [String]?
         var maxContentLength: Int64?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, operations, bucket, key, backend
             case maxExpiresIn = "max_expires_in"
             case contentTypes = "content_types"
@@ -144,7 +144,7 @@ struct RawConfig: Decodable {
         var allowedOrigins: [String]
         var maxAge: Int?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case allowedOrigins = "allowed_origins"
             case maxAge = "max_age"
         }
@@ -153,26 +153,28 @@ struct RawConfig: Decodable {
     struct RawAdmin: Decodable {
         var tokenSHA256: [String]
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case tokenSHA256 = "token_sha256"
         }
     }
 
-    /// Every key the file may use, by place; anything else is a typo and an error.
-    static let allowedKeys: [String: Set<String>] = [
-        "": ["listen", "admin_listen", "workers", "access_log", "audit_log", "server", "backends", "callers", "cors", "admin"],
-        "server": ["max_header_bytes", "max_body_bytes", "header_timeout", "idle_timeout", "body_timeout", "max_connections", "drain_seconds"],
-        "backends.*": ["endpoint", "dialect", "region", "addressing", "public_endpoint", "access_key_env", "secret_key_env",
-                       "access_key_file", "secret_key_file", "connect_timeout", "request_timeout", "low_speed_timeout",
-                       "vanity_domains"],
-        "callers[]": ["name", "auth", "rate_limit", "rules"],
-        "callers[].auth": ["api_key_sha256", "jwt"],
-        "callers[].auth.jwt": ["issuer", "audience", "jwks_file", "hs256_secret_env", "hs256_secret_file", "leeway_seconds"],
-        "callers[].rate_limit": ["per_second", "burst"],
-        "callers[].rules[]": ["name", "operations", "bucket", "key", "backend", "max_expires_in", "content_types", "max_content_length"],
-        "cors": ["allowed_origins", "max_age"],
-        "admin": ["token_sha256"],
-    ]
+    /// Every key the file may use, by place; anything else is a typo and an error. Read from the decoders' own
+    /// `CodingKeys`, so a field added to a decoder is allowed in the file with no second list to keep in step.
+    static let allowedKeys: [String: Set<String>] = {
+        func keys<Keys: CodingKey & CaseIterable>(_: Keys.Type) -> Set<String> { Set(Keys.allCases.map(\.stringValue)) }
+        return [
+            "": keys(RawConfig.CodingKeys.self),
+            "server": keys(RawServer.CodingKeys.self),
+            "backends.*": keys(RawBackend.CodingKeys.self),
+            "callers[]": keys(RawCaller.CodingKeys.self),
+            "callers[].auth": keys(RawAuth.CodingKeys.self),
+            "callers[].auth.jwt": keys(RawJWT.CodingKeys.self),
+            "callers[].rate_limit": keys(RawRateLimit.CodingKeys.self),
+            "callers[].rules[]": keys(RawRule.CodingKeys.self),
+            "cors": keys(RawCORS.CodingKeys.self),
+            "admin": keys(RawAdmin.CodingKeys.self),
+        ]
+    }()
 
     static func checkKeys(_ node: Any, shape: String, path: String) throws(ConfigError) {
         if let map = node as? [String: Any] {
