@@ -7,9 +7,6 @@ extension AdminProxy {
     func authorized(_ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
         guard let header = request.head.header("Authorization"), let token = BearerToken.token(in: header), !token.isEmpty
         else { return false }
-        let digest = APIKeyAuth.digest(token)
-        var ok = false
-        for expected in config.adminTokenDigests where APIKeyAuth.constantTimeEquals(expected, digest) { ok = true }
-        return ok
+        return APIKeyAuth.firstMatch(of: APIKeyAuth.digest(token), in: config.adminTokenDigests) { $0 } != nil
     }
 }

@@ -71,15 +71,13 @@ public final class AdminProxy: Sendable {
 
     /// `?backend=` names one; without it there must be exactly one configured.
     static func backend(named name: String?, in config: ServiceConfig) -> Result<ServiceConfig.Backend, BackendRefusal> {
-        if let name {
-            guard let named = config.backends[name] else {
-                return .failure(.init(response: .error(.notFound, code: "BackendNotFound", message: "no backend named '\(name)'")))
-            }
-            return .success(named)
-        }
-        guard config.backends.count == 1, let only = config.backends.values.first else {
+        switch config.backend(named: name) {
+        case .success(let chosen):
+            return .success(chosen.backend)
+        case .failure(.unknown(let name)):
+            return .failure(.init(response: .error(.notFound, code: "BackendNotFound", message: "no backend named '\(name)'")))
+        case .failure(.ambiguous):
             return .failure(.init(response: .error(.badRequest, code: "InvalidRequest", message: "backend: give ?backend= (several are configured)")))
         }
-        return .success(only)
     }
 }

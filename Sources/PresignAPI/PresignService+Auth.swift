@@ -38,13 +38,8 @@ extension PresignService {
             }
             return .failure(unauthorized("invalid token: \(lastFailure)", invalidToken: true))
         }
-        let digest = APIKeyAuth.digest(token)
-        var found: Caller?
-        // Compare against every key so the time taken does not depend on which one matched.
-        for caller in config.callers {
-            if case .apiKey(let expected) = caller.auth, APIKeyAuth.constantTimeEquals(expected, digest), found == nil {
-                found = caller
-            }
+        let found = APIKeyAuth.firstMatch(of: APIKeyAuth.digest(token), in: config.callers) { caller in
+            if case .apiKey(let expected) = caller.auth { expected } else { nil }
         }
         guard let found else { return .failure(unauthorized("unknown API key", invalidToken: true)) }
         return .success(Authenticated(caller: found, claims: [:]))

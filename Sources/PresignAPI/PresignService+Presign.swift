@@ -40,19 +40,16 @@ extension PresignService {
     ) -> Result<[UInt8], APIError> {
         let config = snapshot.config
         let backendName: String
-        if let name = parsed.backend {
-            guard config.backends[name] != nil else {
-                return .failure(APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'",
-                                         field: path.isEmpty ? "backend" : "\(path).backend"))
-            }
-            backendName = name
-        } else {
-            guard config.backends.count == 1, let only = config.backends.keys.first else {
-                return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
-            }
-            backendName = only
+        let backend: ServiceConfig.Backend
+        switch config.backend(named: parsed.backend) {
+        case .success(let chosen):
+            (backendName, backend) = chosen
+        case .failure(.unknown(let name)):
+            return .failure(APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'",
+                                     field: path.isEmpty ? "backend" : "\(path).backend"))
+        case .failure(.ambiguous):
+            return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
         }
-        let backend = config.backends[backendName]!
         let signature = backend.presigner.configuration.signature
         let policyRequest = PolicyRequest(
             operation: checked.operation, backend: backendName, bucket: checked.bucket, key: checked.key,

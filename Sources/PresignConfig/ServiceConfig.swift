@@ -46,4 +46,21 @@ public struct ServiceConfig: Sendable {
     public var adminTokenDigests: [[UInt8]]
     /// The embedded dev profile (no --config).
     public var isDevProfile: Bool
+
+    public enum BackendChoice: Error, Equatable, Sendable {
+        case unknown(String)
+        /// No name given and several backends configured.
+        case ambiguous
+    }
+
+    /// The backend a request names, or the only one when it names none: the one rule for the presign API and the
+    /// admin proxy (each words its own answer).
+    public func backend(named name: String?) -> Result<(name: String, backend: Backend), BackendChoice> {
+        if let name {
+            guard let named = backends[name] else { return .failure(.unknown(name)) }
+            return .success((name, named))
+        }
+        guard backends.count == 1, let only = backends.first else { return .failure(.ambiguous) }
+        return .success((only.key, only.value))
+    }
 }

@@ -30,6 +30,17 @@ public enum APIKeyAuth {
         return out
     }
 
+    /// The first item whose digest equals `digest`. Every item is compared, each in constant time, so the time
+    /// taken says nothing about which one (or how much of one) matched. The one comparison loop for caller API keys
+    /// and admin tokens.
+    public static func firstMatch<Item>(of digest: [UInt8], in items: [Item], digestOf: (Item) -> [UInt8]?) -> Item? {
+        var found: Item?
+        for item in items {
+            if let expected = digestOf(item), constantTimeEquals(expected, digest), found == nil { found = item }
+        }
+        return found
+    }
+
     /// Constant time for equal lengths (digests always are).
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
