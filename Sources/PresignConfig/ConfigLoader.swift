@@ -151,7 +151,7 @@ public enum ConfigLoader {
             throw ConfigError("\(path).addressing", "must be path, virtual or vanity")
         }
         let region = raw.region ?? "us-east-1"
-        guard !region.isEmpty, region.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+        guard S3Validation.isRegion(region) else {
             throw ConfigError("\(path).region", "invalid region '\(region)'")
         }
         let access = try secrets.value(env: raw.accessKeyEnv, file: raw.accessKeyFile, path: "\(path).access_key_env", what: "access key")

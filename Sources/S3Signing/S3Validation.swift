@@ -129,4 +129,9 @@ public enum S3Validation {
         }
     }
 
+    /// A region as the signer writes it into the credential scope: printable ASCII, no space or `/` (the scope's
+    /// separator). The command line and the config loader both ask this.
+    public static func isRegion(_ region: String) -> Bool {
+        !region.isEmpty && region.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }
+    }
 }

@@ -39,7 +39,7 @@ struct BackendOptions: ParsableArguments {
         guard let secret = secretKey ?? environment["S3_SECRET_KEY"], !secret.isEmpty else {
             throw ValidationError("--secret-key or S3_SECRET_KEY is required")
         }
-        guard !region.isEmpty, region.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+        guard S3Validation.isRegion(region) else {
             throw ValidationError("invalid --region '\(region)'")
         }
         let configuration = S3Presigner.Configuration(
