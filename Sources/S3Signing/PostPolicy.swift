@@ -193,8 +193,10 @@ extension StringProtocol {
 }
 
 extension PostPolicy {
-    /// The key's bytes before the first `${filename}`, or nil when it has none.
-    static func bytesBeforeFilename(_ key: String) -> String? {
+    /// The key's bytes before the first `${filename}`, or nil when it has none: what the form's `starts-with`
+    /// condition pins. Found byte for byte, as S3 finds it; the policy engine asks the same function, so what it
+    /// checks is what is signed.
+    public static func bytesBeforeFilename(_ key: String) -> String? {
         let bytes = Array(key.utf8)
         let marker = Array("${filename}".utf8)
         guard bytes.count >= marker.count else { return nil }

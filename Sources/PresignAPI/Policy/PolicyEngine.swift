@@ -60,15 +60,7 @@ public enum PolicyEngine {
 
     /// For `post_object`: the text before the first `${filename}`, which S3 replaces with the uploaded file's
     /// name. Found byte for byte, as S3 finds it (the form is signed with starts-with on this text).
-    static func filenamePrefix(_ key: String) -> String? {
-        let bytes = Array(key.utf8)
-        let marker = Array("${filename}".utf8)
-        guard bytes.count >= marker.count else { return nil }
-        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
-            return String(decoding: bytes[..<start], as: UTF8.self)
-        }
-        return nil
-    }
+    static func filenamePrefix(_ key: String) -> String? { PostPolicy.bytesBeforeFilename(key) }
 
     /// `response.content_type` makes S3 answer with that type whatever the object is, so it is held to the
     /// rule's `content_types` when the rule has them; when it has none, it may be anything but a script-capable
