@@ -109,6 +109,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],

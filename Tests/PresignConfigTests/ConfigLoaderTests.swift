@@ -1,5 +1,4 @@
 import Foundation
-import PresignAPI
 import PresignConfig
 import Testing
 
