@@ -8,23 +8,10 @@ extension AdminProxy {
     /// S3 errors keep S3's status and code (and its request id as `s3_request_id`); an unreachable backend is 502,
     /// a timeout 504.
     static func errorResponse(_ error: S3Error) -> HTTPResponse {
-        let status: HTTPStatus
-        let code: String
-        let message: String
+        let (statusCode, code, message, requestId) = error.answer
+        let status = HTTPStatus(code: statusCode)
         var extra: [(String, String)] = []
-        switch error {
-        case .s3(let statusCode, let document):
-            (status, code, message) = (HTTPStatus(code: statusCode), document.code, document.message)
-            if let requestId = document.requestId { extra.append(("s3_request_id", requestId)) }
-        case .transport(let failure) where failure.kind == .timeout:
-            (status, code, message) = (.gatewayTimeout, "GatewayTimeout", "backend timed out: \(failure.message)")
-        case .transport(let failure):
-            (status, code, message) = (.badGateway, "BadGateway", "backend unreachable: \(failure.message)")
-        case .badResponse(let reason):
-            (status, code, message) = (.badGateway, "BadGateway", "unreadable backend response: \(reason)")
-        case .invalid(let reason):
-            (status, code, message) = (.badRequest, "InvalidRequest", reason)
-        }
+        if let requestId { extra.append(("s3_request_id", requestId)) }
         var writer = JSONWriter(capacity: 96 + message.utf8.count)
         writer.beginObject()
         writer.key("error")

@@ -26,7 +26,7 @@ public final class AdminProxy: Sendable {
     /// The largest ACL document a streamed object route collects before sending it.
     static let maxDocumentBytes = 1 << 20
 
-    let connections = LoopLocal<Connections>()
+    let connections = S3ConnectionCache()
 
     public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger) {
         self.config = config
