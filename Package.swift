@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "JSONKit",
                 "PresignConfig",
+                "S3Client",
                 "S3Signing",
                 "HTTPServer",
                 .product(name: "Crypto", package: "swift-crypto"),

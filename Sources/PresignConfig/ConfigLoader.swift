@@ -59,6 +59,8 @@ public enum ConfigLoader {
     /// `presignd serve` with no --config: local SeaweedFS, API key `dev-key`, bucket `uploads`, loopback only.
     public static let devAPIKey = "dev-key"
     public static let devAdminToken = "dev-admin"
+    /// The dev profile's fixed upload-token key: tokens survive a restart of `make run`. Never used elsewhere.
+    static let devUploadTokenSecret = "presignd-dev-upload-token-secret-not-for-production"
 
     public static func devProfile(secrets: SecretSource) async throws(ConfigError) -> ServiceConfig {
         var environment = secrets.environment
@@ -76,8 +78,10 @@ public enum ConfigLoader {
                       bucket: "uploads", key: "*", maxExpiresIn: 3600),
             ])],
             cors: .init(allowedOrigins: ["http://127.0.0.1:8080", "http://localhost:8080"], maxAge: 600),
-            admin: .init(tokenSHA256: [adminDigest]))
-        return try await build(raw, secrets: SecretSource(environment: environment, readFile: secrets.readFile), dev: true)
+            admin: .init(tokenSHA256: [adminDigest]), uploads: nil)
+        var config = try await build(raw, secrets: SecretSource(environment: environment, readFile: secrets.readFile), dev: true)
+        config.uploadTokenKey = Array(devUploadTokenSecret.utf8)
+        return config
     }
 
 
@@ -126,10 +130,21 @@ public enum ConfigLoader {
             }
             adminDigests.append(digest)
         }
+        var uploadTokenKey: [UInt8]?
+        if let uploads = raw.uploads {
+            let secret = try secrets.value(
+                env: uploads.tokenSecretEnv, file: uploads.tokenSecretFile,
+                path: uploads.tokenSecretFile != nil && uploads.tokenSecretEnv == nil ? "uploads.token_secret_file" : "uploads.token_secret_env",
+                what: "upload token secret")
+            guard secret.utf8.count >= 32 else {
+                throw ConfigError("uploads.token_secret_env", "the upload token secret must be at least 32 bytes")
+            }
+            uploadTokenKey = Array(secret.utf8)
+        }
         return ServiceConfig(
             listen: raw.listen ?? "127.0.0.1:8080", adminListen: raw.adminListen, workers: raw.workers,
             accessLog: raw.accessLog ?? true, auditLog: raw.auditLog ?? true, server: server, backends: backends,
-            callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev)
+            callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev, uploadTokenKey: uploadTokenKey)
     }
 
     static func backend(_ name: String, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {

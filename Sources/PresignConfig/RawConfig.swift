@@ -16,9 +16,10 @@ struct RawConfig: Decodable {
     var callers: [RawCaller]
     var cors: RawCORS?
     var admin: RawAdmin?
+    var uploads: RawUploads?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, workers, server, backends, callers, cors, admin
+        case listen, workers, server, backends, callers, cors, admin, uploads
         case adminListen = "admin_listen"
         case accessLog = "access_log"
         case auditLog = "audit_log"
@@ -150,6 +151,16 @@ struct RawConfig: Decodable {
         }
     }
 
+    struct RawUploads: Decodable {
+        var tokenSecretEnv: String?
+        var tokenSecretFile: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case tokenSecretEnv = "token_secret_env"
+            case tokenSecretFile = "token_secret_file"
+        }
+    }
+
     struct RawAdmin: Decodable {
         var tokenSHA256: [String]
 
@@ -173,6 +184,7 @@ struct RawConfig: Decodable {
             "callers[].rules[]": keys(RawRule.CodingKeys.self),
             "cors": keys(RawCORS.CodingKeys.self),
             "admin": keys(RawAdmin.CodingKeys.self),
+            "uploads": keys(RawUploads.CodingKeys.self),
         ]
     }()
 

@@ -46,6 +46,9 @@ public struct ServiceConfig: Sendable {
     public var adminTokenDigests: [[UInt8]]
     /// The embedded dev profile (no --config).
     public var isDevProfile: Bool
+    /// The HMAC key of multipart upload tokens (`uploads.token_secret_env`/`_file`; a fixed value in the dev
+    /// profile). Nil: the upload endpoints answer 501.
+    public var uploadTokenKey: [UInt8]? = nil
 
     public enum BackendChoice: Error, Equatable, Sendable {
         case unknown(String)

@@ -82,16 +82,19 @@ public final class S3fmAuthConnection {
         public var key: String
         public var query: [(name: String, value: String)]
         public var headers: [(name: String, value: String)]
+        /// The HTTP method when it is not the operation's (POST for the multipart create and complete).
+        public var method: String?
 
         public init(
             _ operation: S3Operation, bucket: String = "", key: String = "", query: [(name: String, value: String)] = [],
-            headers: [(name: String, value: String)] = []
+            headers: [(name: String, value: String)] = [], method: String? = nil
         ) {
             self.operation = operation
             self.bucket = bucket
             self.key = key
             self.query = query
             self.headers = headers
+            self.method = method
         }
     }
 
@@ -154,7 +157,8 @@ public final class S3fmAuthConnection {
         do {
             signed = try presigner.signRequest(
                 call.operation, bucket: call.bucket, key: call.key, query: call.query, headers: call.headers,
-                payloadHash: upload == nil ? S3Presigner.emptyPayload : S3Presigner.unsignedPayload, now: now)
+                payloadHash: upload == nil ? S3Presigner.emptyPayload : S3Presigner.unsignedPayload, method: call.method,
+                now: now)
         } catch {
             completion(.failure(.invalid(error.message)))
             return nil

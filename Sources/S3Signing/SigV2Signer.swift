@@ -28,7 +28,8 @@ public struct SigV2Signer: Sendable {
     }
 
     /// `resourcePath` (wire-encoded, bucket included even for virtual hosts) plus the signed sub-resources, sorted,
-    /// with decoded values.
+    /// with decoded values. An empty value is written as the bare name (`?uploads`, never `?uploads=`): servers read
+    /// the parsed query, where `uploads` and `uploads=` are the same (SeaweedFS 4.48 refuses `?uploads=` signed).
     public static func canonicalResource(resourcePath: String, query: [(name: String, value: String?)]) -> String {
         let interesting = query.filter { signedSubresources.contains($0.name) }.sorted { $0.name < $1.name }
         guard !interesting.isEmpty else { return resourcePath }
@@ -36,7 +37,7 @@ public struct SigV2Signer: Sendable {
         for (index, item) in interesting.enumerated() {
             if index > 0 { out += "&" }
             out += item.name
-            if let value = item.value {
+            if let value = item.value, !value.isEmpty {
                 out += "="
                 out += value
             }

@@ -15,11 +15,13 @@ extension S3Presigner {
 
     /// Signs one request with header auth (`Authorization`) for this backend's signature version, addressed to its
     /// `endpoint` (never `publicEndpoint`: these requests are presignd's own). `query` holds extra decoded parameters
-    /// (prefix, marker, ...); the operation's sub-resource (`acl`, `location`, `logging`) is added here.
-    /// Pure: the time is a parameter.
+    /// (prefix, marker, ...); the operation's sub-resource (`acl`, `location`, `logging`) is added here. `method`
+    /// replaces the operation's for requests that are not presignable operations (POST for CreateMultipartUpload and
+    /// CompleteMultipartUpload). Pure: the time is a parameter.
     public func signRequest(
         _ operation: S3Operation, bucket: String = "", key: String = "", query: [(name: String, value: String)] = [],
-        headers: [(name: String, value: String)] = [], payloadHash: String = S3Presigner.emptyPayload, now: SigningTime
+        headers: [(name: String, value: String)] = [], payloadHash: String = S3Presigner.emptyPayload,
+        method: String? = nil, now: SigningTime
     ) throws(SigningError) -> SignedRequest {
         try S3Validation.check(headers: headers)
         try S3Validation.check(query: query)
@@ -31,7 +33,7 @@ extension S3Presigner {
         if let sub = operation.subresource { urlQuery.append((sub, nil)) }
         for item in query { urlQuery.append((item.name, item.value)) }
         let url = target.url(query: urlQuery)
-        let method = operation.method
+        let method = method ?? operation.method
         let withHost = [("Host", target.authority)] + headers
         if let v2 {
             let signed = v2.signHeaders(

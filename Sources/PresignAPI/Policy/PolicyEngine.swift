@@ -139,7 +139,11 @@ public enum PolicyEngine {
         }
         if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
         if let max = rule.maxContentLength, uploads {
-            if request.operation == .s3(.put) {
+            if request.multipart {
+                if let length = request.contentLength, length > max {
+                    return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
+                }
+            } else if request.operation == .s3(.put) {
                 guard request.signature == .v4 else {
                     return Denial(reason: "content_length", message: "\(label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
                 }

@@ -18,6 +18,9 @@ public struct PolicyRequest: Sendable {
     public var contentLengthRange: (min: Int64, max: Int64)?
     /// get/head only: the `response-content-type` the URL makes S3 answer with.
     public var responseContentType: String?
+    /// A multipart upload: its size is enforced on each signed part and on the parts' total at complete, so a
+    /// length is not required up front (and SigV2 backends, which cannot sign one, may take part).
+    public var multipart = false
 
     public init(
         operation: PresignOperation, backend: String, bucket: String?, key: String?, expiresIn: Int64, signature: SignatureVersion,

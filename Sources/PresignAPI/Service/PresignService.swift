@@ -3,6 +3,7 @@ import JSONKit
 import Foundation
 import HTTPServer
 import Logging
+import S3Client
 import S3Signing
 import Synchronization
 
@@ -19,6 +20,8 @@ public final class PresignService: @unchecked Sendable {
     let audit: Logger
     let logger: Logger
     let openAPI: [UInt8]
+    /// The upload API's backend connections, one per backend per worker loop.
+    let uploadConnections = S3ConnectionCache()
     /// The API's routes alone, for `respond`.
     private var client = InProcessClient(router: Router())
 
@@ -55,6 +58,17 @@ public final class PresignService: @unchecked Sendable {
         add("OPTIONS", "/v1/presign", "/v1/presign", preflight)
         add("POST", "/v1/presign/batch", "/v1/presign/batch", batch)
         add("OPTIONS", "/v1/presign/batch", "/v1/presign/batch", preflight)
+        func later(_ method: String, _ path: String, _ label: String, _ body: @escaping @Sendable (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?) {
+            router.add(method, path) { [unowned self] request, context in self.serveLater(label, request, context, body) }
+        }
+        later("POST", "/v1/uploads", "/v1/uploads", createUpload)
+        add("POST", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", signParts)
+        later("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", listUploadParts)
+        later("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", completeUpload)
+        later("DELETE", "/v1/uploads/{upload}", "/v1/uploads", abortUpload)
+        for path in ["/v1/uploads", "/v1/uploads/{upload}/parts", "/v1/uploads/{upload}/complete", "/v1/uploads/{upload}"] {
+            add("OPTIONS", path, "/v1/uploads") { [unowned self] request, snapshot in preflight(request, snapshot, methods: ["GET", "POST", "DELETE"]) }
+        }
         add("GET", "/metrics", "/metrics") { [unowned self] _, _ in
             HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render())
         }
@@ -72,7 +86,25 @@ public final class PresignService: @unchecked Sendable {
     private func serve(_ route: String, _ request: HTTPRequest, _ body: (HTTPRequest, Snapshot) -> HTTPResponse) -> HTTPResponse {
         let start = clock.monotonicNanos()
         let snapshot = store.generation(worker: request.worker)
-        var response = body(request, snapshot)
+        return finish(route, request, snapshot, start: start, body(request, snapshot))
+    }
+
+    /// The same for a handler that may answer later (after an S3 call): the CORS headers and metrics go on the
+    /// answer whenever it comes.
+    private func serveLater(
+        _ route: String, _ request: HTTPRequest, _ context: ResponseContext,
+        _ body: (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
+    ) -> HTTPResponse? {
+        let start = clock.monotonicNanos()
+        let snapshot = store.generation(worker: request.worker)
+        let now = body(request, context, snapshot) { [self] response in
+            context.respond(finish(route, request, snapshot, start: start, response))
+        }
+        return now.map { finish(route, request, snapshot, start: start, $0) }
+    }
+
+    private func finish(_ route: String, _ request: HTTPRequest, _ snapshot: Snapshot, start: UInt64, _ response: HTTPResponse) -> HTTPResponse {
+        var response = response
         if let cors = snapshot.config.cors, let origin = request.head.header("Origin"), cors.allows(origin),
             request.head.method != "OPTIONS"
         {

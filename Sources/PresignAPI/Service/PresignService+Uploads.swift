@@ -1,0 +1,372 @@
+import Foundation
+import HTTPServer
+import JSONKit
+import Logging
+import PresignConfig
+import S3Client
+import S3Signing
+
+/// Multipart uploads: create, sign parts, list, complete, abort. Allowed when a rule of the caller allows `put` for
+/// the backend, bucket and key; that rule's content types and size limit apply. The `upload` handle is a sealed
+/// `UploadToken`; one that is another caller's, tampered or expired is 404 `UploadNotFound`, all alike. S3 calls
+/// run on the worker's loop through its curl client; the handler answers from their completion.
+extension PresignService {
+    /// What every call on an existing upload starts from.
+    struct OpenedUpload {
+        let caller: Authenticated
+        let token: UploadToken
+        let backend: ServiceConfig.Backend
+        let rule: PolicyRule
+        let now: Double
+    }
+
+    static let uploadNotFound = APIError(status: 404, code: "UploadNotFound", message: "no such upload")
+
+    func uploadKey(_ config: ServiceConfig) throws(APIError) -> [UInt8] {
+        guard let key = config.uploadTokenKey else {
+            throw APIError(status: 501, code: "UploadsDisabled", message: "multipart uploads need uploads.token_secret_env or _file in the config")
+        }
+        return key
+    }
+
+    func authorizedCaller(_ request: HTTPRequest, _ snapshot: Snapshot, now: Double) throws(APIError) -> Authenticated {
+        let caller = try authenticate(request, snapshot.config, now: now).get()
+        if let retry = rateLimited(caller, snapshot, request) {
+            throw APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
+                           headers: ["Retry-After": String(retry)])
+        }
+        return caller
+    }
+
+    /// The policy decision for a multipart upload of `key`: a `put` rule of the caller, now.
+    func uploadRule(
+        _ caller: Authenticated, backendName: String, backend: ServiceConfig.Backend, bucket: String, key: String,
+        contentType: String?, contentLength: Int64?, expiresIn: Int64, worker: Int
+    ) throws(APIError) -> PolicyRule {
+        var policy = PolicyRequest(
+            operation: .s3(.put), backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
+            signature: backend.presigner.configuration.signature, contentType: contentType, contentLength: contentLength)
+        policy.multipart = true
+        switch PolicyEngine.evaluate(policy, caller: caller.caller, claims: caller.claims) {
+        case .success(let rule): return rule
+        case .failure(let denial):
+            metrics.denied(worker: worker, reason: denial.reason)
+            throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
+        }
+    }
+
+    /// Opens the `{upload}` handle for this caller: every way it can fail is the same 404.
+    func openUpload(_ request: HTTPRequest, _ snapshot: Snapshot) throws(APIError) -> OpenedUpload {
+        let now = clock.wallSeconds()
+        let secret = try uploadKey(snapshot.config)
+        let caller = try authorizedCaller(request, snapshot, now: now)
+        guard let handle = request.parameters["upload"], let token = UploadToken.open(handle, with: secret),
+            Double(token.expiresAt) > now, token.caller == caller.caller.name, token.subject == caller.claims["sub"],
+            let backend = snapshot.config.backends[token.backend]
+        else { throw Self.uploadNotFound }
+        // The grant still holds under today's config.
+        let rule = try uploadRule(
+            caller, backendName: token.backend, backend: backend, bucket: token.bucket, key: token.key,
+            contentType: token.contentType, contentLength: token.contentLength, expiresIn: 1, worker: request.worker)
+        return OpenedUpload(caller: caller, token: token, backend: backend, rule: rule, now: now)
+    }
+
+    func s3(_ backend: ServiceConfig.Backend, _ context: ResponseContext) -> S3fmAuthConnection {
+        uploadConnections.connection(
+            backend: backend.name, presigner: backend.presigner,
+            timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
+            on: context.eventLoop)
+    }
+
+    static func apiError(_ error: S3Error) -> APIError {
+        let answer = error.answer
+        return APIError(status: answer.status, code: answer.code, message: answer.message)
+    }
+
+    // MARK: POST /v1/uploads
+
+    func createUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        do throws(APIError) {
+            let now = clock.wallSeconds()
+            let secret = try uploadKey(snapshot.config)
+            let caller = try authorizedCaller(request, snapshot, now: now)
+            let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
+            if let denial = PolicyEngine.checkKey(parsed.key) {
+                metrics.denied(worker: request.worker, reason: denial.reason)
+                throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
+            }
+            if let type = parsed.contentType {
+                guard let media = MediaType(type), !media.isWildcard else { throw .invalid("content_type", CheckedRequest.mediaTypeMessage) }
+            }
+            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
+            let rule = try uploadRule(
+                caller, backendName: backendName, backend: backend, bucket: parsed.bucket, key: parsed.key,
+                contentType: parsed.contentType, contentLength: parsed.contentLength, expiresIn: parsed.expiresIn ?? 1,
+                worker: request.worker)
+            let cap = min(rule.maxExpiresIn, SigV4.maxExpires)
+            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultUploadLifetime, cap)
+            var headers: [(name: String, value: String)] = []
+            if let type = parsed.contentType { headers.append(("Content-Type", type)) }
+            if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
+            s3(backend, context).createMultipartUpload(
+                parsed.bucket, key: parsed.key, headers: headers, now: SigningTime(epochSeconds: Int64(now))
+            ) { [self] result in
+                switch result {
+                case .failure(let error):
+                    answer(Self.response(Self.apiError(error)))
+                case .success(let created):
+                    let expiresAt = Int64(now) + lifetime
+                    let token = UploadToken(
+                        caller: caller.caller.name, subject: caller.claims["sub"], backend: backendName, bucket: parsed.bucket,
+                        key: parsed.key, uploadId: created.uploadId, checksumAlgorithm: parsed.checksumAlgorithm?.rawValue,
+                        contentType: parsed.contentType, contentLength: parsed.contentLength, expiresAt: expiresAt)
+                    var out = JSONWriter(capacity: 512)
+                    out.beginObject()
+                    out.string("upload", token.sealed(with: secret))
+                    out.string("bucket", parsed.bucket)
+                    out.string("key", parsed.key)
+                    out.integer("part_size_min", MultipartLimits.minPartSize)
+                    out.integer("max_parts", MultipartLimits.maxParts)
+                    out.string("expires_at", SigningTime(epochSeconds: expiresAt).iso8601)
+                    out.endObject()
+                    writeUploadAudit("create", request, token: token, now: now)
+                    answer(.json(.created, out.bytes))
+                }
+            }
+            return nil
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    func chooseBackend(_ name: String?, _ config: ServiceConfig, path: String) throws(APIError) -> (String, ServiceConfig.Backend) {
+        switch config.backend(named: name) {
+        case .success(let chosen): return chosen
+        case .failure(.unknown(let name)):
+            throw APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'", field: "backend")
+        case .failure(.ambiguous):
+            throw .invalid("backend", "is required when several backends are configured")
+        }
+    }
+
+    // MARK: POST /v1/uploads/{upload}/parts
+
+    func signParts(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+        do throws(APIError) {
+            let upload = try openUpload(request, snapshot)
+            let token = upload.token
+            let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
+            let parsed = try SignPartsRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
+            let signature = upload.backend.presigner.configuration.signature
+            let cap = min(upload.rule.maxExpiresIn, SigV4.maxExpires, token.expiresAt - Int64(upload.now))
+            guard cap >= 1 else { throw Self.uploadNotFound }
+            if let asked = parsed.expiresIn, asked > cap {
+                throw APIError(status: 403, code: "PolicyDenied", message: "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
+            }
+            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultPartURLLifetime, cap)
+            let limit = [upload.rule.maxContentLength, token.contentLength].compactMap { $0 }.min()
+            var out = JSONWriter(capacity: 600 * parsed.parts.count + 16)
+            out.beginObject()
+            out.key("parts")
+            out.beginArray()
+            for (index, part) in parsed.parts.enumerated() {
+                var headers: [(name: String, value: String)] = []
+                if let length = part.contentLength {
+                    if let limit, length > limit {
+                        throw APIError(status: 403, code: "PolicyDenied", message: "parts[\(index)].content_length \(length) is over the upload's limit \(limit)")
+                    }
+                    guard signature == .v4 else { throw .invalid("parts[\(index)].content_length", "needs a SigV4 backend (SigV2 cannot sign Content-Length)") }
+                    headers.append(("Content-Length", String(length)))
+                }
+                if let algorithm, let checksum = part.checksum { headers.append((algorithm.header, checksum)) }
+                let signed: S3Presigner.PresignedURL
+                do throws(SigningError) {
+                    signed = try upload.backend.presigner.presign(
+                        S3Presigner.Request(
+                            operation: .put, bucket: token.bucket, key: token.key, expiry: .after(seconds: lifetime),
+                            headers: headers, query: [("partNumber", String(part.number)), ("uploadId", token.uploadId)]),
+                        now: SigningTime(epochSeconds: Int64(upload.now)))
+                } catch {
+                    throw APIError(status: 400, code: "InvalidRequest", message: error.message)
+                }
+                out.beginObject()
+                out.integer("number", part.number)
+                out.string("url", signed.url)
+                out.string("method", "PUT")
+                out.key("headers")
+                out.beginObject()
+                for header in signed.headers { out.string(header.name, header.value) }
+                out.endObject()
+                out.string("expires_at", signed.expires.iso8601)
+                out.endObject()
+            }
+            out.endArray()
+            out.endObject()
+            writeUploadAudit("sign_parts", request, token: token, now: upload.now, parts: parsed.parts.count)
+            return .json(.ok, out.bytes)
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    // MARK: GET /v1/uploads/{upload}/parts
+
+    func listUploadParts(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        do throws(APIError) {
+            let upload = try openUpload(request, snapshot)
+            let token = upload.token
+            s3(upload.backend, context).listParts(
+                token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
+            ) { [self] result in
+                switch result {
+                case .failure(let error):
+                    answer(Self.response(Self.apiError(error)))
+                case .success(let parts):
+                    var out = JSONWriter(capacity: 64 * parts.count + 16)
+                    out.beginObject()
+                    out.key("parts")
+                    out.beginArray()
+                    for part in parts {
+                        out.beginObject()
+                        out.integer("number", part.number)
+                        out.string("etag", part.etag)
+                        out.integer("size", part.size)
+                        out.endObject()
+                    }
+                    out.endArray()
+                    out.endObject()
+                    writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count)
+                    answer(.json(.ok, out.bytes))
+                }
+            }
+            return nil
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    // MARK: POST /v1/uploads/{upload}/complete
+
+    func completeUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        do throws(APIError) {
+            let upload = try openUpload(request, snapshot)
+            let token = upload.token
+            let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
+            let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
+            let connection = s3(upload.backend, context)
+            let time = SigningTime(epochSeconds: Int64(upload.now))
+            // The sizes come from S3, not from the client: presignd lists the parts itself.
+            connection.listParts(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] listed in
+                completeListed(listed, parsed, upload, algorithm, connection, time, request, answer)
+            }
+            return nil
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    /// Complete's second step: the parts S3 holds are known; check their total, then complete (or abort).
+    private func completeListed(
+        _ listed: Result<[MultipartPart], S3Error>, _ parsed: CompleteUploadRequest, _ upload: OpenedUpload,
+        _ algorithm: ChecksumAlgorithm?, _ connection: S3fmAuthConnection, _ time: SigningTime, _ request: HTTPRequest,
+        _ answer: @escaping (HTTPResponse) -> Void
+    ) {
+        let token = upload.token
+        let stored: [MultipartPart]
+        switch listed {
+        case .failure(let error):
+            answer(Self.response(Self.apiError(error)))
+            return
+        case .success(let parts):
+            stored = parts
+        }
+        var sizes: [Int: Int64] = [:]
+        for part in stored where sizes[part.number] == nil { sizes[part.number] = part.size }
+        let known = parsed.parts.allSatisfy { sizes[$0.number] != nil }
+        var total: Int64 = 0
+        for part in parsed.parts { total += sizes[part.number] ?? 0 }
+        var exceeded: (name: String, limit: Int64)?
+        if let limit = upload.rule.maxContentLength, total > limit {
+            exceeded = ("max_content_length", limit)
+        } else if let limit = token.contentLength, total > limit {
+            exceeded = ("content_length", limit)
+        }
+        if let exceeded {
+            connection.abortMultipartUpload(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] _ in
+                writeUploadAudit("abort_over_limit", request, token: token, now: upload.now, size: total)
+                answer(Self.response(APIError(
+                    status: 403, code: "PolicyDenied",
+                    message: "the upload's parts hold \(total) bytes, over its \(exceeded.name) \(exceeded.limit); the upload was aborted")))
+            }
+            return
+        }
+        var parts: [CompletedPart] = []
+        for part in parsed.parts {
+            let checksum = algorithm == nil ? nil : part.checksum
+            parts.append(CompletedPart(number: part.number, etag: part.etag, checksumAlgorithm: checksum == nil ? nil : algorithm?.rawValue, checksum: checksum))
+        }
+        connection.completeMultipartUpload(
+            token.bucket, key: token.key, uploadId: token.uploadId, parts: parts, objectSize: known ? total : nil, now: time
+        ) { [self] completed in
+            switch completed {
+            case .failure(let error):
+                answer(Self.response(Self.apiError(error)))
+            case .success(let result):
+                var out = JSONWriter(capacity: 256)
+                out.beginObject()
+                out.string("bucket", token.bucket)
+                out.string("key", token.key)
+                out.string("etag", result.etag)
+                out.integer("size", total)
+                out.endObject()
+                writeUploadAudit("complete", request, token: token, now: upload.now, parts: parts.count, size: total)
+                answer(.json(.ok, out.bytes))
+            }
+        }
+    }
+
+    // MARK: DELETE /v1/uploads/{upload}
+
+    func abortUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        do throws(APIError) {
+            let upload = try openUpload(request, snapshot)
+            let token = upload.token
+            s3(upload.backend, context).abortMultipartUpload(
+                token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
+            ) { [self] result in
+                switch result {
+                case .failure(let error):
+                    answer(Self.response(Self.apiError(error)))
+                case .success:
+                    writeUploadAudit("abort", request, token: token, now: upload.now)
+                    answer(HTTPResponse(status: .noContent))
+                }
+            }
+            return nil
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    /// One JSON line per upload step: never the token, an upload URL or a signature.
+    func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil) {
+        guard store.generation(worker: request.worker).config.auditLog else { return }
+        var line = JSONWriter(capacity: 320)
+        line.beginObject()
+        line.string("audit", "upload")
+        line.string("step", step)
+        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
+        line.string("request_id", request.requestId)
+        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
+        line.string("caller", token.caller)
+        if let subject = token.subject { line.string("subject", subject) }
+        line.string("backend", token.backend)
+        line.string("bucket", token.bucket)
+        line.string("key", token.key)
+        if let parts { line.integer("parts", parts) }
+        if let size { line.integer("size", size) }
+        line.string("client_ip", request.clientAddress)
+        line.endObject()
+        audit.info("\(line.text)")
+    }
+}
