@@ -219,8 +219,8 @@ struct ReplayCorpusTests {
     static func record(_ exchange: Exchange, _ response: HTTPResponse, audit: [String]) -> [String: Any] {
         let body: Any
         if exchange.target == "/openapi.yaml" {
-            // The document itself changes with the API; its exact bytes are checked elsewhere.
-            body = ["bytes": response.body.count]
+            // The document itself grows with the API (openapi.yaml is its own file, checked by schemathesis).
+            body = "<openapi.yaml>"
         } else {
             body = String(decoding: response.body, as: UTF8.self)
         }

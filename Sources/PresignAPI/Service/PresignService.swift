@@ -49,31 +49,35 @@ public final class PresignService: @unchecked Sendable {
 
     // MARK: Routes
 
-    /// Puts the API routes into a router: the server's, or the in-process client's (`respond`).
+    /// Puts the API routes into a router: the server's, or the in-process client's (`respond`). Handlers are
+    /// named unapplied (`PresignService.presign`) and applied to an unowned `self` per request: the service owns
+    /// its in-process router, so a handler that held `self` strongly would be a retain cycle.
     public func install(into router: inout Router) {
-        func add(_ method: String, _ path: String, _ label: String, _ body: @escaping @Sendable (HTTPRequest, Snapshot) -> HTTPResponse) {
-            router.add(method, path) { [unowned self] request, _ in self.serve(label, request, body) }
+        typealias Now = @Sendable (PresignService) -> (HTTPRequest, Snapshot) -> HTTPResponse
+        typealias Later = @Sendable (PresignService) -> (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
+        func add(_ method: String, _ path: String, _ label: String, _ handler: @escaping Now) {
+            router.add(method, path) { [unowned self] request, _ in self.serve(label, request, handler(self)) }
         }
-        add("POST", "/v1/presign", "/v1/presign", presign)
-        add("OPTIONS", "/v1/presign", "/v1/presign", preflight)
-        add("POST", "/v1/presign/batch", "/v1/presign/batch", batch)
-        add("OPTIONS", "/v1/presign/batch", "/v1/presign/batch", preflight)
-        func later(_ method: String, _ path: String, _ label: String, _ body: @escaping @Sendable (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?) {
-            router.add(method, path) { [unowned self] request, context in self.serveLater(label, request, context, body) }
+        func later(_ method: String, _ path: String, _ label: String, _ handler: @escaping Later) {
+            router.add(method, path) { [unowned self] request, context in self.serveLater(label, request, context, handler(self)) }
         }
-        later("POST", "/v1/uploads", "/v1/uploads", createUpload)
-        add("POST", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", signParts)
-        later("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", listUploadParts)
-        later("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", completeUpload)
-        later("DELETE", "/v1/uploads/{upload}", "/v1/uploads", abortUpload)
+        add("POST", "/v1/presign", "/v1/presign", PresignService.presign)
+        add("OPTIONS", "/v1/presign", "/v1/presign", PresignService.preflight)
+        add("POST", "/v1/presign/batch", "/v1/presign/batch", PresignService.batch)
+        add("OPTIONS", "/v1/presign/batch", "/v1/presign/batch", PresignService.preflight)
+        later("POST", "/v1/uploads", "/v1/uploads", PresignService.createUpload)
+        add("POST", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.signParts)
+        later("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.listUploadParts)
+        later("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", PresignService.completeUpload)
+        later("DELETE", "/v1/uploads/{upload}", "/v1/uploads", PresignService.abortUpload)
         for path in ["/v1/uploads", "/v1/uploads/{upload}/parts", "/v1/uploads/{upload}/complete", "/v1/uploads/{upload}"] {
-            add("OPTIONS", path, "/v1/uploads") { [unowned self] request, snapshot in preflight(request, snapshot, methods: ["GET", "POST", "DELETE"]) }
+            add("OPTIONS", path, "/v1/uploads") { service in { request, snapshot in service.preflight(request, snapshot, methods: ["GET", "POST", "DELETE"]) } }
         }
-        add("GET", "/metrics", "/metrics") { [unowned self] _, _ in
-            HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render())
+        add("GET", "/metrics", "/metrics") { service in
+            { _, _ in HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: service.metrics.render()) }
         }
-        add("GET", "/openapi.yaml", "/openapi.yaml") { [unowned self] _, _ in
-            HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: openAPI)
+        add("GET", "/openapi.yaml", "/openapi.yaml") { service in
+            { _, _ in HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: service.openAPI) }
         }
     }
 
