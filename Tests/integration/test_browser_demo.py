@@ -1,11 +1,17 @@
 """The browser demo in real Chromium (Debian's, driven by Playwright offline): pick a generated PNG, upload it
-straight to SeaweedFS with a presigned POST form, read the image back as the page loaded it, compare bytes."""
+straight to SeaweedFS with a presigned POST form, read the image back as the page loaded it, compare bytes; and the
+large-file mode: a 64 MiB file in 8 MiB parts through the multipart API, one part dropped once and retried, the
+SHA-256 of SeaweedFS's copy compared."""
+import hashlib
+import json
 import os
 import signal
 import socket
 import struct
 import subprocess
 import time
+import urllib.parse
+import urllib.request
 import zlib
 
 import pytest
@@ -86,3 +92,89 @@ def test_upload_in_chromium_and_read_the_image_back(demo, s3):
     assert lines[2] == f"presignd ({demo}, same origin): POST /v1/presign get → 200"
     assert lines[3].endswith("→ shown below")
     assert os.path.getsize(shot) > 1000
+
+
+def test_large_file_in_parts_with_one_part_retried(demo, s3, tmp_path):
+    """64 MiB in 8 parts: signed in batches of 4, 4 PUTs in flight straight to SeaweedFS. The first PUT of part 3 is
+    dropped (Playwright aborts it), so the page must retry it. The signing of parts 5-8 is held until parts 1-4
+    are stored, so the screenshot of the progress bar is taken at a known point: 32.0 MiB of 64.0 MiB (50%)."""
+    size = 64 * 1024 * 1024
+    data = os.urandom(size)
+    digest = hashlib.sha256(data).hexdigest()
+    path = tmp_path / "large.bin"
+    path.write_bytes(data)  # Playwright refuses in-memory files over 50 MB: pass a path
+    shot = "/tmp/progress.png"
+    dropped, held, signed_batches, puts = [], [], [], []
+
+    def on_put(route):
+        request = route.request
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
+        number = int(query["partNumber"][0])
+        if request.method == "PUT":
+            puts.append(number)
+            if number == 3 and not dropped:
+                dropped.append(request.url)
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    def on_sign(route):
+        request = route.request
+        if request.method == "POST":
+            numbers = [part["number"] for part in json.loads(request.post_data)["parts"]]
+            signed_batches.append(numbers)
+            if 5 in numbers and not held:
+                held.append(route)  # continued after the screenshot
+                return
+        route.continue_()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            page.route(lambda url: "partNumber=" in url, on_put)
+            page.route("**/v1/uploads/*/parts", on_sign)
+            page.goto(f"{demo}/demo")
+            page.set_input_files("#bigFile", str(path))
+            page.click("#bigGo")
+            # Mid-upload: parts 1-4 stored (part 3 on its second attempt), parts 5-8 waiting for their URLs.
+            page.wait_for_function("document.querySelectorAll('#parts span.done').length === 4", timeout=60000)
+            assert len(held) == 1
+            bar_mid = page.inner_text("#barText")
+            now_mid = page.get_attribute("#bar", "aria-valuenow")
+            page.locator("#bar").scroll_into_view_if_needed()
+            page.screenshot(path=shot)
+            held[0].continue_()
+            page.wait_for_selector("body[data-big-state=done]", timeout=120000)
+            key = page.get_attribute("body", "data-big-key")
+            bar_end = page.inner_text("#barText")
+            log = page.inner_text("#bigLog").splitlines()
+            link = page.get_attribute("#download", "href")
+            link_text = page.inner_text("#download")
+        finally:
+            browser.close()
+
+    assert bar_mid == "32.0 MiB of 64.0 MiB (50%)" and now_mid == "50"
+    assert bar_end == "64.0 MiB of 64.0 MiB (100%)"
+    assert os.path.getsize(shot) > 1000
+    # Part 3 was dropped once and sent again (re-signed alone); every other part went once.
+    assert len(dropped) == 1
+    assert sorted(puts) == [1, 2, 3, 3, 4, 5, 6, 7, 8]
+    assert signed_batches == [[1, 2, 3, 4], [3], [5, 6, 7, 8]] or signed_batches == [[1, 2, 3, 4], [5, 6, 7, 8], [3]]
+    assert [line for line in log if "part 3 failed" in line] == ["page: part 3 failed (network error), attempt 1 of 3"]
+    assert sum(" PUT part " in line and "→ ETag" in line for line in log) == 8
+    assert log[0] == f"presignd ({demo}, same origin): POST /v1/uploads → 201"
+    assert log[-2] == f"presignd ({demo}, same origin): POST /v1/uploads/{{upload}}/complete → 200"
+    assert log[-1] == f"presignd ({demo}, same origin): POST /v1/presign → 200"
+    # What SeaweedFS holds is the file, byte for byte; and the page's download link serves it.
+    stored = s3.get_object(Bucket="uploads", Key=key)
+    assert stored["ContentLength"] == size
+    assert hashlib.sha256(stored["Body"].read()).hexdigest() == digest
+    assert stored["ETag"].endswith('-8"')
+    assert link_text.startswith("Download large.bin (64.0 MiB)")
+    with urllib.request.urlopen(link, timeout=60) as response:
+        assert response.headers["Content-Disposition"] == 'attachment; filename="large.bin"'
+        assert hashlib.sha256(response.read()).hexdigest() == digest
+    # Nothing left in progress.
+    uploads = s3.list_multipart_uploads(Bucket="uploads").get("Uploads", [])
+    assert [u for u in uploads if u["Key"] == key] == []
