@@ -63,14 +63,31 @@ public enum ASCII {
 }
 
 extension StringProtocol {
-    /// ASCII case-insensitive comparison, for header names.
+    /// ASCII case-insensitive comparison, for header names. Inlinable so that callers in other modules get a
+    /// specialized copy: as a generic call across modules it cost a header lookup ~15 times more (callgrind).
+    @inlinable
     public func caseInsensitiveEquals(_ other: some StringProtocol) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        for (a, b) in zip(utf8, other.utf8) where a != b {
-            let la = a >= 65 && a <= 90 ? a | 0x20 : a
-            let lb = b >= 65 && b <= 90 ? b | 0x20 : b
-            if la != lb { return false }
+        var right = other.utf8.makeIterator()
+        for a in utf8 {
+            guard let b = right.next() else { return false }
+            if a != b && ASCII.lowercased(a) != ASCII.lowercased(b) { return false }
         }
         return true
+    }
+
+    /// Whether the UTF-8 bytes contain `needle` (ASCII), without Foundation's locale-aware search.
+    @inlinable
+    public func containsASCII(_ needle: StaticString) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard count > 0 else { return true }
+        let bytes = Array(utf8)
+        guard bytes.count >= count else { return false }
+        let start = needle.utf8Start
+        outer: for offset in 0...(bytes.count - count) {
+            for index in 0..<count where bytes[offset + index] != start[index] { continue outer }
+            return true
+        }
+        return false
     }
 }

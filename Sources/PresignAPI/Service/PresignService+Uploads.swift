@@ -58,8 +58,8 @@ extension PresignService {
     /// Opens the `{upload}` handle for this caller: every way it can fail is the same 404.
     func openUpload(_ request: HTTPRequest, _ snapshot: Snapshot) throws(APIError) -> OpenedUpload {
         let now = clock.wallSeconds()
-        let secret = try uploadKey(snapshot.config)
         let caller = try authorizedCaller(request, snapshot, now: now)
+        let secret = try uploadKey(snapshot.config)
         guard let handle = request.parameters["upload"], let token = UploadToken.open(handle, with: secret),
             Double(token.expiresAt) > now, token.caller == caller.caller.name, token.subject == caller.claims["sub"],
             let backend = snapshot.config.backends[token.backend]
@@ -78,9 +78,11 @@ extension PresignService {
             on: context.eventLoop)
     }
 
+    /// S3's failure in the API's error shape, with S3's status and code. An error S3 sent inside a 200 (complete
+    /// does that) is still a failure: 502, with S3's code.
     static func apiError(_ error: S3Error) -> APIError {
         let answer = error.answer
-        return APIError(status: answer.status, code: answer.code, message: answer.message)
+        return APIError(status: answer.status < 400 ? 502 : answer.status, code: answer.code, message: answer.message)
     }
 
     // MARK: POST /v1/uploads
@@ -88,8 +90,8 @@ extension PresignService {
     func createUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let secret = try uploadKey(snapshot.config)
             let caller = try authorizedCaller(request, snapshot, now: now)
+            let secret = try uploadKey(snapshot.config)
             let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
             if let denial = PolicyEngine.checkKey(parsed.key) {
                 metrics.denied(worker: request.worker, reason: denial.reason)

@@ -70,8 +70,12 @@ public final class PresignService: @unchecked Sendable {
         later("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.listUploadParts)
         later("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", PresignService.completeUpload)
         later("DELETE", "/v1/uploads/{upload}", "/v1/uploads", PresignService.abortUpload)
-        for path in ["/v1/uploads", "/v1/uploads/{upload}/parts", "/v1/uploads/{upload}/complete", "/v1/uploads/{upload}"] {
-            add("OPTIONS", path, "/v1/uploads") { service in { request, snapshot in service.preflight(request, snapshot, methods: ["GET", "POST", "DELETE"]) } }
+        let uploadPaths = [
+            ("/v1/uploads", ["POST"]), ("/v1/uploads/{upload}/parts", ["GET", "POST"]),
+            ("/v1/uploads/{upload}/complete", ["POST"]), ("/v1/uploads/{upload}", ["DELETE"]),
+        ]
+        for (path, methods) in uploadPaths {
+            add("OPTIONS", path, "/v1/uploads") { service in { request, snapshot in service.preflight(request, snapshot, methods: methods) } }
         }
         add("GET", "/metrics", "/metrics") { service in
             { _, _ in HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: service.metrics.render()) }

@@ -71,19 +71,23 @@ public struct MediaType: Sendable, Equatable {
     /// application/x-shockwave-flash. Matching on name parts errs wide on purpose: a harmless type caught here
     /// only needs listing exactly.
     public var isScriptCapable: Bool {
-        ["html", "xml", "xsl", "script"].contains { subtype.contains($0) }
+        subtype.containsASCII("html") || subtype.containsASCII("xml") || subtype.containsASCII("xsl") || subtype.containsASCII("script")
             || (type == "application" && subtype == "x-shockwave-flash")
             // Types a browser sniffs (WHATWG MIME Sniffing): the body decides, and an HTML body renders as HTML.
-            || Self.sniffedEssences.contains("\(type)/\(subtype)") || type.contains("*") || subtype.contains("*")
+            || Self.isSniffed(type, subtype) || isWildcard
             // multipart/x-mixed-replace renders its parts, each with a type of its own; no multipart type is safe
             // to serve inline.
             || type == "multipart"
     }
 
-    static let sniffedEssences: Set<String> = ["unknown/unknown", "application/unknown", "application/x-unknown-content-type"]
 
     /// A wildcard (`*/*`, `image/*`) names no type: it may stand in a rule, never in what is signed.
-    public var isWildcard: Bool { type.contains("*") || subtype.contains("*") }
+    public var isWildcard: Bool { type.utf8.contains(UInt8(ascii: "*")) || subtype.utf8.contains(UInt8(ascii: "*")) }
+
+    static func isSniffed(_ type: String, _ subtype: String) -> Bool {
+        (type == "unknown" && subtype == "unknown")
+            || (type == "application" && (subtype == "unknown" || subtype == "x-unknown-content-type"))
+    }
 
     /// Whether a rule's `content_types` entry admits this type. `*/*` admits every type. `type/subtype` admits
     /// exactly that type (any case, any parameters). `type/*` admits the subtypes of `type` that are not
