@@ -6,7 +6,8 @@ import tempfile
 from conftest import ROOT
 
 EXAMPLE = os.path.join(ROOT, "deploy", "presignd.example.yaml")
-ENV = dict(os.environ, S3_ACCESS_KEY="AKIDEXAMPLE", S3_SECRET_KEY="example-secret")
+ENV = dict(os.environ, S3_ACCESS_KEY="AKIDEXAMPLE", S3_SECRET_KEY="example-secret",
+           PRESIGND_UPLOAD_TOKEN_SECRET="example-upload-token-secret-0123456789abcdef")
 
 
 def example_with_jwks():
