@@ -124,7 +124,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
-            exclude: ["FuzzRegressions"],
+            exclude: ["FuzzRegressions", "Replay"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
