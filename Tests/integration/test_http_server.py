@@ -317,7 +317,7 @@ def test_ten_thousand_pipelined_requests_in_one_write_are_answered_in_order():
 
 
 def test_a_client_that_never_reads_its_responses_cannot_grow_server_memory():
-    """Pipelined GET /openapi.yaml (about 30 KiB each) with nothing read: the server stops starting requests once
+    """Pipelined GET /openapi.yaml (about 45 KiB each) with nothing read: the server stops starting requests once
     its output queue is over its bound and stops reading once its input buffer is full, so the sender blocks.
     Server RSS stays within 64 MiB of idle, and other clients are served meanwhile."""
     s = serve(workers=1)
