@@ -372,7 +372,10 @@ def test_half_a_request_left_pending_after_every_write_does_not_keep_what_was_se
             if r == 100:
                 idle = rss_kib(s.proc.pid)
         grown = rss_kib(s.proc.pid) - idle
-        assert grown < 4 * 1024, f"RSS grew by {grown} KiB"
+        # Under make test-asan the quarantine holds freed memory, so RSS says nothing there; every answer is still
+        # checked above, and LeakSanitizer checks the rest.
+        if not os.environ.get("PRESIGND_SANITIZED"):
+            assert grown < 4 * 1024, f"RSS grew by {grown} KiB"
     finally:
         s.stop()
 
