@@ -1,5 +1,6 @@
 """Real-socket tests against `presignd serve`: exact bytes on the wire, limits, smuggling, drain."""
 import json
+import os
 import re
 import signal
 import socket
