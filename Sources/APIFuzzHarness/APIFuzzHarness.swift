@@ -94,6 +94,13 @@ public enum APIFuzzHarness {
         default:
             preconditionFailure("operation \(operation) was signed")
         }
-        precondition(url.hasPrefix("http://127.0.0.1:8333/") || url.hasPrefix("http://"), "url \(url)")
+        // The URL names the backend the request chose: path style on main, the bucket as host on old.
+        let expectedPrefix: String
+        if case .string("old")? = request["backend"] {
+            expectedPrefix = "http://\(bucket ?? "").s3.example.com/"
+        } else {
+            expectedPrefix = "http://127.0.0.1:8333/"
+        }
+        precondition(url.hasPrefix(expectedPrefix), "url \(url) does not start with \(expectedPrefix)")
     }
 }

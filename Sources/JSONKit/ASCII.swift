@@ -76,18 +76,22 @@ extension StringProtocol {
         return true
     }
 
-    /// Whether the UTF-8 bytes contain `needle` (ASCII), without Foundation's locale-aware search.
+    /// Whether the UTF-8 bytes contain `needle` (ASCII), without Foundation's locale-aware search and without
+    /// copying the string (this runs several times per media-type check, on the presign hot path).
     @inlinable
     public func containsASCII(_ needle: StaticString) -> Bool {
         let count = needle.utf8CodeUnitCount
         guard count > 0 else { return true }
-        let bytes = Array(utf8)
-        guard bytes.count >= count else { return false }
         let start = needle.utf8Start
-        outer: for offset in 0...(bytes.count - count) {
-            for index in 0..<count where bytes[offset + index] != start[index] { continue outer }
-            return true
+        func search(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard bytes.count >= count else { return false }
+            outer: for offset in 0...(bytes.count - count) {
+                for index in 0..<count where bytes[offset + index] != start[index] { continue outer }
+                return true
+            }
+            return false
         }
-        return false
+        if let found = utf8.withContiguousStorageIfAvailable(search) { return found }
+        return Array(utf8).withUnsafeBufferPointer(search)
     }
 }

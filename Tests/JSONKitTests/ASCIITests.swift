@@ -26,3 +26,17 @@ struct ASCIITests {
         #expect(ASCII.percentDecode(input) == nil)
     }
 }
+
+/// The byte search used by the media-type checks, on strings and substrings (contiguous and not).
+struct ContainsASCIITests {
+    @Test func findsANeedleAnywhereAndOnlyWhenWhole() {
+        #expect("svg+xml".containsASCII("xml"))
+        #expect("xhtml".containsASCII("html"))
+        #expect("html".containsASCII("html"))
+        #expect(!"htm".containsASCII("html"))
+        #expect(!"png".containsASCII("xml"))
+        #expect("anything".containsASCII(""))
+        #expect("x-javascript"[...].dropFirst(2).containsASCII("script"))
+        #expect(!"".containsASCII("x"))
+    }
+}

@@ -30,12 +30,14 @@ struct UploadTokenTests {
     @Test func anyTamperingOrAnotherKeyFailsToOpen() {
         let sealed = Array(Self.token.sealed(with: Self.secret).utf8)
         #expect(UploadToken.open(String(decoding: sealed, as: UTF8.self), with: Array("another-secret-0123456789012345678".utf8)) == nil)
-        var generator = SystemRandomNumberGenerator()
+        // Every position, each replaced by every other byte of the token alphabet: deterministic and exhaustive.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8)
         for index in sealed.indices {
-            var changed = sealed
-            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8).filter { $0 != sealed[index] }
-            changed[index] = alphabet.randomElement(using: &generator)!
-            #expect(UploadToken.open(String(decoding: changed, as: UTF8.self), with: Self.secret) == nil, "changed byte \(index)")
+            for replacement in alphabet where replacement != sealed[index] {
+                var changed = sealed
+                changed[index] = replacement
+                #expect(UploadToken.open(String(decoding: changed, as: UTF8.self), with: Self.secret) == nil, "byte \(index) → \(replacement)")
+            }
         }
         #expect(UploadToken.open("", with: Self.secret) == nil)
         #expect(UploadToken.open(".", with: Self.secret) == nil)

@@ -200,7 +200,7 @@ def test_another_callers_tampered_or_expired_token_is_404_and_the_upload_is_unto
     flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
     assert service.call("GET", f"/v1/uploads/{flipped}.{mac}/parts") == (404, not_found)
     assert service.call("GET", "/v1/uploads/garbage/parts") == (404, not_found)
-    # The same upload with a past expiry, sealed by someone without the key: the MAC fails, same 404.
+    # The same payload with a forged MAC (the real one reversed): the MAC check fails, same 404.
     assert service.call("POST", f"/v1/uploads/{payload}.{mac[::-1]}/complete", {"parts": [{"number": 1, "etag": "x"}]}) == (404, not_found)
     # Untouched: the owner still sees it.
     assert service.call("GET", f"/v1/uploads/{upload}/parts") == (200, {"parts": []})

@@ -69,8 +69,8 @@ public struct UploadToken: Sendable, Equatable {
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: domain + payload, using: SymmetricKey(data: key)) else {
             return nil
         }
-        guard let json = decodeBase64URL(payload), case .object = (try? JSONValue.parse(json)) ?? .null,
-            let value = try? JSONValue.parse(json)
+        // Parsed once; a payload that is not an object has none of the fields below and fails there.
+        guard let json = decodeBase64URL(payload), let value = try? JSONValue.parse(json), case .object = value
         else { return nil }
         func string(_ name: String) -> String? { if case .string(let text)? = value[name] { text } else { nil } }
         func integer(_ name: String) -> Int64? { if case .integer(let number)? = value[name] { number } else { nil } }
@@ -93,6 +93,10 @@ public struct UploadToken: Sendable, Equatable {
         guard bytes.allSatisfy({ ASCII.isBase64URLByte($0) }) else { return nil }
         var text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.utf8.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text).map(Array.init)
+        guard let decoded = Data(base64Encoded: text).map(Array.init) else { return nil }
+        // Only the canonical spelling: the decoder ignores the unused low bits of the last character, so without
+        // this check one token had four spellings (found by the exhaustive tamper test).
+        guard Array(base64URL(decoded).utf8) == bytes else { return nil }
+        return decoded
     }
 }
