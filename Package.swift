@@ -57,6 +57,8 @@ let package = Package(
                 "S3Client",
                 "S3Signing",
                 "HTTPServer",
+                "ShareLinks",
+                "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -76,6 +78,18 @@ let package = Package(
         .target(
             name: "AdminProxy",
             dependencies: ["S3Client", "PresignConfig", "HTTPServer", "JSONKit", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "ShareLinks",
+            dependencies: ["CSQLite", "JSONKit", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "RedisClient",
+            dependencies: ["CHiredis", "CUV", "UVLoop", "JSONKit"],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
@@ -137,6 +151,8 @@ let package = Package(
             dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],
