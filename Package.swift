@@ -83,7 +83,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "ShareLinks",
-            dependencies: ["CSQLite", "JSONKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSQLite", "JSONKit", "UVLoop", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),

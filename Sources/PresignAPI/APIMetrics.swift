@@ -71,6 +71,11 @@ public final class APIMetrics: Sendable {
         counter(worker, "presignd_policy_denials_total", [("reason", reason)]).increment()
     }
 
+    /// A share-link store call that failed: `busy` (lock timeout) or `unavailable`.
+    public func linkStoreError(worker: Int, busy: Bool) {
+        counter(worker, "presignd_link_store_errors_total", [("kind", busy ? "busy" : "unavailable")]).increment()
+    }
+
     public func rateLimited(worker: Int) {
         counter(worker, "presignd_rate_limited_total", []).increment()
     }

@@ -119,6 +119,9 @@ struct CheckedRequest {
         guard let operation = PresignOperation(name: request.operation) else {
             throw .invalid(name("operation"), "unknown operation '\(request.operation)'")
         }
+        if operation == .shareLink {
+            throw .invalid(name("operation"), "share_link is not a presigned URL: create a link with POST /v1/links")
+        }
         let isPost = operation == .postObject
         let scope = operation.scope
         switch scope {

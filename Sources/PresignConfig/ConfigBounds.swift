@@ -23,6 +23,10 @@ public enum ConfigBounds {
     /// S3's largest object, 5 TiB.
     public static let maxContentLength: ClosedRange<Int64> = 0...(5 << 40)
     public static let corsMaxAge: ClosedRange<Int> = 0...86_400
+    /// The lifetime of the URL a share link redirects to, in seconds.
+    public static let linkURLTTL: ClosedRange<Int64> = 1...3600
+    /// How long a link write waits for SQLite's lock, in milliseconds (the loop waits with it).
+    public static let linkBusyTimeoutMs: ClosedRange<Int> = 1...1000
     public static let jwtLeeway: ClosedRange<Int> = 0...300
 
     /// `value` when it is within `range`; otherwise a `ConfigError` at `path` that names the range and the value.

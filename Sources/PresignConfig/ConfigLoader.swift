@@ -76,9 +76,11 @@ public enum ConfigLoader {
             callers: [.init(name: "dev", auth: .init(apiKeySHA256: keyDigest), rateLimit: nil, rules: [
                 .init(name: "dev-objects", operations: ["get", "head", "put", "delete", "get_acl", "put_acl", "post_object"],
                       bucket: "uploads", key: "*", maxExpiresIn: 3600),
+                .init(name: "dev-links", operations: ["share_link"], bucket: "uploads", key: "*", maxExpiresIn: 30 * 86_400),
             ])],
             cors: .init(allowedOrigins: ["http://127.0.0.1:8080", "http://localhost:8080"], maxAge: 600),
-            admin: .init(tokenSHA256: [adminDigest]), uploads: nil)
+            admin: .init(tokenSHA256: [adminDigest]), uploads: nil,
+            links: .init(publicBaseURL: "http://127.0.0.1:8080", sqlitePath: environment["PRESIGND_DEV_LINKS_PATH"] ?? ".cache/presignd-links.sqlite"))
         var config = try await build(raw, secrets: SecretSource(environment: environment, readFile: secrets.readFile), dev: true)
         config.uploadTokenKey = Array(devUploadTokenSecret.utf8)
         return config
@@ -141,10 +143,33 @@ public enum ConfigLoader {
             }
             uploadTokenKey = Array(secret.utf8)
         }
-        return ServiceConfig(
+        var config = ServiceConfig(
             listen: raw.listen ?? "127.0.0.1:8080", adminListen: raw.adminListen, workers: raw.workers,
             accessLog: raw.accessLog ?? true, auditLog: raw.auditLog ?? true, server: server, backends: backends,
             callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev, uploadTokenKey: uploadTokenKey)
+        if let links = raw.links { config.links = try Self.links(links) }
+        return config
+    }
+
+    static func links(_ raw: RawConfig.RawLinks) throws(ConfigError) -> ServiceConfig.Links {
+        var base = raw.publicBaseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        let endpoint: S3Endpoint
+        do { endpoint = try S3Endpoint(parsing: base) } catch {
+            throw ConfigError("links.public_base_url", "must be scheme://host[:port] (http or https, no path): \(error.message)")
+        }
+        guard base.utf8.count <= 512, base.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !base.contains("?"), !base.contains("#"),
+            !base.contains("@"), endpoint.scheme == "http" || endpoint.scheme == "https"
+        else { throw ConfigError("links.public_base_url", "must be an http(s) URL of visible ASCII with no user, query or fragment (at most 512 bytes)") }
+        guard let path = raw.sqlitePath else {
+            throw ConfigError("links.sqlite_path", "is required: the SQLite file links are kept in")
+        }
+        guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0), !path.hasPrefix("file:"), path != ":memory:" else {
+            throw ConfigError("links.sqlite_path", "must be a file path (not empty, not a URI or :memory:, at most 4096 bytes)")
+        }
+        let ttl = try ConfigBounds.check(raw.urlTTL ?? 60, ConfigBounds.linkURLTTL, path: "links.url_ttl")
+        let busy = try ConfigBounds.check(raw.busyTimeoutMs ?? 50, ConfigBounds.linkBusyTimeoutMs, path: "links.busy_timeout_ms")
+        return .init(publicBaseURL: base, sqlitePath: path, urlTTL: ttl, busyTimeoutMillis: busy)
     }
 
     static func backend(_ name: String, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {
@@ -246,8 +271,8 @@ public enum ConfigLoader {
         let v4Only = raw.backend.map { backends[$0]!.presigner.configuration.signature == .v4 }
             ?? backends.values.allSatisfy { $0.presigner.configuration.signature == .v4 }
         _ = try ConfigBounds.check(raw.maxExpiresIn, ConfigBounds.maxExpiresIn, path: "\(path).max_expires_in")
-        if v4Only && raw.maxExpiresIn > SigV4.maxExpires {
-            throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days)")
+        if v4Only && raw.maxExpiresIn > SigV4.maxExpires && operations.contains(where: { $0 != .shareLink }) {
+            throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days); only a share_link-only rule may allow longer")
         }
         let bucket: KeyPattern
         let key: KeyPattern

@@ -17,9 +17,10 @@ struct RawConfig: Decodable {
     var cors: RawCORS?
     var admin: RawAdmin?
     var uploads: RawUploads?
+    var links: RawLinks?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, workers, server, backends, callers, cors, admin, uploads
+        case listen, workers, server, backends, callers, cors, admin, uploads, links
         case adminListen = "admin_listen"
         case accessLog = "access_log"
         case auditLog = "audit_log"
@@ -161,6 +162,20 @@ struct RawConfig: Decodable {
         }
     }
 
+    struct RawLinks: Decodable {
+        var publicBaseURL: String
+        var sqlitePath: String?
+        var urlTTL: Int64?
+        var busyTimeoutMs: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case publicBaseURL = "public_base_url"
+            case sqlitePath = "sqlite_path"
+            case urlTTL = "url_ttl"
+            case busyTimeoutMs = "busy_timeout_ms"
+        }
+    }
+
     struct RawAdmin: Decodable {
         var tokenSHA256: [String]
 
@@ -185,6 +200,7 @@ struct RawConfig: Decodable {
             "cors": keys(RawCORS.CodingKeys.self),
             "admin": keys(RawAdmin.CodingKeys.self),
             "uploads": keys(RawUploads.CodingKeys.self),
+            "links": keys(RawLinks.CodingKeys.self),
         ]
     }()
 
@@ -215,6 +231,13 @@ extension RawConfig.RawBackend {
         self.addressing = addressing
         self.accessKeyEnv = accessKeyEnv
         self.secretKeyEnv = secretKeyEnv
+    }
+}
+
+extension RawConfig.RawLinks {
+    init(publicBaseURL: String, sqlitePath: String) {
+        self.publicBaseURL = publicBaseURL
+        self.sqlitePath = sqlitePath
     }
 }
 

@@ -49,6 +49,26 @@ public struct ServiceConfig: Sendable {
     /// The HMAC key of multipart upload tokens (`uploads.token_secret_env`/`_file`; a fixed value in the dev
     /// profile). Nil: the upload endpoints answer 501.
     public var uploadTokenKey: [UInt8]? = nil
+    /// Share links (`links:`). Nil: the link endpoints answer 404 `LinksDisabled`.
+    public var links: Links? = nil
+
+    public struct Links: Sendable, Equatable {
+        /// Where `/l/{id}` is reached from outside, with no trailing slash (`https://share.example.com`).
+        public var publicBaseURL: String
+        /// The SQLite file links live in.
+        public var sqlitePath: String
+        /// The lifetime of the presigned GET each use redirects to, in seconds.
+        public var urlTTL: Int64
+        /// How long a write waits for SQLite's lock before answering 503.
+        public var busyTimeoutMillis: Int
+
+        public init(publicBaseURL: String, sqlitePath: String, urlTTL: Int64 = 60, busyTimeoutMillis: Int = 50) {
+            self.publicBaseURL = publicBaseURL
+            self.sqlitePath = sqlitePath
+            self.urlTTL = urlTTL
+            self.busyTimeoutMillis = busyTimeoutMillis
+        }
+    }
 
     public enum BackendChoice: Error, Equatable, Sendable {
         case unknown(String)

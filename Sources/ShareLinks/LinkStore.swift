@@ -1,1 +1,93 @@
-internal import CSQLite
+import UVLoop
+
+/// One share link as stored: what it opens, who made it, and how it may still be used.
+public struct LinkRecord: Sendable, Equatable {
+    public var digest: [UInt8]
+    /// The creating caller's name and JWT subject (nil for API-key callers): the owners, and whose rules the link
+    /// is checked against at every use.
+    public var caller: String
+    public var subject: String?
+    /// The creating token's string claims, for rules whose patterns use `${claim}`.
+    public var claims: [String: String]
+    public var backend: String
+    public var bucket: String
+    public var key: String
+    /// Response overrides by their API names (`content_disposition`), signed into every redirect.
+    public var response: [String: String]
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    /// Nil: no limit.
+    public var maxUses: Int64?
+    public var uses: Int64
+    public var revoked: Bool
+
+    public init(
+        digest: [UInt8], caller: String, subject: String?, claims: [String: String], backend: String, bucket: String,
+        key: String, response: [String: String], createdAt: Int64, expiresAt: Int64, maxUses: Int64?, uses: Int64 = 0,
+        revoked: Bool = false
+    ) {
+        self.digest = digest
+        self.caller = caller
+        self.subject = subject
+        self.claims = claims
+        self.backend = backend
+        self.bucket = bucket
+        self.key = key
+        self.response = response
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxUses = maxUses
+        self.uses = uses
+        self.revoked = revoked
+    }
+
+    /// Why a link can no longer be used at `now` (epoch seconds), or nil while it can. Revocation wins over
+    /// expiry, and expiry over use count, so the answer does not change as time passes on a revoked link.
+    public func gone(at now: Int64) -> LinkGone? {
+        if revoked { return .revoked }
+        if now >= expiresAt { return .expired }
+        if let maxUses, uses >= maxUses { return .usedUp }
+        return nil
+    }
+}
+
+public enum LinkGone: String, Sendable, Equatable {
+    case revoked, expired, usedUp = "used_up"
+}
+
+/// What counting one use did.
+public enum LinkUse: Sendable, Equatable {
+    /// Counted: this was use number `n` (1-based).
+    case used(Int64)
+    case gone(LinkGone)
+    case unknown
+}
+
+/// Why a store could not answer. Both are the store's trouble, never the caller's: answered 503.
+public enum LinkStoreError: Error, Sendable, Equatable {
+    /// Another writer held the lock past the store's timeout.
+    case busy
+    /// The store cannot be reached or written (unopenable or read-only file, I/O error, Redis down).
+    case unavailable(String)
+
+    public var message: String {
+        switch self {
+        case .busy: return "the link store is busy"
+        case .unavailable(let why): return why
+        }
+    }
+}
+
+/// Where links live: embedded SQLite on one node, Redis for a fleet. Every call answers through `done`, on the
+/// calling worker's loop, exactly once; a store may answer before returning (SQLite) or later (Redis). `worker`
+/// is the calling loop's index: stores keep one connection per worker and touch it only from that worker.
+public protocol LinkStore: AnyObject, Sendable {
+    /// Stores a new link (its digest is fresh from the CSPRNG).
+    func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void)
+    /// The link with this digest, or nil.
+    func fetch(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkRecord?, LinkStoreError>) -> Void)
+    /// Counts one use, atomically: only while the link is not revoked, not expired at `now` and under its limit.
+    func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void)
+    /// Marks the link revoked; false when there is none.
+    func revoke(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<Bool, LinkStoreError>) -> Void)
+}

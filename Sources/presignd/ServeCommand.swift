@@ -83,10 +83,18 @@ struct ServeCommand: ParsableCommand {
             }
         } else {
             service = ConfigLoader.devProfileBlocking(secrets: .process)
+            if let links = service.links {
+                // The dev profile keeps its links under .cache/ of the working directory.
+                try? FileManager.default.createDirectory(
+                    atPath: (links.sqlitePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
             logger.warning("""
                 DEV PROFILE: no --config given. Listening on loopback only, API key 'dev-key', admin token \
                 'dev-admin', backend http://127.0.0.1:8333. Never run this profile in production.
                 """)
+        }
+        if let problem = PresignService.prepareLinkStore(service) {
+            throw ValidationError("links: \(problem)")
         }
         var configuration = ServerConfiguration()
         let settings = service.server
@@ -140,6 +148,10 @@ struct ServeCommand: ParsableCommand {
                 defer { SystemdNotify.send("READY=1") }
                 do {
                     let fresh = try ConfigLoader.loadBlocking(file: configPath, secrets: .process)
+                    if let problem = PresignService.prepareLinkStore(fresh) {
+                        logger.error("config reload failed; keeping the previous config", metadata: ["file": "\(configPath)", "error": "links: \(problem)"])
+                        return
+                    }
                     api.replace(fresh)
                     logger.info("config reloaded", metadata: ["file": "\(configPath)"])
                 } catch {

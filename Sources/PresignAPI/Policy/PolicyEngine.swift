@@ -119,7 +119,8 @@ public enum PolicyEngine {
             // Config loading refuses such rules; this keeps the engine safe on its own.
             return Denial(reason: "key", message: "\(label): operation \(request.operation) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
         }
-        let cap = request.signature == .v4 ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
+        // A share link is not a SigV4 URL: it redirects to a short one at each use, so SigV4's cap is not its own.
+        let cap = request.signature == .v4 && request.operation != .shareLink ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
         if request.expiresIn > cap {
             return Denial(reason: "expires", message: "\(label): expires_in \(request.expiresIn) is over max_expires_in \(cap)")
         }

@@ -26,7 +26,7 @@ extension PresignService {
 
     /// Takes one token from the caller's bucket on this worker; the seconds until one is back when there is none.
     func rateLimited(_ caller: Authenticated, _ snapshot: Snapshot, _ request: HTTPRequest) -> Int? {
-        guard case .limited(let retry) = snapshot.derived.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
+        guard case .limited(let retry) = snapshot.derived.rateLimiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
             return nil
         }
         metrics.rateLimited(worker: request.worker)
@@ -71,6 +71,9 @@ extension PresignService {
         let expiresAt: SigningTime
         do {
             switch checked.operation {
+            case .shareLink:
+                // `CheckedRequest.check` refuses it first; kept total rather than trapping.
+                return .failure(.invalid(path.isEmpty ? "operation" : "\(path).operation", "share_link is created with POST /v1/links"))
             case .postObject:
                 var conditions: [PostPolicy.Condition] = []
                 var fields: [(name: String, value: String)] = []

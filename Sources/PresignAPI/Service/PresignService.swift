@@ -5,7 +5,23 @@ import HTTPServer
 import Logging
 import S3Client
 import S3Signing
+import ShareLinks
 import Synchronization
+import UVLoop
+
+/// What each configuration generation builds once: its rate limiter, and its link store (nil without `links:`).
+/// A new generation opens its own store connections; the old ones close when the last request using them ends.
+public final class ServiceState: Sendable {
+    let rateLimiter: RateLimiter
+    let links: (any LinkStore)?
+
+    init(config: ServiceConfig, workers: Int) {
+        rateLimiter = RateLimiter(callers: config.callers, workers: workers)
+        links = config.links.map {
+            SQLiteLinkStore(settings: .init(path: $0.sqlitePath, busyTimeoutMillis: $0.busyTimeoutMillis), workers: workers)
+        }
+    }
+}
 
 /// The presign API: caller auth, rate limits, policy, signing, audit and metrics, as route handlers of
 /// `(HTTPRequest) -> HTTPResponse`. It runs synchronously on the worker loop that received the request.
@@ -13,7 +29,7 @@ import Synchronization
 /// immutable, a Mutex, an Atomic, or a per-worker row touched only by its own loop.
 public final class PresignService: @unchecked Sendable {
     /// The configuration in force, one generation per SIGHUP; each generation carries its own rate limiter.
-    public let store: ConfigStore<RateLimiter>
+    public let store: ConfigStore<ServiceState>
     public let metrics: APIMetrics
     let workers: Int
     let clock: RequestClock
@@ -22,12 +38,15 @@ public final class PresignService: @unchecked Sendable {
     let openAPI: [UInt8]
     /// The upload API's backend connections, one per backend per worker loop.
     let uploadConnections = S3ConnectionCache()
+    /// When each worker last logged a link-store failure (monotonic ns), so a broken store logs once a second.
+    let linkErrorLogged: PerWorker<UInt64>
     /// The API's routes alone, for `respond`.
     private var client = InProcessClient(router: Router())
 
     public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
         let workers = max(workers, 1)
-        store = ConfigStore(config, workers: workers) { RateLimiter(callers: $0.callers, workers: workers) }
+        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers) }
+        linkErrorLogged = PerWorker(count: workers) { _ in 0 }
         metrics = APIMetrics(workers: workers)
         self.workers = workers
         self.clock = clock
@@ -45,7 +64,7 @@ public final class PresignService: @unchecked Sendable {
     /// Installs a new configuration (SIGHUP). Requests already running finish with the old one.
     public func replace(_ config: ServiceConfig) { store.replace(config) }
 
-    typealias Snapshot = ConfigStore<RateLimiter>.Generation
+    typealias Snapshot = ConfigStore<ServiceState>.Generation
 
     // MARK: Routes
 
@@ -76,6 +95,13 @@ public final class PresignService: @unchecked Sendable {
         ]
         for (path, methods) in uploadPaths {
             add("OPTIONS", path, "/v1/uploads") { service in { request, snapshot in service.preflight(request, snapshot, methods: methods) } }
+        }
+        later("POST", "/v1/links", "/v1/links", PresignService.createLink)
+        later("GET", "/v1/links/{id}", "/v1/links/{id}", PresignService.linkInfo)
+        later("DELETE", "/v1/links/{id}", "/v1/links/{id}", PresignService.revokeLink)
+        later("GET", "/l/{id}", "/l/{id}", PresignService.openLink)
+        for (path, methods) in [("/v1/links", ["POST"]), ("/v1/links/{id}", ["GET", "DELETE"])] {
+            add("OPTIONS", path, path) { service in { request, snapshot in service.preflight(request, snapshot, methods: methods) } }
         }
         add("GET", "/metrics", "/metrics") { service in
             { _, _ in HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: service.metrics.render()) }

@@ -1,0 +1,289 @@
+import HTTPServer
+import JSONKit
+import Logging
+import PresignConfig
+import S3Signing
+import ShareLinks
+
+/// Share links: `POST /v1/links` makes one under a `share_link` rule; `GET /l/{id}` (no auth: the id is the
+/// capability) counts a use and redirects to a fresh presigned GET; `GET`/`DELETE /v1/links/{id}` let the caller
+/// (and JWT subject) that made it read or revoke it. Every handler may answer later, for stores that do I/O off the
+/// loop (Redis); the SQLite store answers at once.
+extension PresignService {
+    static let linksDisabled = APIError(status: 404, code: "LinksDisabled", message: "share links are not configured on this server")
+    /// The one answer for an id that is malformed, unknown, or someone else's: nothing tells these apart.
+    static let linkNotFound = APIError(status: 404, code: "LinkNotFound", message: "no such link")
+    static let defaultLinkLifetime: Int64 = 86_400
+
+    /// Opens the configured link store once (creating the SQLite file and its schema), so `serve` and a reload
+    /// fail loudly on a path that cannot work; nil when it is fine or links are off.
+    public static func prepareLinkStore(_ config: ServiceConfig) -> String? {
+        guard let links = config.links else { return nil }
+        do throws(LinkStoreError) {
+            try SQLiteLinkStore.prepare(.init(path: links.sqlitePath, busyTimeoutMillis: links.busyTimeoutMillis))
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    /// The links settings and store in force, or the 404 that says links are off.
+    func linkStore(_ snapshot: Snapshot) throws(APIError) -> (ServiceConfig.Links, any LinkStore) {
+        guard let settings = snapshot.config.links, let store = snapshot.derived.links else { throw Self.linksDisabled }
+        return (settings, store)
+    }
+
+    /// A store failure as the client sees it (503, retry in a second) and as the operator does (one log line per
+    /// worker per second at most, so a broken disk cannot flood the log).
+    func storeFailure(_ error: LinkStoreError, _ request: HTTPRequest) -> HTTPResponse {
+        let now = clock.monotonicNanos()
+        linkErrorLogged.withValue(request.worker) { last in
+            if last == 0 || now &- last >= 1_000_000_000 {
+                last = now
+                logger.error("share links: \(error.message)", metadata: ["request_id": "\(request.requestId)"])
+            }
+        }
+        metrics.linkStoreError(worker: request.worker, busy: error == .busy)
+        let message = error == .busy ? "the link store is busy; retry" : "the link store is unavailable; retry later"
+        return Self.noStore(HTTPResponse(error: APIError(status: 503, code: "LinkStoreUnavailable", message: message, headers: ["Retry-After": "1"])))
+    }
+
+    static func noStore(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.headers.append(("Cache-Control", "no-store"))
+        return response
+    }
+
+    // MARK: POST /v1/links
+
+    func createLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        do throws(APIError) {
+            let (settings, store) = try linkStore(snapshot)
+            let now = clock.wallSeconds()
+            let caller = try authorizedCaller(request, snapshot, now: now)
+            let parsed = try LinkRequest.parse(try Self.parseJSON(request).get())
+            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
+            let rule = try linkRule(
+                caller.caller, claims: caller.claims, backendName: backendName, backend: backend, bucket: parsed.bucket,
+                key: parsed.key, responseType: parsed.response["content_type"], expiresIn: parsed.expiresIn ?? 0, worker: request.worker)
+            let lifetime = parsed.expiresIn ?? min(Self.defaultLinkLifetime, rule.maxExpiresIn)
+            let id = LinkID.generate()
+            let created = Int64(now)
+            let record = LinkRecord(
+                digest: id.digest, caller: caller.caller.name, subject: caller.claims["sub"], claims: caller.claims,
+                backend: backendName, bucket: parsed.bucket, key: parsed.key, response: parsed.response,
+                createdAt: created, expiresAt: created + lifetime, maxUses: parsed.maxUses)
+            let reply = LaterReply(answer)
+            store.create(record, worker: request.worker, loop: context.eventLoop) { [self] result in
+                switch result {
+                case .failure(let error): reply.send(storeFailure(error, request))
+                case .success:
+                    var out = JSONWriter(capacity: 256)
+                    out.beginObject()
+                    out.string("id", id.text)
+                    out.string("url", settings.publicBaseURL + "/l/" + id.text)
+                    out.string("expires_at", SigningTime(epochSeconds: record.expiresAt).iso8601)
+                    out.key("max_uses")
+                    if let max = record.maxUses { out.integer(max) } else { out.null() }
+                    out.endObject()
+                    writeLinkAudit("link_create", request, id: id, record: record, now: now)
+                    reply.send(Self.noStore(.json(.created, out.bytes)))
+                }
+            }
+            return reply.returned()
+        } catch {
+            return Self.response(error)
+        }
+    }
+
+    /// The `share_link` rule of `caller` that allows this link, or the 403 that says why none does.
+    func linkRule(
+        _ caller: Caller, claims: [String: String], backendName: String, backend: ServiceConfig.Backend, bucket: String,
+        key: String, responseType: String?, expiresIn: Int64, worker: Int
+    ) throws(APIError) -> PolicyRule {
+        let policy = PolicyRequest(
+            operation: .shareLink, backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
+            signature: backend.presigner.configuration.signature, responseContentType: responseType)
+        switch PolicyEngine.evaluate(policy, caller: caller, claims: claims) {
+        case .success(let rule): return rule
+        case .failure(let denial):
+            metrics.denied(worker: worker, reason: denial.reason)
+            throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
+        }
+    }
+
+    // MARK: GET /l/{id}, HEAD /l/{id}
+
+    func openLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        let settings: ServiceConfig.Links
+        let store: any LinkStore
+        do throws(APIError) { (settings, store) = try linkStore(snapshot) } catch { return Self.noStore(Self.response(error)) }
+        // A malformed id is answered like an unknown one, without touching the store.
+        guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { return Self.noStore(Self.response(Self.linkNotFound)) }
+        let head = request.head.method == "HEAD"
+        let now = clock.wallSeconds()
+        let reply = LaterReply(answer)
+        store.fetch(id.digest, worker: request.worker, loop: context.eventLoop) { [self] fetched in
+            let record: LinkRecord
+            switch fetched {
+            case .failure(let error): return reply.send(storeFailure(error, request))
+            case .success(nil): return reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+            case .success(let found?): record = found
+            }
+            if let gone = record.gone(at: Int64(now)) { return reply.send(Self.goneResponse(gone)) }
+            // The link obeys today's policy: its maker must still have a share_link rule for this object.
+            guard let backend = linkBackend(record, snapshot.config, worker: request.worker) else {
+                return reply.send(Self.noStore(Self.response(APIError(
+                    status: 410, code: "LinkNotAllowed", message: "this link is no longer allowed by policy"))))
+            }
+            if head {
+                // HEAD shows where a GET would go without spending a use.
+                return reply.send(redirect(record, backend: backend, settings: settings, id: id, use: nil, request: request, now: now))
+            }
+            store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoop) { [self] counted in
+                switch counted {
+                case .failure(let error): reply.send(storeFailure(error, request))
+                case .success(.unknown): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+                case .success(.gone(let gone)): reply.send(Self.goneResponse(gone))
+                case .success(.used(let number)):
+                    reply.send(redirect(record, backend: backend, settings: settings, id: id, use: number, request: request, now: now))
+                }
+            }
+        }
+        return reply.returned()
+    }
+
+    static func goneResponse(_ gone: LinkGone) -> HTTPResponse {
+        let error: APIError
+        switch gone {
+        case .revoked: error = APIError(status: 410, code: "LinkRevoked", message: "this link was revoked")
+        case .expired: error = APIError(status: 410, code: "LinkExpired", message: "this link has expired")
+        case .usedUp: error = APIError(status: 410, code: "LinkUsedUp", message: "this link has been used as many times as it allows")
+        }
+        return noStore(response(error))
+    }
+
+    /// The backend a link signs with, when its maker still has a `share_link` rule for it under `config`.
+    func linkBackend(_ record: LinkRecord, _ config: ServiceConfig, worker: Int) -> ServiceConfig.Backend? {
+        guard let caller = config.callers.first(where: { $0.name == record.caller }),
+            let backend = config.backends[record.backend]
+        else { return nil }
+        let allowed = try? linkRule(
+            caller, claims: record.claims, backendName: record.backend, backend: backend, bucket: record.bucket, key: record.key,
+            responseType: record.response["content_type"], expiresIn: 0, worker: worker)
+        return allowed == nil ? nil : backend
+    }
+
+    /// 302 to a presigned GET (HEAD for a HEAD) that lives `url_ttl` seconds, never past the link itself.
+    func redirect(
+        _ record: LinkRecord, backend: ServiceConfig.Backend, settings: ServiceConfig.Links, id: LinkID, use: Int64?,
+        request: HTTPRequest, now: Double
+    ) -> HTTPResponse {
+        let seconds = max(1, min(settings.urlTTL, record.expiresAt - Int64(now)))
+        var query: [(name: String, value: String)] = []
+        for field in PresignRequest.responseFields {
+            if let value = record.response[field.json] { query.append((field.query, value)) }
+        }
+        let signed: S3Presigner.PresignedURL
+        do throws(SigningError) {
+            signed = try backend.presigner.presign(
+                S3Presigner.Request(
+                    operation: use == nil ? .head : .get, bucket: record.bucket, key: record.key,
+                    expiry: .after(seconds: seconds), headers: [], query: query),
+                now: SigningTime(epochSeconds: Int64(now)))
+        } catch {
+            // The record was checked when it was made; a store edited by hand could still hold a bad one.
+            return Self.noStore(Self.response(APIError(status: 500, code: "LinkUnsignable", message: "this link cannot be signed: \(error.message)")))
+        }
+        metrics.issued(worker: request.worker, operation: use == nil ? "share_link_head" : "share_link", backend: record.backend)
+        writeLinkAudit(use == nil ? "link_head" : "link_use", request, id: id, record: record, now: now, use: use)
+        return HTTPResponse(
+            status: HTTPStatus(code: 302),
+            headers: [("Location", signed.url), ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")])
+    }
+
+    // MARK: GET /v1/links/{id}, DELETE /v1/links/{id}
+
+    /// The caller's own link, or 404: links made by another caller or JWT subject do not exist for this one.
+    func ownedLink(
+        _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void,
+        then body: @escaping (LinkID, LinkRecord, any LinkStore, LaterReply) -> Void
+    ) -> HTTPResponse? {
+        do throws(APIError) {
+            let (_, store) = try linkStore(snapshot)
+            let caller = try authorizedCaller(request, snapshot, now: clock.wallSeconds())
+            guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { throw Self.linkNotFound }
+            let reply = LaterReply(answer)
+            store.fetch(id.digest, worker: request.worker, loop: context.eventLoop) { [self] fetched in
+                switch fetched {
+                case .failure(let error): reply.send(storeFailure(error, request))
+                case .success(let record?) where record.caller == caller.caller.name && record.subject == caller.claims["sub"]:
+                    body(id, record, store, reply)
+                case .success: reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+                }
+            }
+            return reply.returned()
+        } catch {
+            return Self.noStore(Self.response(error))
+        }
+    }
+
+    func linkInfo(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        let now = Int64(clock.wallSeconds())
+        return ownedLink(request, context, snapshot, answer) { id, record, _, reply in
+            var out = JSONWriter(capacity: 384)
+            out.beginObject()
+            out.string("id", id.text)
+            out.string("backend", record.backend)
+            out.string("bucket", record.bucket)
+            out.string("key", record.key)
+            out.string("created_at", SigningTime(epochSeconds: record.createdAt).iso8601)
+            out.string("expires_at", SigningTime(epochSeconds: record.expiresAt).iso8601)
+            out.key("max_uses")
+            if let max = record.maxUses { out.integer(max) } else { out.null() }
+            out.integer("uses", record.uses)
+            out.bool("revoked", record.revoked)
+            out.string("state", record.gone(at: now)?.rawValue ?? "active")
+            out.endObject()
+            reply.send(Self.noStore(.json(.ok, out.bytes)))
+        }
+    }
+
+    func revokeLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        let now = clock.wallSeconds()
+        return ownedLink(request, context, snapshot, answer) { [self] id, record, store, reply in
+            store.revoke(id.digest, worker: request.worker, loop: context.eventLoop) { [self] result in
+                switch result {
+                case .failure(let error): reply.send(storeFailure(error, request))
+                case .success(false): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+                case .success(true):
+                    writeLinkAudit("link_revoke", request, id: id, record: record, now: now)
+                    reply.send(HTTPResponse(status: .noContent, headers: [("Cache-Control", "no-store")]))
+                }
+            }
+        }
+    }
+
+    /// One audit line per link event. The id appears only as its 8-character prefix.
+    func writeLinkAudit(_ event: String, _ request: HTTPRequest, id: LinkID, record: LinkRecord, now: Double, use: Int64? = nil) {
+        guard auditEnabled(request) else { return }
+        var line = JSONWriter(capacity: 320)
+        line.beginObject()
+        line.string("audit", event)
+        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
+        line.string("request_id", request.requestId)
+        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
+        line.string("link", id.logPrefix)
+        line.string("caller", record.caller)
+        line.string("backend", record.backend)
+        line.string("bucket", record.bucket)
+        line.string("key", record.key)
+        if let use { line.integer("use", use) }
+        line.string("expires_at", SigningTime(epochSeconds: record.expiresAt).iso8601)
+        line.string("client_ip", request.clientAddress)
+        line.endObject()
+        audit.info("\(line.text)")
+    }
+
+    func auditEnabled(_ request: HTTPRequest) -> Bool { store.config(worker: request.worker).auditLog }
+}
