@@ -11,6 +11,7 @@ public final class ResponseContext {
         guard let attached else { preconditionFailure("streaming needs a connection; the in-process client answers whole responses only") }
         return attached
     }
+    var attachedConnection: Connection? { attached }
     public let requestId: String
     let head: HTTPRequestHead
     private var done = false

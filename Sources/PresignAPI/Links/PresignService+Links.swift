@@ -58,9 +58,9 @@ extension PresignService {
 
     func createLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
-            let (settings, store) = try linkStore(snapshot)
             let now = clock.wallSeconds()
             let caller = try authorizedCaller(request, snapshot, now: now)
+            let (settings, store) = try linkStore(snapshot)
             let parsed = try LinkRequest.parse(try Self.parseJSON(request).get())
             let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
             let rule = try linkRule(
@@ -74,7 +74,7 @@ extension PresignService {
                 backend: backendName, bucket: parsed.bucket, key: parsed.key, response: parsed.response,
                 createdAt: created, expiresAt: created + lifetime, maxUses: parsed.maxUses)
             let reply = LaterReply(answer)
-            store.create(record, worker: request.worker, loop: context.eventLoop) { [self] result in
+            store.create(record, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
                 case .failure(let error): reply.send(storeFailure(error, request))
                 case .success:
@@ -123,7 +123,7 @@ extension PresignService {
         let head = request.head.method == "HEAD"
         let now = clock.wallSeconds()
         let reply = LaterReply(answer)
-        store.fetch(id.digest, worker: request.worker, loop: context.eventLoop) { [self] fetched in
+        store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
             let record: LinkRecord
             switch fetched {
             case .failure(let error): return reply.send(storeFailure(error, request))
@@ -140,7 +140,7 @@ extension PresignService {
                 // HEAD shows where a GET would go without spending a use.
                 return reply.send(redirect(record, backend: backend, settings: settings, id: id, use: nil, request: request, now: now))
             }
-            store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoop) { [self] counted in
+            store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoopIfAttached) { [self] counted in
                 switch counted {
                 case .failure(let error): reply.send(storeFailure(error, request))
                 case .success(.unknown): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
@@ -210,11 +210,11 @@ extension PresignService {
         then body: @escaping (LinkID, LinkRecord, any LinkStore, LaterReply) -> Void
     ) -> HTTPResponse? {
         do throws(APIError) {
-            let (_, store) = try linkStore(snapshot)
             let caller = try authorizedCaller(request, snapshot, now: clock.wallSeconds())
+            let (_, store) = try linkStore(snapshot)
             guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { throw Self.linkNotFound }
             let reply = LaterReply(answer)
-            store.fetch(id.digest, worker: request.worker, loop: context.eventLoop) { [self] fetched in
+            store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
                 switch fetched {
                 case .failure(let error): reply.send(storeFailure(error, request))
                 case .success(let record?) where record.caller == caller.caller.name && record.subject == caller.claims["sub"]:
@@ -252,7 +252,7 @@ extension PresignService {
     func revokeLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         let now = clock.wallSeconds()
         return ownedLink(request, context, snapshot, answer) { [self] id, record, store, reply in
-            store.revoke(id.digest, worker: request.worker, loop: context.eventLoop) { [self] result in
+            store.revoke(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
                 case .failure(let error): reply.send(storeFailure(error, request))
                 case .success(false): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
