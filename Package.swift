@@ -96,7 +96,7 @@ let package = Package(
         .systemLibrary(name: "CFuzzerDriver"),
         .target(
             name: "APIFuzzHarness",
-            dependencies: ["JSONKit", "PresignConfig", "PresignAPI", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "PresignConfig", "PresignAPI", "HTTPServer", "ShareLinks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

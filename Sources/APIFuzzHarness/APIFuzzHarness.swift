@@ -4,12 +4,16 @@ import Foundation
 import HTTPServer
 import Logging
 import PresignAPI
+import ShareLinks
 
 /// Feeds arbitrary bytes through the presign API the way an authenticated caller could: the JSON reader, request
 /// parsing, checks, the policy engine and signing, through `PresignService.respond`, as the server routes it.
 /// The first byte picks the route and caller; the rest is the body. It traps when an invariant breaks.
 public enum APIFuzzHarness {
     static let apiKey = "fuzz-key-0123456789"
+
+    /// The share-link store of this process (one file per fuzzing process).
+    static let linksPath = NSTemporaryDirectory() + "presignd-fuzz-links-\(getpid()).sqlite"
 
     static let yaml = """
         listen: 127.0.0.1:0
@@ -28,6 +32,8 @@ public enum APIFuzzHarness {
                  content_types: ["image/png", "image/*"], max_content_length: 1000000}
               - {name: docs, operations: [get, head, delete], bucket: docs, key: "a/*/b*", max_expires_in: 86400, backend: main}
               - {name: list, operations: [list_bucket], bucket: "logs", key: "*", max_expires_in: 60}
+              - {name: share, operations: [share_link], bucket: "img*", key: "public/*", max_expires_in: 31536000}
+        links: {public_base_url: "https://share.example.com", sqlite_path: "\(linksPath)"}
         """
 
     static let secrets = SecretSource(environment: ["FUZZ_ACCESS": "AKIDFUZZ", "FUZZ_SECRET": "fuzz-secret"])
@@ -58,6 +64,44 @@ public enum APIFuzzHarness {
     }
 
     static let statuses: Set<Int> = [200, 400, 401, 403, 404, 415, 429]
+    static let linkStatuses: Set<Int> = [201, 302, 400, 401, 403, 404, 410, 415]
+    static let base64URL = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Share links (first byte bit 2 set): the bytes are a link id for the id parser and `GET /l/{id}` (bit 3
+    /// clear), or a `POST /v1/links` body (bit 3 set).
+    static func runLinks(_ first: UInt8, _ body: [UInt8], service: PresignService) {
+        let response: HTTPResponse
+        if first & 8 == 0 {
+            let text = String(decoding: body, as: UTF8.self)
+            let valid = body.count == 32 && body.allSatisfy { base64URL.contains($0) }
+            let id = LinkID(text)
+            precondition((id != nil) == valid, "LinkID accepted or refused \(body)")
+            if let id { precondition(id.text == text && id.digest.count == 32, "LinkID round trip") }
+            var target = "/l/"
+            for byte in body { target += String(format: "%%%02X", byte) }
+            response = service.respond(HTTPRequest(head: HTTPRequestHead(method: "GET", target: target, headers: []), body: [], requestId: "fuzz"))
+            // Nothing random opens a link: a malformed id and an unknown one are the same 404 (or the router's 400).
+            precondition(response.status.code == 404 || response.status.code == 400, "GET /l/ answered \(response.status.code)")
+        } else {
+            var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+            if first & 2 == 0 { headers.append(("Authorization", "Bearer \(apiKey)")) }
+            let head = HTTPRequestHead(method: "POST", target: "/v1/links", headers: headers, contentLength: Int64(body.count))
+            response = service.respond(HTTPRequest(head: head, body: body, requestId: "fuzz"))
+            precondition(linkStatuses.contains(response.status.code), "POST /v1/links answered \(response.status.code)")
+            if response.status.code == 201 {
+                // A link was made: it must open, once, to a URL for a key the share rule allows.
+                guard case .string(let id)? = (try? JSONValue.parse(response.body))?["id"] else { preconditionFailure("201 without an id") }
+                let opened = service.respond(HTTPRequest(head: HTTPRequestHead(method: "GET", target: "/l/" + id, headers: []), body: [], requestId: "fuzz"))
+                precondition(opened.status.code == 302, "a new link answered \(opened.status.code)")
+                let location = opened.headers.first { $0.name == "Location" }?.value ?? ""
+                precondition(location.hasPrefix("http://127.0.0.1:8333/img") || location.hasPrefix("http://img"), "link opened \(location)")
+            }
+        }
+        guard response.status.code != 302 else { return }
+        if response.status.code != 400 || !response.body.isEmpty {
+            precondition((try? JSONValue.parse(response.body)) != nil, "link response is not JSON")
+        }
+    }
 
     public static func run(_ input: UnsafeRawBufferPointer, service: PresignService) {
         guard let first = input.first else { return }
@@ -66,6 +110,7 @@ public enum APIFuzzHarness {
         if let value = try? JSONValue.parse(body) {
             precondition((try? JSONValue.parse(render(value))) == value, "JSON round trip changed the value")
         }
+        if first & 4 != 0 { return runLinks(first, body, service: service) }
         let target = first & 1 == 0 ? "/v1/presign" : "/v1/presign/batch"
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if first & 2 == 0 { headers.append(("Authorization", "Bearer \(apiKey)")) }
