@@ -12,7 +12,9 @@ weeddir=$(mktemp -d)
 s3port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 endpoint=$("$here/scripts/seaweedfs.sh" start "$weeddir" "$s3port")
 config="$weeddir/schemathesis-config.yaml"
-sed "s|http://127.0.0.1:8333|$endpoint|" "$here/Tests/integration/schemathesis-config.yaml" >"$config"
+# Share links live in a SQLite file in the same temporary directory (removed with it).
+sed -e "s|http://127.0.0.1:8333|$endpoint|" -e "s|LINKS_SQLITE_PATH|$weeddir/links.sqlite|" \
+  "$here/Tests/integration/schemathesis-config.yaml" >"$config"
 SCHEMA_S3_ACCESS=AKIDPRESIGNTEST SCHEMA_S3_SECRET=presign-test-secret-0123456789abcdef \
   SCHEMA_UPLOAD_SECRET=schemathesis-upload-token-secret-0123456789 \
   "$bin" serve --config "$config" --listen "127.0.0.1:$port" \
