@@ -118,6 +118,7 @@ let package = Package(
                 "PresignConfig",
                 "PresignAPI",
                 "AdminProxy",
+                "ShareLinks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
