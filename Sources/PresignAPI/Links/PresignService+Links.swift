@@ -56,10 +56,9 @@ extension PresignService {
 
     // MARK: POST /v1/links
 
-    func createLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func createLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let caller = try authorizedCaller(request, snapshot, now: now)
             let (settings, store) = try linkStore(snapshot)
             let parsed = try LinkRequest.parse(try Self.parseJSON(request).get())
             let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
@@ -206,11 +205,10 @@ extension PresignService {
 
     /// The caller's own link, or 404: links made by another caller or JWT subject do not exist for this one.
     func ownedLink(
-        _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void,
+        _ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void,
         then body: @escaping (LinkID, LinkRecord, any LinkStore, LaterReply) -> Void
     ) -> HTTPResponse? {
         do throws(APIError) {
-            let caller = try authorizedCaller(request, snapshot, now: clock.wallSeconds())
             let (_, store) = try linkStore(snapshot)
             guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { throw Self.linkNotFound }
             let reply = LaterReply(answer)
@@ -228,9 +226,9 @@ extension PresignService {
         }
     }
 
-    func linkInfo(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func linkInfo(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         let now = Int64(clock.wallSeconds())
-        return ownedLink(request, context, snapshot, answer) { id, record, _, reply in
+        return ownedLink(request, caller, context, snapshot, answer) { id, record, _, reply in
             var out = JSONWriter(capacity: 384)
             out.beginObject()
             out.string("id", id.text)
@@ -249,9 +247,9 @@ extension PresignService {
         }
     }
 
-    func revokeLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func revokeLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         let now = clock.wallSeconds()
-        return ownedLink(request, context, snapshot, answer) { [self] id, record, store, reply in
+        return ownedLink(request, caller, context, snapshot, answer) { [self] id, record, store, reply in
             store.revoke(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
                 case .failure(let error): reply.send(storeFailure(error, request))

@@ -7,7 +7,7 @@ import S3Signing
 
 /// `POST /v1/presign/batch`: up to 100 requests; an invalid item fails the batch, a refused one fails alone.
 extension PresignService {
-    func batch(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+    func batch(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         let now = clock.wallSeconds()
         let caller: Authenticated
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
@@ -30,24 +30,34 @@ extension PresignService {
         } catch {
             return Self.response(error)
         }
-        var body = JSONWriter(capacity: items.count * 400 + 16)
-        body.beginObject()
-        body.key("results")
-        body.beginArray()
-        for (index, (parsed, checked)) in items.enumerated() {
-            let result: Result<[UInt8], APIError>
-            if let retry = rateLimited(caller, snapshot, request) {
-                result = .failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(retry) s"))
-            } else {
-                result = sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now)
-            }
+        // Each item costs one unit of the rate limit; the first `admitted` items are signed, the rest refused.
+        let reply = LaterReply(answer)
+        limit(caller, cost: items.count, request, context, snapshot) { [self] result in
+            let admission: Admission
             switch result {
-            case .success(let bytes): body.raw(bytes)
-            case .failure(let error): Self.errorItem(error, into: &body)
+            case .failure(let error): return reply.send(Self.response(error))
+            case .success(let got): admission = got
             }
+            var body = JSONWriter(capacity: items.count * 400 + 16)
+            body.beginObject()
+            body.key("results")
+            body.beginArray()
+            for (index, (parsed, checked)) in items.enumerated() {
+                let result: Result<[UInt8], APIError>
+                if index >= admission.admitted {
+                    result = .failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(admission.retryAfter) s"))
+                } else {
+                    result = sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now)
+                }
+                switch result {
+                case .success(let bytes): body.raw(bytes)
+                case .failure(let error): Self.errorItem(error, into: &body)
+                }
+            }
+            body.endArray()
+            body.endObject()
+            reply.send(.json(.ok, body.bytes))
         }
-        body.endArray()
-        body.endObject()
-        return .json(.ok, body.bytes)
+        return reply.returned()
     }
 }

@@ -7,14 +7,9 @@ import S3Signing
 
 /// `POST /v1/presign`: one request authenticated, rate-limited, checked, authorized by policy and signed.
 extension PresignService {
-    func presign(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let caller = try authenticate(request, snapshot.config, now: now).get()
-            if let retry = rateLimited(caller, snapshot, request) {
-                throw APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
-                               headers: ["Retry-After": String(retry)])
-            }
             let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
             let checked = try CheckedRequest.check(parsed, path: "")
             let body = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
@@ -22,15 +17,6 @@ extension PresignService {
         } catch {
             return Self.response(error)
         }
-    }
-
-    /// Takes one token from the caller's bucket on this worker; the seconds until one is back when there is none.
-    func rateLimited(_ caller: Authenticated, _ snapshot: Snapshot, _ request: HTTPRequest) -> Int? {
-        guard case .limited(let retry) = snapshot.derived.rateLimiter.take(caller: caller.caller.index, worker: request.worker, nowNanos: clock.monotonicNanos()) else {
-            return nil
-        }
-        metrics.rateLimited(worker: request.worker)
-        return retry
     }
 
     /// Checks, authorizes and signs one request; returns the success JSON object.

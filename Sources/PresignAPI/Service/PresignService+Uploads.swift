@@ -29,15 +29,6 @@ extension PresignService {
         return key
     }
 
-    func authorizedCaller(_ request: HTTPRequest, _ snapshot: Snapshot, now: Double) throws(APIError) -> Authenticated {
-        let caller = try authenticate(request, snapshot.config, now: now).get()
-        if let retry = rateLimited(caller, snapshot, request) {
-            throw APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
-                           headers: ["Retry-After": String(retry)])
-        }
-        return caller
-    }
-
     /// The policy decision for a multipart upload of `key`: a `put` rule of the caller, now.
     func uploadRule(
         _ caller: Authenticated, backendName: String, backend: ServiceConfig.Backend, bucket: String, key: String,
@@ -56,9 +47,8 @@ extension PresignService {
     }
 
     /// Opens the `{upload}` handle for this caller: every way it can fail is the same 404.
-    func openUpload(_ request: HTTPRequest, _ snapshot: Snapshot) throws(APIError) -> OpenedUpload {
+    func openUpload(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) throws(APIError) -> OpenedUpload {
         let now = clock.wallSeconds()
-        let caller = try authorizedCaller(request, snapshot, now: now)
         let secret = try uploadKey(snapshot.config)
         guard let handle = request.parameters["upload"], let token = UploadToken.open(handle, with: secret),
             Double(token.expiresAt) > now, token.caller == caller.caller.name, token.subject == caller.claims["sub"],
@@ -87,10 +77,9 @@ extension PresignService {
 
     // MARK: POST /v1/uploads
 
-    func createUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func createUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let caller = try authorizedCaller(request, snapshot, now: now)
             let secret = try uploadKey(snapshot.config)
             let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
             if let denial = PolicyEngine.checkKey(parsed.key) {
@@ -153,9 +142,9 @@ extension PresignService {
 
     // MARK: POST /v1/uploads/{upload}/parts
 
-    func signParts(_ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse {
+    func signParts(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
         do throws(APIError) {
-            let upload = try openUpload(request, snapshot)
+            let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try SignPartsRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
@@ -213,9 +202,9 @@ extension PresignService {
 
     // MARK: GET /v1/uploads/{upload}/parts
 
-    func listUploadParts(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func listUploadParts(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
-            let upload = try openUpload(request, snapshot)
+            let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
             s3(upload.backend, context).listParts(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
@@ -249,9 +238,9 @@ extension PresignService {
 
     // MARK: POST /v1/uploads/{upload}/complete
 
-    func completeUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func completeUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
-            let upload = try openUpload(request, snapshot)
+            let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
@@ -329,9 +318,9 @@ extension PresignService {
 
     // MARK: DELETE /v1/uploads/{upload}
 
-    func abortUpload(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func abortUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
-            let upload = try openUpload(request, snapshot)
+            let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
             s3(upload.backend, context).abortMultipartUpload(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))

@@ -74,21 +74,39 @@ public final class PresignService: @unchecked Sendable {
     public func install(into router: inout Router) {
         typealias Now = @Sendable (PresignService) -> (HTTPRequest, Snapshot) -> HTTPResponse
         typealias Later = @Sendable (PresignService) -> (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
+        typealias Guarded = @Sendable (PresignService) -> (HTTPRequest, Authenticated, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
+        typealias GuardedNow = @Sendable (PresignService) -> (HTTPRequest, Authenticated, Snapshot) -> HTTPResponse
         func add(_ method: String, _ path: String, _ label: String, _ handler: @escaping Now) {
             router.add(method, path) { [unowned self] request, _ in self.serve(label, request, handler(self)) }
         }
         func later(_ method: String, _ path: String, _ label: String, _ handler: @escaping Later) {
             router.add(method, path) { [unowned self] request, context in self.serveLater(label, request, context, handler(self)) }
         }
-        add("POST", "/v1/presign", "/v1/presign", PresignService.presign)
+        /// A route for authenticated callers: credentials are checked and one unit of the caller's rate limit is
+        /// taken (in process, or in Redis, answered later) before the handler runs with the caller.
+        func guarded(_ method: String, _ path: String, _ label: String, _ handler: @escaping Guarded) {
+            later(method, path, label) { service in
+                { request, context, snapshot, answer in
+                    let reply = LaterReply(answer)
+                    service.admit(request, context, snapshot, reply: reply) { caller in
+                        if let now = handler(service)(request, caller, context, snapshot, reply.send) { reply.send(now) }
+                    }
+                    return reply.returned()
+                }
+            }
+        }
+        func guardedNow(_ method: String, _ path: String, _ label: String, _ handler: @escaping GuardedNow) {
+            guarded(method, path, label) { service in { request, caller, _, snapshot, _ in handler(service)(request, caller, snapshot) } }
+        }
+        guardedNow("POST", "/v1/presign", "/v1/presign", PresignService.presign)
         add("OPTIONS", "/v1/presign", "/v1/presign", PresignService.preflight)
-        add("POST", "/v1/presign/batch", "/v1/presign/batch", PresignService.batch)
+        later("POST", "/v1/presign/batch", "/v1/presign/batch", PresignService.batch)
         add("OPTIONS", "/v1/presign/batch", "/v1/presign/batch", PresignService.preflight)
-        later("POST", "/v1/uploads", "/v1/uploads", PresignService.createUpload)
-        add("POST", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.signParts)
-        later("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.listUploadParts)
-        later("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", PresignService.completeUpload)
-        later("DELETE", "/v1/uploads/{upload}", "/v1/uploads", PresignService.abortUpload)
+        guarded("POST", "/v1/uploads", "/v1/uploads", PresignService.createUpload)
+        guardedNow("POST", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.signParts)
+        guarded("GET", "/v1/uploads/{upload}/parts", "/v1/uploads/parts", PresignService.listUploadParts)
+        guarded("POST", "/v1/uploads/{upload}/complete", "/v1/uploads/complete", PresignService.completeUpload)
+        guarded("DELETE", "/v1/uploads/{upload}", "/v1/uploads", PresignService.abortUpload)
         let uploadPaths = [
             ("/v1/uploads", ["POST"]), ("/v1/uploads/{upload}/parts", ["GET", "POST"]),
             ("/v1/uploads/{upload}/complete", ["POST"]), ("/v1/uploads/{upload}", ["DELETE"]),
@@ -96,9 +114,9 @@ public final class PresignService: @unchecked Sendable {
         for (path, methods) in uploadPaths {
             add("OPTIONS", path, "/v1/uploads") { service in { request, snapshot in service.preflight(request, snapshot, methods: methods) } }
         }
-        later("POST", "/v1/links", "/v1/links", PresignService.createLink)
-        later("GET", "/v1/links/{id}", "/v1/links/{id}", PresignService.linkInfo)
-        later("DELETE", "/v1/links/{id}", "/v1/links/{id}", PresignService.revokeLink)
+        guarded("POST", "/v1/links", "/v1/links", PresignService.createLink)
+        guarded("GET", "/v1/links/{id}", "/v1/links/{id}", PresignService.linkInfo)
+        guarded("DELETE", "/v1/links/{id}", "/v1/links/{id}", PresignService.revokeLink)
         later("GET", "/l/{id}", "/l/{id}", PresignService.openLink)
         for (path, methods) in [("/v1/links", ["POST"]), ("/v1/links/{id}", ["GET", "DELETE"])] {
             add("OPTIONS", path, path) { service in { request, snapshot in service.preflight(request, snapshot, methods: methods) } }
