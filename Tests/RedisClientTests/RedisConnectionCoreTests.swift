@@ -1,0 +1,202 @@
+import XCTest
+@testable import RedisClient
+
+/// Always 0: the backoff jitter then picks the lowest wait, base - base/2.
+struct ZeroRandom: RandomNumberGenerator {
+    mutating func next() -> UInt64 { 0 }
+}
+
+/// A seeded generator (SplitMix64), for repeatable random tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+final class RedisConnectionCoreTests: XCTestCase {
+    typealias Core = RedisConnectionCore<ZeroRandom>
+    static let ping: [[UInt8]] = [Array("PING".utf8)]
+    static let pong = RedisReply.status("PONG")
+    static let auth: [[UInt8]] = [Array("AUTH".utf8), Array("pw".utf8)]
+    static let hs = Core.handshakeIDBase
+
+    static func core(maxInFlight: Int = 3, handshake: [[[UInt8]]] = []) -> Core {
+        Core(configuration: .init(connectTimeoutMillis: 1000, commandTimeoutMillis: 500, maxInFlight: maxInFlight,
+                                  backoffInitialMillis: 50, backoffCapMillis: 2000, handshake: handshake), random: ZeroRandom())
+    }
+
+    /// A core connected (generation 1) at time 0.
+    static func connected(maxInFlight: Int = 3) -> Core {
+        var core = core(maxInFlight: maxInFlight)
+        XCTAssertEqual(core.handle(.start, now: 0), [.connect(generation: 1)])
+        XCTAssertEqual(core.handle(.connected(generation: 1), now: 0), [])
+        XCTAssertEqual(core.phase, .connected(generation: 1))
+        return core
+    }
+
+    func testConnectTimeoutBacksOffAndThenConnectsAgain() {
+        var core = Self.core()
+        XCTAssertEqual(core.handle(.start, now: 0), [.connect(generation: 1)])
+        XCTAssertEqual(core.nextDeadline, 1000)
+        XCTAssertEqual(core.handle(.tick, now: 999), [])
+        XCTAssertEqual(core.handle(.tick, now: 1000), [.report("connect_timeout"), .disconnect])
+        XCTAssertEqual(core.phase, .backoff(until: 1025))
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 1001),
+                       [.complete(id: 1, .failure(.unavailable("connect timed out after 1000 ms")))])
+        XCTAssertEqual(core.handle(.tick, now: 1024), [])
+        XCTAssertEqual(core.handle(.tick, now: 1025), [.connect(generation: 2)])
+        // The first context's late connect is ignored; the second's counts.
+        XCTAssertEqual(core.handle(.connected(generation: 1), now: 1030), [])
+        XCTAssertEqual(core.phase, .connecting(generation: 2, deadline: 2025))
+        XCTAssertEqual(core.handle(.connected(generation: 2), now: 1030), [])
+        XCTAssertEqual(core.phase, .connected(generation: 2))
+        XCTAssertEqual(core.attempts, 0)
+    }
+
+    func testCommandTimeoutFailsThatCommandOnceAndDropsTheConnection() {
+        var core = Self.connected()
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 0), [.write(id: 1, arguments: Self.ping)])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 10), [.write(id: 2, arguments: Self.ping)])
+        XCTAssertEqual(core.nextDeadline, 500)
+        XCTAssertEqual(core.handle(.tick, now: 499), [])
+        XCTAssertEqual(core.handle(.tick, now: 500), [
+            .complete(id: 1, .failure(.timeout)), .report("command_timeout"), .disconnect,
+            .complete(id: 2, .failure(.disconnected)),
+        ])
+        XCTAssertEqual(core.phase, .backoff(until: 525))
+        // hiredis's NULL replies from the free, and a late reply, are ignored: each caller was answered once.
+        XCTAssertEqual(core.handle(.lost(id: 1, .disconnected), now: 500), [])
+        XCTAssertEqual(core.handle(.replied(id: 2, .success(Self.pong)), now: 501), [])
+        XCTAssertEqual(core.handle(.disconnected(generation: 1, reason: "closed"), now: 501), [])
+        XCTAssertEqual(core.handle(.tick, now: 525), [.connect(generation: 2)])
+    }
+
+    func testAReplyBeforeTheDeadlineCompletesAndClearsTheDeadline() {
+        var core = Self.connected()
+        _ = core.handle(.submit(id: 7, arguments: Self.ping), now: 0)
+        XCTAssertEqual(core.handle(.replied(id: 7, .success(Self.pong)), now: 499), [.complete(id: 7, .success(Self.pong))])
+        XCTAssertNil(core.nextDeadline)
+        XCTAssertEqual(core.handle(.tick, now: 600), [])
+        XCTAssertEqual(core.handle(.replied(id: 7, .success(Self.pong)), now: 601), [])
+        XCTAssertEqual(core.phase, .connected(generation: 1))
+    }
+
+    func testCommandsFailAtOnceWhileNotConnected() {
+        var core = Self.core()
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 0),
+                       [.complete(id: 1, .failure(.unavailable("connecting")))])
+        _ = core.handle(.start, now: 0)
+        XCTAssertEqual(core.handle(.connectFailed(generation: 1, reason: "Connection refused"), now: 3),
+                       [.report("connect_failed")])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 4),
+                       [.complete(id: 2, .failure(.unavailable("connect failed: Connection refused")))])
+        XCTAssertEqual(core.handle(.submit(id: 3, arguments: []), now: 4),
+                       [.complete(id: 3, .failure(.protocolError("empty command")))])
+    }
+
+    func testBackoffDoublesUpToTheCap() {
+        var core = Self.core()
+        _ = core.handle(.start, now: 0)
+        var now: UInt64 = 0
+        var waits: [UInt64] = []
+        for generation in 1...9 as ClosedRange<UInt64> {
+            _ = core.handle(.connectFailed(generation: generation, reason: "refused"), now: now)
+            guard case .backoff(let until) = core.phase else { return XCTFail("\(core.phase)") }
+            waits.append(until - now)
+            now = until
+            XCTAssertEqual(core.handle(.tick, now: now), [.connect(generation: generation + 1)])
+        }
+        XCTAssertEqual(waits, [25, 50, 100, 200, 400, 800, 1000, 1000, 1000])
+        // A connection that comes up resets it.
+        _ = core.handle(.connected(generation: 10), now: now)
+        _ = core.handle(.disconnected(generation: 10, reason: "EOF"), now: now)
+        XCTAssertEqual(core.phase, .backoff(until: now + 25))
+    }
+
+    func testBackoffJitterStaysInTheUpperHalfOfEachStep() {
+        var random = SplitMix64(state: 42)
+        var seen = Set<UInt64>()
+        for attempt in 0..<40 as Range<UInt64> {
+            let base: UInt64 = min(2000, UInt64(50) << min(attempt, 20))
+            let wait = RedisConnectionCore<SplitMix64>.backoffDelay(attempt: attempt, initial: 50, cap: 2000, random: &random)
+            XCTAssertTrue((base / 2...base).contains(wait), "attempt \(attempt): \(wait)")
+            if base == 2000 { seen.insert(wait) }
+        }
+        XCTAssertGreaterThan(seen.count, 20, "jitter varies")
+    }
+
+    func testInFlightCommandsAreBounded() {
+        var core = Self.connected(maxInFlight: 2)
+        _ = core.handle(.submit(id: 1, arguments: Self.ping), now: 0)
+        _ = core.handle(.submit(id: 2, arguments: Self.ping), now: 0)
+        XCTAssertEqual(core.handle(.submit(id: 3, arguments: Self.ping), now: 0),
+                       [.complete(id: 3, .failure(.unavailable("more than 2 commands in flight")))])
+        XCTAssertEqual(core.handle(.replied(id: 1, .success(Self.pong)), now: 1), [.complete(id: 1, .success(Self.pong))])
+        XCTAssertEqual(core.handle(.submit(id: 4, arguments: Self.ping), now: 1), [.write(id: 4, arguments: Self.ping)])
+    }
+
+    func testHandshakeRunsBeforeCommandsAndAFailedAuthSaysWhy() {
+        var core = Self.core(handshake: [Self.auth])
+        _ = core.handle(.start, now: 0)
+        XCTAssertEqual(core.handle(.connected(generation: 1), now: 1), [.write(id: Self.hs, arguments: Self.auth)])
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 2),
+                       [.complete(id: 1, .failure(.unavailable("connecting")))])
+        XCTAssertEqual(core.handle(.replied(id: Self.hs, .success(.error("WRONGPASS invalid"))), now: 3),
+                       [.report("handshake_failed"), .disconnect])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 4),
+                       [.complete(id: 2, .failure(.unavailable("AUTH failed: WRONGPASS invalid")))])
+        // Next attempt: AUTH passes, the connection takes commands; it was never up before, so no `reconnected`.
+        XCTAssertEqual(core.handle(.tick, now: 28), [.connect(generation: 2)])
+        XCTAssertEqual(core.handle(.connected(generation: 2), now: 29), [.write(id: Self.hs + 1, arguments: Self.auth)])
+        XCTAssertEqual(core.handle(.replied(id: Self.hs + 1, .success(.status("OK"))), now: 30), [])
+        XCTAssertEqual(core.phase, .connected(generation: 2))
+    }
+
+    func testAHandshakeCommandThatTimesOutDropsTheConnection() {
+        var core = Self.core(handshake: [Self.auth])
+        _ = core.handle(.start, now: 0)
+        _ = core.handle(.connected(generation: 1), now: 0)
+        XCTAssertEqual(core.handle(.tick, now: 500), [.report("command_timeout"), .disconnect])
+        XCTAssertEqual(core.phase, .backoff(until: 525))
+    }
+
+    func testALostConnectionFailsPendingCommandsAndReconnects() {
+        var core = Self.connected()
+        _ = core.handle(.submit(id: 1, arguments: Self.ping), now: 0)
+        _ = core.handle(.submit(id: 2, arguments: Self.ping), now: 0)
+        // hiredis's free: NULL replies, then the disconnect callback.
+        XCTAssertEqual(core.handle(.lost(id: 1, .protocolError("bad")), now: 1), [.complete(id: 1, .failure(.protocolError("bad")))])
+        XCTAssertEqual(core.handle(.disconnected(generation: 1, reason: "Server closed the connection"), now: 1),
+                       [.report("disconnected"), .complete(id: 2, .failure(.disconnected))])
+        XCTAssertEqual(core.handle(.submit(id: 3, arguments: Self.ping), now: 2),
+                       [.complete(id: 3, .failure(.unavailable("connection lost: Server closed the connection")))])
+        XCTAssertEqual(core.handle(.tick, now: 26), [.connect(generation: 2)])
+        XCTAssertEqual(core.handle(.connected(generation: 2), now: 27), [.reconnected])
+    }
+
+    func testCloseFailsPendingCommandsAndRefusesNewOnes() {
+        var core = Self.connected()
+        _ = core.handle(.submit(id: 1, arguments: Self.ping), now: 0)
+        XCTAssertEqual(core.handle(.close, now: 1), [.disconnect, .complete(id: 1, .failure(.disconnected))])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 2),
+                       [.complete(id: 2, .failure(.unavailable("closed")))])
+        XCTAssertEqual(core.handle(.tick, now: 5000), [])
+        XCTAssertNil(core.nextDeadline)
+        XCTAssertEqual(core.handle(.close, now: 5001), [])
+    }
+
+    func testManyAnsweredCommandsKeepTheDeadlineQueueSmall() {
+        var core = Self.connected(maxInFlight: 10)
+        for id in 1...5000 as ClosedRange<UInt64> {
+            _ = core.handle(.submit(id: id, arguments: Self.ping), now: id / 10)
+            if id > 3 { _ = core.handle(.replied(id: id - 3, .success(Self.pong)), now: id / 10) }
+        }
+        XCTAssertEqual(core.pending.count, 3)
+        XCTAssertEqual(core.nextDeadline, 4998 / 10 + 500)
+    }
+}
