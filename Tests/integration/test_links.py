@@ -1,0 +1,454 @@
+"""Share links end to end against SeaweedFS: `POST /v1/links` makes one, `GET /l/{id}` (no credentials) counts a use
+and redirects to a presigned GET that really serves the object; HEAD, revocation, use limits under 50 concurrent
+GETs on 4 workers, persistence across a restart, ownership, bad input, and a SQLite file that is locked by another
+process or cannot be written (503, while presign keeps working). No full link id ever reaches the server's output."""
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import ACCESS, SECRET, ServeProcess, free_port
+
+KEY_A = "links-key-a-" + uuid.uuid4().hex
+KEY_B = "links-key-b-" + uuid.uuid4().hex
+BUSY_MS = 200
+NOT_FOUND = {"error": {"code": "LinkNotFound", "message": "no such link"}}
+REVOKED = {"error": {"code": "LinkRevoked", "message": "this link was revoked"}}
+USED_UP = {"error": {"code": "LinkUsedUp", "message": "this link has been used as many times as it allows"}}
+BUSY = {"error": {"code": "LinkStoreUnavailable", "message": "the link store is busy; retry"}}
+UNAVAILABLE = {"error": {"code": "LinkStoreUnavailable", "message": "the link store is unavailable; retry later"}}
+ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def config_text(endpoint, bucket, port, sqlite_path):
+    a = hashlib.sha256(KEY_A.encode()).hexdigest()
+    b = hashlib.sha256(KEY_B.encode()).hexdigest()
+    return f"""
+listen: 127.0.0.1:0
+access_log: false
+audit_log: true
+backends:
+  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
+         access_key_env: L_S3_ACCESS, secret_key_env: L_S3_SECRET}}
+callers:
+  - name: alpha
+    auth: {{api_key_sha256: "{a}"}}
+    rules:
+      - {{name: share, operations: [share_link], bucket: "{bucket}", key: "share/*", max_expires_in: 86400}}
+      - {{name: read, operations: [get], bucket: "{bucket}", key: "share/*", max_expires_in: 600}}
+  - name: beta
+    auth: {{api_key_sha256: "{b}"}}
+    rules:
+      - {{operations: [share_link], bucket: "{bucket}", key: "share/*", max_expires_in: 86400}}
+links: {{public_base_url: "http://127.0.0.1:{port}", sqlite_path: "{sqlite_path}", url_ttl: 60,
+        busy_timeout_ms: {BUSY_MS}}}
+"""
+
+
+class Service(ServeProcess):
+    """presignd with links on, its SQLite file in its own directory (or `sqlite_path`, to restart on the same one)."""
+
+    def __init__(self, endpoint, bucket, workers=1, sqlite_path=None):
+        self.port = free_port()
+        directory = tempfile.mkdtemp(prefix="presignd-links-")
+        self.sqlite_path = sqlite_path or os.path.join(directory, "links.sqlite")
+        self.config = os.path.join(directory, "presignd.yaml")
+        with open(self.config, "w") as f:
+            f.write(config_text(endpoint, bucket, self.port, self.sqlite_path))
+        super().__init__(
+            ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--admin-listen", "off", "--access-log", "off"], self.port,
+            env=dict(L_S3_ACCESS=ACCESS, L_S3_SECRET=SECRET), prefix="presignd-links-")
+
+    def request(self, method, path, body=None, key=None, raw=None):
+        """One request on a new connection, redirects not followed: (status, headers, body bytes)."""
+        headers = {}
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def create(self, bucket, key, **extra):
+        status, headers, body = self.request("POST", "/v1/links", {"bucket": bucket, "key": key, **extra}, key=KEY_A)
+        assert status == 201, body
+        assert headers["cache-control"] == "no-store"
+        link = json.loads(body)
+        assert set(link) == {"id", "url", "expires_at", "max_uses"}
+        assert ID.match(link["id"]) and link["url"] == f"http://127.0.0.1:{self.port}/l/{link['id']}"
+        return link
+
+    def info(self, link_id, key=KEY_A):
+        status, _, body = self.request("GET", f"/v1/links/{link_id}", key=key)
+        assert status == 200, body
+        return json.loads(body)
+
+    def open(self, link_id, method="GET"):
+        return self.request(method, f"/l/{link_id}")
+
+
+def fetch(url, method="GET"):
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def ids_in(text):
+    """Every 32-character base64url run in `text` that is not part of a longer one."""
+    return set(re.findall(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])", text))
+
+
+MADE = []  # every full link id the tests made, checked against each server's output
+
+
+def assert_no_full_ids(service):
+    text = service.output()
+    for link_id in MADE:
+        assert link_id not in text, "a full link id appeared in presignd's output"
+    # Nor anything shaped like one (the 8-character audit prefixes are far shorter).
+    assert ids_in(text) == set(), ids_in(text)
+    assert "X-Amz-Signature" not in text and KEY_A not in text and KEY_B not in text
+
+
+@pytest.fixture(scope="module")
+def objects(s3, bucket):
+    data = {"share/report.bin": os.urandom(5000) + b"\x00end", "share/small.txt": b"hello, link\n"}
+    for key, body in data.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return data
+
+
+@pytest.fixture(scope="module")
+def service(seaweed, bucket, objects):
+    s = Service(seaweed, bucket)
+    yield s
+    s.stop()
+    text = s.output()
+    assert_no_full_ids(s)
+    assert '"audit":"link_create"' in text and '"audit":"link_use"' in text
+
+
+def made(link):
+    MADE.append(link["id"])
+    return link
+
+
+def test_a_link_redirects_to_the_object_with_its_stored_disposition(service, bucket, objects):
+    disposition = 'attachment; filename="q3 report.bin"'
+    link = made(service.create(bucket, "share/report.bin", max_uses=5, expires_in=3600,
+                               response={"content_disposition": disposition}))
+    assert link["max_uses"] == 5
+    status, headers, body = service.open(link["id"])
+    assert (status, body) == (302, b"")
+    assert headers["cache-control"] == "no-store" and headers["referrer-policy"] == "no-referrer"
+    location = headers["location"]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert urllib.parse.urlsplit(location).path == f"/{bucket}/share/report.bin"
+    assert query["X-Amz-Expires"] == ["60"]
+    assert query["response-content-disposition"] == [disposition]
+    status, got, data = fetch(location)
+    assert status == 200 and data == objects["share/report.bin"]
+    assert got["content-disposition"] == disposition
+    info = service.info(link["id"])
+    assert info["created_at"] < info["expires_at"]
+    del info["created_at"], info["expires_at"]
+    assert info == {"id": link["id"], "backend": "main", "bucket": bucket, "key": "share/report.bin",
+                    "max_uses": 5, "uses": 1, "revoked": False, "state": "active"}
+    # The audit line names the link by its 8-character prefix and says which use this was.
+    lines = [json.loads(line[line.index("{"):]) for line in service.output().splitlines()
+             if '"audit":"link_use"' in line and link["id"][:8] in line]
+    assert len(lines) == 1 and lines[0]["link"] == link["id"][:8] and lines[0]["use"] == 1
+    assert lines[0]["client_ip"] == "127.0.0.1"
+
+
+def test_an_unlimited_link_says_max_uses_null(service, bucket):
+    link = made(service.create(bucket, "share/small.txt"))
+    assert link["max_uses"] is None
+    assert service.info(link["id"])["max_uses"] is None
+
+
+def test_head_redirects_to_a_presigned_head_and_counts_no_use(service, bucket, objects):
+    link = made(service.create(bucket, "share/small.txt", max_uses=3))
+    status, headers, body = service.open(link["id"], method="HEAD")
+    assert (status, body) == (302, b"")
+    assert headers["cache-control"] == "no-store" and headers["referrer-policy"] == "no-referrer"
+    status, got, data = fetch(headers["location"], method="HEAD")
+    assert (status, data) == (200, b"")
+    assert got["content-length"] == str(len(objects["share/small.txt"]))
+    # A presigned HEAD URL does not open the object for GET.
+    assert fetch(headers["location"])[0] == 403
+    assert service.info(link["id"])["uses"] == 0
+    assert service.open(link["id"])[0] == 302
+    assert service.info(link["id"])["uses"] == 1
+
+
+def test_a_revoked_link_answers_410_at_once(service, bucket):
+    link = made(service.create(bucket, "share/small.txt"))
+    assert service.open(link["id"])[0] == 302
+    status, headers, body = service.request("DELETE", f"/v1/links/{link['id']}", key=KEY_A)
+    assert (status, body) == (204, b"") and headers["cache-control"] == "no-store"
+    status, headers, body = service.open(link["id"])
+    assert (status, json.loads(body)) == (410, REVOKED)
+    assert headers["cache-control"] == "no-store" and "location" not in headers
+    assert service.open(link["id"], method="HEAD")[0] == 410
+    info = service.info(link["id"])
+    assert (info["revoked"], info["state"], info["uses"]) == (True, "revoked", 1)
+
+
+def test_a_link_with_max_uses_2_is_used_up_on_the_third_get(service, bucket):
+    link = made(service.create(bucket, "share/small.txt", max_uses=2))
+    assert service.open(link["id"])[0] == 302
+    assert service.open(link["id"])[0] == 302
+    status, headers, body = service.open(link["id"])
+    assert (status, json.loads(body)) == (410, USED_UP) and headers["cache-control"] == "no-store"
+    info = service.info(link["id"])
+    assert (info["uses"], info["state"], info["revoked"]) == (2, "used_up", False)
+
+
+def test_another_caller_cannot_see_or_revoke_a_link(service, bucket):
+    link = made(service.create(bucket, "share/small.txt"))
+    for method in ("GET", "DELETE"):
+        status, headers, body = service.request(method, f"/v1/links/{link['id']}", key=KEY_B)
+        assert (status, json.loads(body)) == (404, NOT_FOUND), method
+        assert headers["cache-control"] == "no-store"
+    # Still alive, and still the maker's.
+    assert service.open(link["id"])[0] == 302
+    assert service.info(link["id"])["state"] == "active"
+    status, _, body = service.request("GET", f"/v1/links/{link['id']}")
+    assert status == 401
+
+
+@pytest.mark.parametrize("path", [
+    "/l/short",
+    "/l/" + "A" * 31,
+    "/l/" + "A" * 33,
+    "/l/" + "A" * 31 + "=",
+    "/l/" + "A" * 31 + "+",
+    "/l/" + "A" * 31 + ".",
+    "/l/" + "A" * 32,                                # well formed, unknown
+    "/l/" + "%41" * 32,                              # percent-encoded, decodes to a well-formed unknown id
+    "/l/" + "%C3%A9%20%2B%3D" + "A" * 27,            # percent-encoded, decodes to UTF-8 that is not base64url
+    "/l/" + "%00" + "A" * 31,                        # a NUL
+    "/l/" + "%2F" * 32,
+    "/l/" + "A" * 4000,
+])
+def test_malformed_and_unknown_ids_are_all_404_link_not_found(service, path):
+    status, headers, body = service.request("GET", path)
+    assert (status, json.loads(body)) == (404, NOT_FOUND), path
+    assert headers["cache-control"] == "no-store"
+    status, _, body = service.request("GET", "/v1/links/" + path[3:], key=KEY_A)
+    assert (status, json.loads(body)) == (404, NOT_FOUND), path
+
+
+@pytest.mark.parametrize("path", ["/l/%FF%FE" + "A" * 30, "/l/%ZZ" + "A" * 29, "/l/" + "A" * 30 + "%4"])
+def test_ids_that_are_not_valid_percent_encoding_are_400_bad_path_from_the_router(service, path):
+    """Invalid escapes or invalid UTF-8 are refused by the router for every route, before any handler: the answer
+    depends only on how the id is spelled, never on what the store holds."""
+    bad = {"error": {"code": "BadPath", "message": "path is not valid percent-encoding"}}
+    status, _, body = service.request("GET", path)
+    assert (status, json.loads(body)) == (400, bad)
+    status, _, body = service.request("DELETE", "/v1/links/" + path[3:], key=KEY_A)
+    assert (status, json.loads(body)) == (400, bad)
+
+
+@pytest.mark.parametrize("value", [0, -1, 1000001, "3", 2.5, None, True])
+def test_max_uses_out_of_range_or_not_an_integer_is_400(service, bucket, value):
+    status, _, body = service.request(
+        "POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt", "max_uses": value}, key=KEY_A)
+    assert (status, json.loads(body)) == (400, {"error": {
+        "code": "InvalidRequest", "message": "max_uses: must be an integer from 1 to 1000000", "field": "max_uses"}})
+
+
+def test_unknown_fields_expiry_over_the_rule_and_other_keys_are_refused(service, bucket):
+    status, _, body = service.request(
+        "POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt", "uses": 1}, key=KEY_A)
+    assert status == 400 and json.loads(body)["error"]["field"] == "uses"
+    status, _, body = service.request(
+        "POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt", "expires_in": 86401}, key=KEY_A)
+    assert status == 403 and json.loads(body)["error"]["code"] == "PolicyDenied"
+    status, _, body = service.request("POST", "/v1/links", {"bucket": bucket, "key": "private/x"}, key=KEY_A)
+    assert status == 403 and json.loads(body)["error"]["code"] == "PolicyDenied"
+    status, headers, body = service.request("POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt"})
+    assert status == 401 and "www-authenticate" in headers
+
+
+def test_fifty_concurrent_gets_on_four_workers_redirect_exactly_max_uses_times(seaweed, bucket, objects):
+    s = Service(seaweed, bucket, workers=4)
+    try:
+        link = made(s.create(bucket, "share/small.txt", max_uses=10))
+        barrier = threading.Barrier(50)
+        results, errors = [], []
+
+        def client():
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+                conn.connect()
+                barrier.wait(timeout=30)
+                conn.request("GET", f"/l/{link['id']}")
+                response = conn.getresponse()
+                results.append((response.status, response.read()))
+                conn.close()
+            except Exception as error:  # noqa: BLE001 - any failure in a thread fails the test below
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=client) for _ in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [302] * 10 + [410] * 40
+        assert all(json.loads(body) == USED_UP for status, body in results if status == 410)
+        info = s.info(link["id"])
+        assert (info["uses"], info["state"]) == (10, "used_up")
+        uses = sorted(json.loads(line[line.index("{"):])["use"] for line in s.output().splitlines()
+                      if '"audit":"link_use"' in line)
+        assert uses == list(range(1, 11))
+    finally:
+        s.stop()
+    assert_no_full_ids(s)
+
+
+def test_links_survive_a_restart_on_the_same_file(seaweed, bucket, objects):
+    first = Service(seaweed, bucket)
+    try:
+        link = made(first.create(bucket, "share/small.txt", max_uses=5))
+        revoked = made(first.create(bucket, "share/small.txt"))
+        assert first.open(link["id"])[0] == 302
+        assert first.request("DELETE", f"/v1/links/{revoked['id']}", key=KEY_A)[0] == 204
+    finally:
+        first.stop()  # SIGTERM, exit status 0
+    assert_no_full_ids(first)
+    second = Service(seaweed, bucket, sqlite_path=first.sqlite_path)
+    try:
+        status, headers, _ = second.open(link["id"])
+        assert status == 302
+        assert fetch(headers["location"])[2] == objects["share/small.txt"]
+        assert second.info(link["id"])["uses"] == 2
+        assert json.loads(second.open(revoked["id"])[2]) == REVOKED
+    finally:
+        second.stop()
+    assert_no_full_ids(second)
+
+
+def test_a_database_locked_by_another_process_answers_503_and_presign_keeps_working(seaweed, bucket, objects):
+    s = Service(seaweed, bucket)
+    holder = None
+    try:
+        link = made(s.create(bucket, "share/small.txt"))
+        assert s.open(link["id"])[0] == 302
+        holder = sqlite3.connect(s.sqlite_path, isolation_level=None, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        status, headers, body = s.open(link["id"])
+        waited = time.monotonic() - started
+        assert (status, json.loads(body)) == (503, BUSY)
+        assert headers["retry-after"] == "1" and headers["cache-control"] == "no-store"
+        # SQLite waited for the lock (busy_timeout_ms) before giving up; never an unbounded wait.
+        assert waited >= BUSY_MS / 1000 * 0.9, waited
+        status, headers, body = s.request("POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt"}, key=KEY_A)
+        assert (status, json.loads(body)) == (503, BUSY) and headers["retry-after"] == "1"
+        status, _, body = s.request("POST", "/v1/presign", {"operation": "get", "bucket": bucket,
+                                                            "key": "share/small.txt"}, key=KEY_A)
+        assert status == 200 and fetch(json.loads(body)["url"])[2] == objects["share/small.txt"]
+        holder.rollback()
+        holder.close()
+        holder = None
+        assert s.open(link["id"])[0] == 302
+        assert s.info(link["id"])["uses"] == 2
+    finally:
+        if holder is not None:
+            holder.close()
+        s.stop()
+    lines = [line for line in s.output().splitlines() if "share links:" in line]
+    assert any("link store is busy" in line for line in lines), s.output()[-3000:]
+    assert_no_full_ids(s)
+
+
+def test_a_database_that_cannot_be_written_answers_503_and_recovers(seaweed, bucket, objects):
+    """Root ignores file modes, so chmod cannot make the file read-only for these tests. The immutable attribute
+    (chattr +i) binds root too: on ext4 a write through an already-open descriptor then fails (EPERM, SQLite's
+    "disk I/O error"), and a reopen gets a read-only connection ("attempt to write a readonly database"). The -shm
+    file is left alone: SQLite writes it through a shared mapping, where an immutable file means SIGBUS."""
+    s = Service(seaweed, bucket)
+    frozen = [s.sqlite_path, s.sqlite_path + "-wal"]
+    locked = False
+    try:
+        link = made(s.create(bucket, "share/small.txt"))
+        assert s.open(link["id"])[0] == 302
+        assert os.path.exists(frozen[1])
+        subprocess.run(["chattr", "+i", *frozen], check=True, capture_output=True)
+        locked = True
+        # The open connection's write fails; the store drops it, and the reopened one is read-only.
+        for _ in range(3):
+            status, headers, body = s.open(link["id"])
+            assert (status, json.loads(body)) == (503, UNAVAILABLE)
+            assert headers["retry-after"] == "1"
+        status, _, body = s.request("POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt"}, key=KEY_A)
+        assert (status, json.loads(body)) == (503, UNAVAILABLE)
+        status, _, body = s.request("POST", "/v1/presign", {"operation": "get", "bucket": bucket,
+                                                            "key": "share/small.txt"}, key=KEY_A)
+        assert status == 200 and fetch(json.loads(body)["url"])[2] == objects["share/small.txt"]
+        subprocess.run(["chattr", "-i", *frozen], check=True, capture_output=True)
+        locked = False
+        assert s.open(link["id"])[0] == 302
+        assert s.info(link["id"])["uses"] == 2
+    finally:
+        if locked:
+            subprocess.run(["chattr", "-i", *frozen], capture_output=True)
+        s.stop()
+    errors = [line for line in s.output().splitlines() if "share links:" in line]
+    assert any(f"link database {s.sqlite_path}" in line for line in errors), s.output()[-3000:]
+    assert_no_full_ids(s)
+
+
+def test_links_are_off_without_a_links_section(seaweed, bucket):
+    port = free_port()
+    directory = tempfile.mkdtemp(prefix="presignd-nolinks-")
+    path = os.path.join(directory, "presignd.yaml")
+    with open(path, "w") as f:
+        f.write(config_text(seaweed, bucket, port, "unused").split("links:")[0])
+    s = ServeProcess(["--config", path, "--listen", f"127.0.0.1:{port}", "--workers", "1", "--admin-listen", "off"],
+                     port, env=dict(L_S3_ACCESS=ACCESS, L_S3_SECRET=SECRET))
+    try:
+        disabled = {"error": {"code": "LinksDisabled", "message": "share links are not configured on this server"}}
+        for method, target, key in [("POST", "/v1/links", KEY_A), ("GET", "/l/" + "A" * 32, None),
+                                    ("GET", "/v1/links/" + "A" * 32, KEY_A), ("DELETE", "/v1/links/" + "A" * 32, KEY_A)]:
+            body = {"bucket": bucket, "key": "share/small.txt"} if method == "POST" else None
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            if body:
+                headers["Content-Type"] = "application/json"
+            conn.request(method, target, body=json.dumps(body).encode() if body else None, headers=headers)
+            response = conn.getresponse()
+            assert (response.status, json.loads(response.read())) == (404, disabled), (method, target)
+            conn.close()
+    finally:
+        s.stop()
+    shutil.rmtree(directory, ignore_errors=True)
