@@ -1,5 +1,6 @@
 """The browser demo in real Chromium (Debian's, driven by Playwright offline): pick a generated PNG, upload it
-straight to SeaweedFS with a presigned POST form, read the image back as the page loaded it, compare bytes; and the
+straight to SeaweedFS with a presigned POST form, read the image back as the page loaded it, compare bytes, share
+it and open the share link in another tab (its use count goes to 1); and the
 large-file mode: a 64 MiB file in 8 MiB parts through the multipart API, one part dropped once and retried, the
 SHA-256 of SeaweedFS's copy compared."""
 import hashlib
@@ -9,6 +10,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -46,9 +48,11 @@ def demo(seaweed, s3):
     s3.put_bucket_cors(Bucket="uploads", CORSConfiguration={"CORSRules": [{
         "AllowedOrigins": [origin], "AllowedMethods": ["GET", "POST", "PUT"], "AllowedHeaders": ["*"],
         "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]})
+    # The dev profile's share links go to a fresh SQLite file, not the developer's .cache one.
+    links = os.path.join(tempfile.mkdtemp(prefix="presignd-demo-links-"), "links.sqlite")
     proc = subprocess.Popen([presignd_binary(), "serve", "--listen", f"127.0.0.1:{port}", "--admin-listen", "off",
                              "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PRESIGND_DEV_S3_ENDPOINT=seaweed))
+                            env=dict(os.environ, PRESIGND_DEV_S3_ENDPOINT=seaweed, PRESIGND_DEV_LINKS_PATH=links))
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -79,9 +83,33 @@ def test_upload_in_chromium_and_read_the_image_back(demo, s3):
             log = page.inner_text("#log")
             # The image is really displayed: the browser decoded it at its natural size.
             size = page.eval_on_selector("#result", "img => [img.naturalWidth, img.naturalHeight]")
+            # Share it: the page makes a link and shows it with its use count (0).
+            page.click("#share")
+            page.wait_for_selector("body[data-share-uses='0']", timeout=20000)
+            link_id = page.get_attribute("body", "data-share-id")
+            shown_url = page.inner_text("#shareLink")
+            href = page.get_attribute("#shareLink", "href")
+            uses_before = page.inner_text("#shareUses")
+            # Open the link in a second tab (a fresh context: the link needs no key): presignd redirects to SeaweedFS.
+            tab = browser.new_page()
+            opened = tab.goto(href)
+            opened_url, opened_status, opened_bytes = opened.url, opened.status, opened.body()
+            first_hop = opened.request.redirected_from
+            tab.close()
+            page.click("#shareRefresh")
+            page.wait_for_selector("body[data-share-uses='1']", timeout=20000)
+            uses_after = page.inner_text("#shareUses")
+            log = page.inner_text("#log")
             page.screenshot(path=shot, full_page=True)
         finally:
             browser.close()
+    assert len(link_id) == 32
+    # The dev profile's public_base_url is fixed (http://127.0.0.1:8080); the page opens the link on its own origin.
+    assert shown_url == f"http://127.0.0.1:8080/l/{link_id}" and href == f"{demo}/l/{link_id}"
+    assert first_hop is not None and first_hop.url == href
+    assert opened_status == 200 and opened_url.startswith(f"{s3.meta.endpoint_url}/uploads/")
+    assert opened_bytes == image
+    assert (uses_before, uses_after) == ("0", "1")
     assert shown == image
     assert s3.get_object(Bucket="uploads", Key=key)["Body"].read() == image
     assert size == [64, 48]
@@ -91,6 +119,9 @@ def test_upload_in_chromium_and_read_the_image_back(demo, s3):
     assert lines[1].endswith(f"({len(image)} bytes) → 204")
     assert lines[2] == f"presignd ({demo}, same origin): POST /v1/presign get → 200"
     assert lines[3].endswith("→ shown below")
+    assert lines[4:] == [f"presignd ({demo}, same origin): POST /v1/links → 201",
+                         f"presignd ({demo}, same origin): GET /v1/links/{{id}} → 200",
+                         f"presignd ({demo}, same origin): GET /v1/links/{{id}} → 200"]
     assert os.path.getsize(shot) > 1000
 
 
