@@ -43,6 +43,7 @@ let package = Package(
                 "JSONKit",
                 "UVLoop",
                 "S3Signing",
+                "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -83,7 +84,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "ShareLinks",
-            dependencies: ["CSQLite", "JSONKit", "UVLoop", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSQLite", "JSONKit", "UVLoop", "RedisClient", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),

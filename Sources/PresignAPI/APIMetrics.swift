@@ -1,3 +1,4 @@
+import RedisClient
 import PresignConfig
 import CoreMetrics
 import HTTPServer
@@ -69,6 +70,19 @@ public final class APIMetrics: Sendable {
 
     public func denied(worker: Int, reason: String) {
         counter(worker, "presignd_policy_denials_total", [("reason", reason)]).increment()
+    }
+
+    /// The hooks of worker `worker`'s Redis connection: command latency, failures by kind, reconnects.
+    public func redisHooks(worker: Int) -> RedisHooks {
+        RedisHooks(
+            latency: { [self] nanos in timer(worker, "presignd_redis_command_duration_seconds", []).recordNanoseconds(Int64(clamping: nanos)) },
+            error: { [self] kind in counter(worker, "presignd_redis_errors_total", [("kind", kind)]).increment() },
+            reconnect: { [self] in counter(worker, "presignd_redis_reconnects_total", []).increment() })
+    }
+
+    /// A rate-limited request served without its limit because Redis could not answer (`on_error: allow`).
+    public func rateLimitFailOpen(worker: Int) {
+        counter(worker, "presignd_rate_limit_fail_open_total", []).increment()
     }
 
     /// A share-link store call that failed: `busy` (lock timeout) or `unavailable`.

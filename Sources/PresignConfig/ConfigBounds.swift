@@ -27,6 +27,9 @@ public enum ConfigBounds {
     public static let linkURLTTL: ClosedRange<Int64> = 1...3600
     /// How long a link write waits for SQLite's lock, in milliseconds (the loop waits with it).
     public static let linkBusyTimeoutMs: ClosedRange<Int> = 1...1000
+    /// Redis connect and command timeouts, in milliseconds.
+    public static let redisConnectTimeoutMs: ClosedRange<Int> = 10...60_000
+    public static let redisCommandTimeoutMs: ClosedRange<Int> = 1...10_000
     public static let jwtLeeway: ClosedRange<Int> = 0...300
 
     /// `value` when it is within `range`; otherwise a `ConfigError` at `path` that names the range and the value.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import S3Signing
+import RedisClient
 import Yams
 
 public enum ConfigLoader {
@@ -147,11 +148,44 @@ public enum ConfigLoader {
             listen: raw.listen ?? "127.0.0.1:8080", adminListen: raw.adminListen, workers: raw.workers,
             accessLog: raw.accessLog ?? true, auditLog: raw.auditLog ?? true, server: server, backends: backends,
             callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev, uploadTokenKey: uploadTokenKey)
-        if let links = raw.links { config.links = try Self.links(links) }
+        if let state = raw.state { config.state = try Self.state(state, secrets: secrets) }
+        if let links = raw.links { config.links = try Self.links(links, redis: config.state?.redis != nil) }
+        for (index, caller) in config.callers.enumerated() where caller.rateLimit?.perSubject == true && config.state?.redis == nil {
+            throw ConfigError("callers[\(index)].rate_limit.per", "per: subject keeps one bucket per JWT subject in Redis; it needs state.redis")
+        }
         return config
     }
 
-    static func links(_ raw: RawConfig.RawLinks) throws(ConfigError) -> ServiceConfig.Links {
+    static func state(_ raw: RawConfig.RawState, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.State {
+        let failOpen: Bool
+        switch raw.onError ?? "deny" {
+        case "deny": failOpen = false
+        case "allow": failOpen = true
+        case let other: throw ConfigError("state.on_error", "must be deny or allow (got '\(other)')")
+        }
+        guard let redis = raw.redis else {
+            throw ConfigError("state.redis", "is required: state: holds the Redis server the fleet shares")
+        }
+        let url: RedisURL
+        do { url = try RedisURL(parsing: redis.url) } catch { throw ConfigError("state.redis.url", error.message) }
+        var password: String?
+        if redis.passwordEnv != nil || redis.passwordFile != nil {
+            password = try secrets.value(
+                env: redis.passwordEnv, file: redis.passwordFile,
+                path: redis.passwordFile != nil && redis.passwordEnv == nil ? "state.redis.password_file" : "state.redis.password_env",
+                what: "Redis password")
+        }
+        if url.password != nil && password != nil {
+            throw ConfigError("state.redis.url", "give the password in the URL or by password_env/_file, not both")
+        }
+        let connect = try ConfigBounds.check(redis.connectTimeoutMs ?? 1000, ConfigBounds.redisConnectTimeoutMs, path: "state.redis.connect_timeout_ms")
+        let command = try ConfigBounds.check(redis.commandTimeoutMs ?? 250, ConfigBounds.redisCommandTimeoutMs, path: "state.redis.command_timeout_ms")
+        return .init(
+            redis: RedisSettings(url: url, password: password, connectTimeoutMillis: connect, commandTimeoutMillis: command),
+            failOpen: failOpen)
+    }
+
+    static func links(_ raw: RawConfig.RawLinks, redis: Bool) throws(ConfigError) -> ServiceConfig.Links {
         var base = raw.publicBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         let endpoint: S3Endpoint
@@ -162,8 +196,11 @@ public enum ConfigLoader {
             !base.contains("@"), endpoint.scheme == "http" || endpoint.scheme == "https"
         else { throw ConfigError("links.public_base_url", "must be an http(s) URL of visible ASCII with no user, query or fragment (at most 512 bytes)") }
         guard let path = raw.sqlitePath else {
-            throw ConfigError("links.sqlite_path", "is required: the SQLite file links are kept in")
+            if !redis { throw ConfigError("links.sqlite_path", "is required (the SQLite file links are kept in), unless state.redis holds them") }
+            let ttl = try ConfigBounds.check(raw.urlTTL ?? 60, ConfigBounds.linkURLTTL, path: "links.url_ttl")
+            return .init(publicBaseURL: base, sqlitePath: nil, urlTTL: ttl)
         }
+        if redis { throw ConfigError("links.sqlite_path", "links live in Redis when state.redis is set; leave sqlite_path out") }
         guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0), !path.hasPrefix("file:"), path != ":memory:" else {
             throw ConfigError("links.sqlite_path", "must be a file path (not empty, not a URI or :memory:, at most 4096 bytes)")
         }
@@ -245,6 +282,11 @@ public enum ConfigLoader {
             rateLimit = .init(
                 perSecond: try ConfigBounds.check(r.perSecond, ConfigBounds.ratePerSecond, path: "\(path).rate_limit.per_second"),
                 burst: try ConfigBounds.check(r.burst, ConfigBounds.burst, path: "\(path).rate_limit.burst"))
+            switch r.per ?? "caller" {
+            case "caller": break
+            case "subject": rateLimit?.perSubject = true
+            case let other: throw ConfigError("\(path).rate_limit.per", "must be caller or subject (got '\(other)')")
+            }
         }
         guard !raw.rules.isEmpty else { throw ConfigError("\(path).rules", "a caller needs at least one rule") }
         var rules: [PolicyRule] = []

@@ -18,9 +18,10 @@ struct RawConfig: Decodable {
     var admin: RawAdmin?
     var uploads: RawUploads?
     var links: RawLinks?
+    var state: RawState?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, workers, server, backends, callers, cors, admin, uploads, links
+        case listen, workers, server, backends, callers, cors, admin, uploads, links, state
         case adminListen = "admin_listen"
         case accessLog = "access_log"
         case auditLog = "audit_log"
@@ -117,10 +118,37 @@ struct RawConfig: Decodable {
     struct RawRateLimit: Decodable {
         var perSecond: Double
         var burst: Double
+        var per: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case perSecond = "per_second"
-            case burst
+            case burst, per
+        }
+    }
+
+    struct RawState: Decodable {
+        var redis: RawRedis?
+        var onError: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case redis
+            case onError = "on_error"
+        }
+    }
+
+    struct RawRedis: Decodable {
+        var url: String
+        var passwordEnv: String?
+        var passwordFile: String?
+        var connectTimeoutMs: Int?
+        var commandTimeoutMs: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case url
+            case passwordEnv = "password_env"
+            case passwordFile = "password_file"
+            case connectTimeoutMs = "connect_timeout_ms"
+            case commandTimeoutMs = "command_timeout_ms"
         }
     }
 
@@ -201,6 +229,8 @@ struct RawConfig: Decodable {
             "admin": keys(RawAdmin.CodingKeys.self),
             "uploads": keys(RawUploads.CodingKeys.self),
             "links": keys(RawLinks.CodingKeys.self),
+            "state": keys(RawState.CodingKeys.self),
+            "state.redis": keys(RawRedis.CodingKeys.self),
         ]
     }()
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import S3Signing
+import RedisClient
 import Yams
 
 /// A checked configuration, ready to serve: signers built, secrets read, patterns compiled, JWT keys resolved.
@@ -49,20 +50,31 @@ public struct ServiceConfig: Sendable {
     /// The HMAC key of multipart upload tokens (`uploads.token_secret_env`/`_file`; a fixed value in the dev
     /// profile). Nil: the upload endpoints answer 501.
     public var uploadTokenKey: [UInt8]? = nil
+    /// Fleet state (`state:`): nil keeps rate limits in process and links in SQLite.
+    public var state: State? = nil
+
+    public struct State: Sendable {
+        /// The Redis server every replica shares; nil keeps the in-process limiter.
+        public var redis: RedisSettings?
+        /// `on_error: allow`: when Redis cannot answer, rate-limited routes serve without the limit (counted in
+        /// `presignd_rate_limit_fail_open_total`). The default, `deny`, answers 503. Links always fail closed.
+        public var failOpen: Bool
+    }
+
     /// Share links (`links:`). Nil: the link endpoints answer 404 `LinksDisabled`.
     public var links: Links? = nil
 
     public struct Links: Sendable, Equatable {
         /// Where `/l/{id}` is reached from outside, with no trailing slash (`https://share.example.com`).
         public var publicBaseURL: String
-        /// The SQLite file links live in.
-        public var sqlitePath: String
+        /// The SQLite file links live in; nil when they live in Redis (`state.redis`).
+        public var sqlitePath: String?
         /// The lifetime of the presigned GET each use redirects to, in seconds.
         public var urlTTL: Int64
         /// How long a write waits for SQLite's lock before answering 503.
         public var busyTimeoutMillis: Int
 
-        public init(publicBaseURL: String, sqlitePath: String, urlTTL: Int64 = 60, busyTimeoutMillis: Int = 50) {
+        public init(publicBaseURL: String, sqlitePath: String?, urlTTL: Int64 = 60, busyTimeoutMillis: Int = 50) {
             self.publicBaseURL = publicBaseURL
             self.sqlitePath = sqlitePath
             self.urlTTL = urlTTL

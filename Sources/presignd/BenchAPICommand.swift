@@ -60,7 +60,7 @@ struct BenchAPICommand: ParsableCommand {
             let request = post("/v1/presign", #"{"operation":"put","bucket":"uploads","key":"users/42/photo.png","expires_in":600,"content_type":"image/png"}"#)
             body = { service.respond(request).body.count }
         case .linkGet, .linkHead, .storeFetch, .storeUse:
-            guard let links = loaded.links else { throw ValidationError("--route \(route.rawValue) needs links: in the config") }
+            guard let links = loaded.links, let path = links.sqlitePath else { throw ValidationError("--route \(route.rawValue) needs links: with sqlite_path in the config") }
             let made = service.respond(post("/v1/links", #"{"bucket":"uploads","key":"users/42/photo.png"}"#))
             guard made.status.code == 201, let text = String(bytes: made.body, encoding: .utf8),
                 let range = text.range(of: #""id":""#), let id = LinkID(text[range.upperBound...].prefix(32))
@@ -68,7 +68,7 @@ struct BenchAPICommand: ParsableCommand {
             let request = HTTPRequest(
                 head: HTTPRequestHead(method: route == .linkHead ? "HEAD" : "GET", target: "/l/" + id.text, headers: [("Host", "x")]),
                 body: [], requestId: "bench", clientAddress: "127.0.0.1")
-            let store = SQLiteLinkStore(settings: .init(path: links.sqlitePath, busyTimeoutMillis: links.busyTimeoutMillis), workers: 1)
+            let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis), workers: 1)
             let now = Int64(Date().timeIntervalSince1970)
             switch route {
             case .storeFetch: body = { var n = 0; store.fetch(id.digest, worker: 0, loop: nil) { n = (try? $0.get())??.key.utf8.count ?? -1 }; return n }

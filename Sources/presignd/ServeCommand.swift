@@ -83,10 +83,10 @@ struct ServeCommand: ParsableCommand {
             }
         } else {
             service = ConfigLoader.devProfileBlocking(secrets: .process)
-            if let links = service.links {
+            if let path = service.links?.sqlitePath {
                 // The dev profile keeps its links under .cache/ of the working directory.
                 try? FileManager.default.createDirectory(
-                    atPath: (links.sqlitePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             }
             logger.warning("""
                 DEV PROFILE: no --config given. Listening on loopback only, API key 'dev-key', admin token \

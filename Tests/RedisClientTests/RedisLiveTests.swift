@@ -138,7 +138,7 @@ final class RedisLiveTests: XCTestCase {
         XCTAssertTrue((9000...10000).contains(ttl), "\(ttl)")
         // Another key has its own bucket.
         let other = loop.wait { redis.rateLimit(key: Array("rl:other".utf8), perSecond: 1, burst: 10, $0) }
-        XCTAssertEqual(other, .success(GCRARateLimit.Decision(allowed: true, retryAfterMillis: 0)))
+        XCTAssertEqual(other, .success(GCRARateLimit.Decision(admitted: 1, retryAfterMillis: 0)))
     }
 
     func testAuthAndSelectFromTheURL() throws {

@@ -18,9 +18,9 @@ extension PresignService {
     /// Opens the configured link store once (creating the SQLite file and its schema), so `serve` and a reload
     /// fail loudly on a path that cannot work; nil when it is fine or links are off.
     public static func prepareLinkStore(_ config: ServiceConfig) -> String? {
-        guard let links = config.links else { return nil }
+        guard let links = config.links, let path = links.sqlitePath else { return nil }
         do throws(LinkStoreError) {
-            try SQLiteLinkStore.prepare(.init(path: links.sqlitePath, busyTimeoutMillis: links.busyTimeoutMillis))
+            try SQLiteLinkStore.prepare(.init(path: path, busyTimeoutMillis: links.busyTimeoutMillis))
             return nil
         } catch {
             return error.message

@@ -1,5 +1,7 @@
 import HTTPServer
+import Crypto
 import PresignConfig
+import RedisClient
 
 /// Credentials, then the caller's rate limit, before any handler of an authenticated route runs.
 extension PresignService {
@@ -22,6 +24,10 @@ extension PresignService {
         _ caller: Authenticated, cost: Int, _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot,
         _ done: @escaping (Result<Admission, APIError>) -> Void
     ) {
+        if let redis = snapshot.config.state?.redis, let rate = caller.caller.rateLimit {
+            return limitInRedis(caller, rate: rate, redis: redis, failOpen: snapshot.config.state?.failOpen ?? false,
+                                cost: cost, request, context, done)
+        }
         let limiter = snapshot.derived.rateLimiter
         var admission = Admission(admitted: 0, retryAfter: 0)
         let now = clock.monotonicNanos()
@@ -35,6 +41,55 @@ extension PresignService {
             }
         }
         done(.success(admission))
+    }
+
+    /// The fleet-wide limit: one GCRA script call on this worker's Redis connection, whatever the cost.
+    func limitInRedis(
+        _ caller: Authenticated, rate: Caller.RateLimit, redis: RedisSettings, failOpen: Bool, cost: Int, _ request: HTTPRequest,
+        _ context: ResponseContext, _ done: @escaping (Result<Admission, APIError>) -> Void
+    ) {
+        let worker = request.worker
+        let unavailable = { [self] (why: String) in
+            if failOpen {
+                metrics.rateLimitFailOpen(worker: worker)
+                return done(.success(Admission(admitted: cost, retryAfter: 0)))
+            }
+            done(.failure(APIError(status: 503, code: "RateLimiterUnavailable", message: "the rate limiter cannot answer (\(why)); retry",
+                                   headers: ["Retry-After": "1"])))
+        }
+        guard let loop = context.eventLoopIfAttached else { return unavailable("no event loop") }
+        let key = Self.rateKey(caller, perSubject: rate.perSubject)
+        redisPool.connection(redis, loop: loop).rateLimit(
+            key: key, perSecond: rate.perSecond, burst: max(1, Int(rate.burst)), cost: cost
+        ) { [self] result in
+            switch result {
+            case .failure(let error): unavailable("redis: \(error.kind)")
+            case .success(let decision):
+                let admitted = Int(clamping: decision.admitted)
+                for _ in admitted..<cost { metrics.rateLimited(worker: worker) }
+                let seconds = (Double(decision.retryAfterMillis) / 1000).rounded(.up)
+                done(.success(Admission(admitted: admitted, retryAfter: Int(min(max(seconds, 1), Double(RateLimiter.maxRetryAfter))))))
+            }
+        }
+    }
+
+    /// `presignd:rl:` and a digest of the caller's name (and of the JWT subject for `per: subject`), so any name
+    /// or subject makes a short key of fixed shape. One key per call: Redis Cluster safe.
+    static func rateKey(_ caller: Authenticated, perSubject: Bool) -> [UInt8] {
+        var key = Array("presignd:rl:".utf8)
+        func digest(_ text: String) {
+            let hex = Array("0123456789abcdef".utf8)
+            for byte in SHA256.hash(data: Array(text.utf8)).prefix(16) {
+                key.append(hex[Int(byte >> 4)])
+                key.append(hex[Int(byte & 15)])
+            }
+        }
+        digest(caller.caller.name)
+        if perSubject, let subject = caller.claims["sub"] {
+            key.append(UInt8(ascii: ":"))
+            digest(subject)
+        }
+        return key
     }
 
     /// Authenticates the request and admits it (one unit), then runs `next` with the caller; otherwise answers

@@ -5,6 +5,7 @@ import HTTPServer
 import Logging
 import S3Client
 import S3Signing
+import RedisClient
 import ShareLinks
 import Synchronization
 import UVLoop
@@ -15,10 +16,14 @@ public final class ServiceState: Sendable {
     let rateLimiter: RateLimiter
     let links: (any LinkStore)?
 
-    init(config: ServiceConfig, workers: Int) {
+    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool) {
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
-        links = config.links.map {
-            SQLiteLinkStore(settings: .init(path: $0.sqlitePath, busyTimeoutMillis: $0.busyTimeoutMillis), workers: workers)
+        if let links = config.links, let redis = config.state?.redis {
+            self.links = RedisLinkStore(pool: pool, settings: redis)
+        } else if let links = config.links, let path = links.sqlitePath {
+            self.links = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis), workers: workers)
+        } else {
+            links = nil
         }
     }
 }
@@ -36,6 +41,8 @@ public final class PresignService: @unchecked Sendable {
     let audit: Logger
     let logger: Logger
     let openAPI: [UInt8]
+    /// Each worker's Redis connection (fleet mode), shared by the rate limiter and the link store.
+    let redisPool: RedisConnectionPool
     /// The upload API's backend connections, one per backend per worker loop.
     let uploadConnections = S3ConnectionCache()
     /// When each worker last logged a link-store failure (monotonic ns), so a broken store logs once a second.
@@ -45,9 +52,12 @@ public final class PresignService: @unchecked Sendable {
 
     public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
         let workers = max(workers, 1)
-        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers) }
+        let metrics = APIMetrics(workers: workers)
+        let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
+        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: pool) }
+        redisPool = pool
         linkErrorLogged = PerWorker(count: workers) { _ in 0 }
-        metrics = APIMetrics(workers: workers)
+        self.metrics = metrics
         self.workers = workers
         self.clock = clock
         self.logger = logger

@@ -12,6 +12,9 @@ public struct Caller: Sendable {
     public struct RateLimit: Sendable, Equatable {
         public let perSecond: Double
         public let burst: Double
+        /// `per: subject`: one bucket per JWT `sub` (per caller when a token has none, and for API keys), where
+        /// the limit is kept in Redis. The in-process limiter always keeps one bucket per caller.
+        public var perSubject: Bool = false
     }
 
     public let name: String

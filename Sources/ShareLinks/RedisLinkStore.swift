@@ -1,0 +1,181 @@
+import JSONKit
+import RedisClient
+import UVLoop
+
+/// Links in Redis, for a fleet: every replica sees a creation, a use and a revocation at once, and nothing is
+/// cached, so a revoked link is refused by every replica on its next use.
+///
+/// One hash per link, `presignd:link:<hex digest>`, and one key per command or script, so the layout works
+/// unchanged on Redis Cluster. Use and revoke are Lua scripts: the checks and the count happen in one step on the
+/// server, so 50 replicas racing for the last use of a link let exactly one through. A link's key expires
+/// `keepExpiredSeconds` after the link does (until then it answers 410, not 404).
+///
+/// Links fail closed: any Redis trouble is `.unavailable` (503), never a redirect.
+public final class RedisLinkStore: LinkStore, @unchecked Sendable {
+    let pool: RedisConnectionPool
+    let settings: RedisSettings
+    let keepExpiredSeconds: Int64
+
+    public init(pool: RedisConnectionPool, settings: RedisSettings, keepExpiredSeconds: Int64 = 7 * 86_400) {
+        self.pool = pool
+        self.settings = settings
+        self.keepExpiredSeconds = keepExpiredSeconds
+    }
+
+    static let fields = ["caller", "subject", "claims", "backend", "bucket", "key", "response", "created_at", "expires_at", "max_uses", "uses", "revoked"]
+
+    /// KEYS[1] the link; ARGV[1] the key's expiry (epoch seconds); ARGV[2...] field, value pairs. 1 when made, 0
+    /// when the key exists (an id is 192 random bits, so that means a bug, and nothing is overwritten).
+    static let createScript = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+        redis.call('EXPIREAT', KEYS[1], ARGV[1])
+        return 1
+        """)
+
+    /// KEYS[1] the link; ARGV[1] now (epoch seconds). {1, uses} when counted; {0, why} when not.
+    static let useScript = RedisScript("""
+        local h = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'max_uses', 'uses')
+        if not h[2] then return {0, 'unknown'} end
+        if h[1] == '1' then return {0, 'revoked'} end
+        if tonumber(ARGV[1]) >= tonumber(h[2]) then return {0, 'expired'} end
+        if h[3] and tonumber(h[4]) >= tonumber(h[3]) then return {0, 'used_up'} end
+        return {1, redis.call('HINCRBY', KEYS[1], 'uses', 1)}
+        """)
+
+    /// KEYS[1] the link. 1 when it exists (now revoked), 0 when it does not.
+    static let revokeScript = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'revoked', '1')
+        return 1
+        """)
+
+    static func key(_ digest: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var key = Array("presignd:link:".utf8)
+        for byte in digest {
+            key.append(hex[Int(byte >> 4)])
+            key.append(hex[Int(byte & 15)])
+        }
+        return key
+    }
+
+    private func connection(_ loop: EventLoop?) -> RedisConnection? {
+        loop.map { pool.connection(settings, loop: $0) }
+    }
+
+    static func failure(_ error: RedisError) -> LinkStoreError {
+        switch error {
+        case .timeout: return .unavailable("redis: no answer within the command timeout")
+        case .unavailable(let why): return .unavailable("redis: unavailable (\(why))")
+        case .disconnected: return .unavailable("redis: the connection dropped")
+        case .protocolError(let why): return .unavailable("redis: \(why)")
+        case .tooLarge: return .unavailable("redis: a reply was over the size limits")
+        }
+    }
+
+    static func unexpected(_ reply: RedisReply, _ what: String) -> LinkStoreError {
+        if case .error(let message) = reply { return .unavailable("redis: \(what) failed: \(message.prefix(200))") }
+        return .unavailable("redis: \(what) answered something unexpected")
+    }
+
+    static let noLoop = LinkStoreError.unavailable("redis: no event loop (links in Redis are served by the server's workers)")
+
+    public func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void) {
+        guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
+        var args: [[UInt8]] = [Array(String(record.expiresAt + keepExpiredSeconds).utf8)]
+        func field(_ name: String, _ value: String) { args.append(Array(name.utf8)); args.append(Array(value.utf8)) }
+        field("caller", record.caller)
+        if let subject = record.subject { field("subject", subject) }
+        field("claims", LinkDatabase.encode(record.claims))
+        field("backend", record.backend)
+        field("bucket", record.bucket)
+        field("key", record.key)
+        field("response", LinkDatabase.encode(record.response))
+        field("created_at", String(record.createdAt))
+        field("expires_at", String(record.expiresAt))
+        if let max = record.maxUses { field("max_uses", String(max)) }
+        field("uses", "0")
+        field("revoked", "0")
+        redis.evalScript(Self.createScript, keys: [Self.key(record.digest)], args: args) { result in
+            switch result {
+            case .failure(let error): done(.failure(Self.failure(error)))
+            case .success(.integer(1)): done(.success(()))
+            case .success(.integer(0)): done(.failure(.unavailable("redis: a link with this id already exists")))
+            case .success(let other): done(.failure(Self.unexpected(other, "create")))
+            }
+        }
+    }
+
+    public func fetch(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkRecord?, LinkStoreError>) -> Void) {
+        guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
+        redis.send([Array("HGETALL".utf8), Self.key(digest)]) { result in
+            switch result {
+            case .failure(let error): done(.failure(Self.failure(error)))
+            case .success(.array(let items)):
+                if items.isEmpty { return done(.success(nil)) }
+                done(Self.record(digest, items).map { .success($0) } ?? .failure(.unavailable("redis: a link record is corrupt")))
+            case .success(let other): done(.failure(Self.unexpected(other, "fetch")))
+            }
+        }
+    }
+
+    /// A record from HGETALL's field/value list, or nil if anything is missing, repeated, unknown or malformed.
+    static func record(_ digest: [UInt8], _ items: [RedisReply]) -> LinkRecord? {
+        guard items.count % 2 == 0, items.count <= 2 * fields.count else { return nil }
+        var map: [String: String] = [:]
+        var index = 0
+        while index < items.count {
+            guard case .string(let name) = items[index], case .string(let value) = items[index + 1] else { return nil }
+            let key = String(decoding: name, as: UTF8.self)
+            guard fields.contains(key), map[key] == nil, value.count <= 64 * 1024 else { return nil }
+            map[key] = String(decoding: value, as: UTF8.self)
+            index += 2
+        }
+        func number(_ name: String) -> Int64? { map[name].flatMap { Int64($0) } }
+        guard let caller = map["caller"], let claims = map["claims"].flatMap(LinkDatabase.decode), let backend = map["backend"],
+            let bucket = map["bucket"], let key = map["key"], let response = map["response"].flatMap(LinkDatabase.decode),
+            let createdAt = number("created_at"), let expiresAt = number("expires_at"), let uses = number("uses"),
+            let revoked = map["revoked"], revoked == "0" || revoked == "1"
+        else { return nil }
+        let maxUses = number("max_uses")
+        if map["max_uses"] != nil && maxUses == nil { return nil }
+        return LinkRecord(
+            digest: digest, caller: caller, subject: map["subject"], claims: claims, backend: backend, bucket: bucket, key: key,
+            response: response, createdAt: createdAt, expiresAt: expiresAt, maxUses: maxUses, uses: uses, revoked: revoked == "1")
+    }
+
+    public func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void) {
+        guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
+        redis.evalScript(Self.useScript, keys: [Self.key(digest)], args: [Array(String(now).utf8)]) { result in
+            switch result {
+            case .failure(let error): done(.failure(Self.failure(error)))
+            case .success(.array(let pair)) where pair.count == 2:
+                switch (pair[0], pair[1]) {
+                case (.integer(1), .integer(let uses)): done(.success(.used(uses)))
+                case (.integer(0), .string(let why)):
+                    switch String(decoding: why, as: UTF8.self) {
+                    case "unknown": done(.success(.unknown))
+                    case "revoked": done(.success(.gone(.revoked)))
+                    case "expired": done(.success(.gone(.expired)))
+                    case "used_up": done(.success(.gone(.usedUp)))
+                    default: done(.failure(Self.unexpected(.array(pair), "use")))
+                    }
+                default: done(.failure(Self.unexpected(.array(pair), "use")))
+                }
+            case .success(let other): done(.failure(Self.unexpected(other, "use")))
+            }
+        }
+    }
+
+    public func revoke(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<Bool, LinkStoreError>) -> Void) {
+        guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
+        redis.evalScript(Self.revokeScript, keys: [Self.key(digest)], args: []) { result in
+            switch result {
+            case .failure(let error): done(.failure(Self.failure(error)))
+            case .success(.integer(let found)) where found == 0 || found == 1: done(.success(found == 1))
+            case .success(let other): done(.failure(Self.unexpected(other, "revoke")))
+            }
+        }
+    }
+}
