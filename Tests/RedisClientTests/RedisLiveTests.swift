@@ -219,6 +219,40 @@ final class RedisLiveTests: XCTestCase {
         XCTAssertEqual(later, .failure(.unavailable("closed")))
     }
 
+    /// Closing from inside a reply's callback (hiredis defers that free until the callback returns) and sending from
+    /// inside one: the rest fail once with `.disconnected` in the order sent, nothing is answered twice.
+    func testCloseAndSendFromInsideACallback() throws {
+        let redis = try connect()
+        var answers: [String] = []
+        redis.send(command("PING")) { first in
+            answers.append("1 \(first)")
+            redis.send(command("PING")) { answers.append("3 \($0)") }
+            redis.close()
+        }
+        redis.send(command("PING")) { answers.append("2 \($0)") }
+        XCTAssertTrue(loop.run(until: { answers.count == 3 }))
+        loop.sleep(millis: 50)
+        XCTAssertEqual(answers, [
+            "1 success(RedisClient.RedisReply.status(\"PONG\"))",
+            "2 failure(RedisClient.RedisError.disconnected)",
+            "3 failure(RedisClient.RedisError.disconnected)",
+        ])
+    }
+
+    func testCommandsOverTheInFlightBoundFailAtOnce() throws {
+        server = RedisServerProcess()
+        guard server.start() else { return XCTFail("redis-server did not start") }
+        loop = TestLoop()
+        let settings = RedisSettings(url: try RedisURL(parsing: "redis://127.0.0.1:\(server.port)"), maxInFlight: 2)
+        let redis = RedisConnection(settings: settings, loop: loop.eventLoop)
+        XCTAssertTrue(loop.run(until: { redis.isConnected }))
+        var answers: [Result<RedisReply, RedisError>?] = [nil, nil, nil]
+        for index in 0..<3 { redis.send(command("PING")) { answers[index] = $0 } }
+        XCTAssertEqual(answers[2], .failure(.unavailable("more than 2 commands in flight")))
+        XCTAssertTrue(loop.run(until: { answers[1] != nil }))
+        XCTAssertEqual(answers, [.success(.status("PONG")), .success(.status("PONG")), .failure(.unavailable("more than 2 commands in flight"))])
+    }
+
     func testAnUnreachableServerFailsFastAndKeepsTrying() throws {
         loop = TestLoop()
         let port = RedisServerProcess.freePort()
