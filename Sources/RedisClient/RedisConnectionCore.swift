@@ -71,6 +71,9 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
     /// Why commands are unavailable now, for their error.
     private(set) var lastFailure = "connecting"
     private(set) var pending: [UInt64: Pending] = [:]
+    /// Callers' commands sent while the connection is being made: written, in order, once it is up; failed if the
+    /// attempt fails or their own deadline passes first. Counted with `pending` against `maxInFlight`.
+    private(set) var waiting: [(id: UInt64, arguments: [[UInt8]], deadline: UInt64)] = []
     /// Pending ids in the order sent; deadlines grow along it. Entries before `orderHead` are done.
     private var order: [UInt64] = []
     private var orderHead = 0
@@ -84,9 +87,10 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
     var nextDeadline: UInt64? {
         switch phase {
         case .idle, .closed: nil
-        case .connecting(_, let deadline): deadline
+        case .connecting(_, let deadline): min(deadline, waiting.first?.deadline ?? deadline)
         case .backoff(let until): until
-        case .handshaking, .connected: orderHead < order.count ? pending[order[orderHead]]?.deadline : nil
+        case .handshaking, .connected:
+            [orderHead < order.count ? pending[order[orderHead]]?.deadline : nil, waiting.first?.deadline].compactMap { $0 }.min()
         }
     }
 
@@ -112,7 +116,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         case .connectFailed(let failed, let reason):
             guard case .connecting(let current, _) = phase, current == failed else { return [] }
             lastFailure = "connect failed: \(reason)"
-            return [.report("connect_failed")] + backoff(now: now)
+            return [.report("connect_failed")] + failWaiting() + backoff(now: now)
         case .replied(let id, let result):
             guard let entry = pending.removeValue(forKey: id) else { return [] }
             guard let command = entry.handshake else { return [.complete(id: id, result)] }
@@ -128,7 +132,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
                 return []
             }
             lastFailure = "connection lost: \(reason)"
-            return [.report("disconnected")] + failAll(.disconnected) + backoff(now: now)
+            return [.report("disconnected")] + failAll(.disconnected) + failWaiting() + backoff(now: now)
         case .tick:
             return tick(now: now)
         case .close:
@@ -139,21 +143,44 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
             }
             phase = .closed
             lastFailure = "closed"
-            return (hadContext ? [.disconnect] : []) + failAll(.disconnected)
+            return (hadContext ? [.disconnect] : []) + failAll(.disconnected) + failWaiting()
         }
     }
 
     private mutating func submit(id: UInt64, arguments: [[UInt8]], now: UInt64) -> [Action] {
         guard !arguments.isEmpty else { return [.complete(id: id, .failure(.protocolError("empty command")))] }
-        guard case .connected = phase else {
-            return [.complete(id: id, .failure(.unavailable(phase == .closed ? "closed" : lastFailure)))]
+        let connecting: Bool
+        switch phase {
+        case .connected: connecting = false
+        case .connecting, .handshaking: connecting = true
+        default: return [.complete(id: id, .failure(.unavailable(phase == .closed ? "closed" : lastFailure)))]
         }
-        guard pending.count < configuration.maxInFlight else {
+        guard pending.count + waiting.count < configuration.maxInFlight else {
             let limit = configuration.maxInFlight
             return [.complete(id: id, .failure(.unavailable("more than \(limit) commands in flight")))]
         }
+        if connecting {
+            waiting.append((id, arguments, now + configuration.commandTimeoutMillis))
+            return []
+        }
         add(id, Pending(deadline: now + configuration.commandTimeoutMillis, handshake: nil))
         return [.write(id: id, arguments: arguments)]
+    }
+
+    /// Fails the commands waiting for a connection that did not come (`lastFailure` says why).
+    private mutating func failWaiting() -> [Action] {
+        defer { waiting.removeAll() }
+        return waiting.map { .complete(id: $0.id, .failure(.unavailable(lastFailure))) }
+    }
+
+    /// Fails, with `.timeout`, the waiting commands whose deadline has passed; the attempt goes on for the rest.
+    private mutating func expireWaiting(now: UInt64) -> [Action] {
+        var actions: [Action] = []
+        while let first = waiting.first, first.deadline <= now {
+            waiting.removeFirst()
+            actions.append(.complete(id: first.id, .failure(.timeout)))
+        }
+        return actions
     }
 
     private mutating func handshakeReplied(_ command: String, _ result: Result<RedisReply, RedisError>, now: UInt64) -> [Action] {
@@ -170,14 +197,23 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
             }
             return established(current)
         }
-        return [.report("handshake_failed"), .disconnect] + failAll(.disconnected) + backoff(now: now)
+        return [.report("handshake_failed"), .disconnect] + failAll(.disconnected) + failWaiting() + backoff(now: now)
     }
 
     private mutating func tick(now: UInt64) -> [Action] {
+        var expiredWaiting: [Action] = []
+        switch phase {
+        case .connecting, .handshaking: expiredWaiting = expireWaiting(now: now)
+        default: break
+        }
+        return expiredWaiting + tickPhase(now: now)
+    }
+
+    private mutating func tickPhase(now: UInt64) -> [Action] {
         switch phase {
         case .connecting(_, let deadline) where now >= deadline:
             lastFailure = "connect timed out after \(configuration.connectTimeoutMillis) ms"
-            return [.report("connect_timeout"), .disconnect] + backoff(now: now)
+            return [.report("connect_timeout"), .disconnect] + failWaiting() + backoff(now: now)
         case .backoff(let until) where now >= until:
             return beginConnect(now: now)
         case .handshaking, .connected:
@@ -197,7 +233,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
             }
             guard expired else { return [] }
             lastFailure = "a command timed out after \(configuration.commandTimeoutMillis) ms"
-            return actions + [.report("command_timeout"), .disconnect] + failAll(.disconnected) + backoff(now: now)
+            return actions + [.report("command_timeout"), .disconnect] + failAll(.disconnected) + failWaiting() + backoff(now: now)
         default:
             return []
         }
@@ -209,12 +245,19 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         return [.connect(generation: generation)]
     }
 
+    /// Up: the commands that waited for it are written, in the order they came, with their own deadlines.
     private mutating func established(_ current: UInt64) -> [Action] {
         phase = .connected(generation: current)
         attempts = 0
         lastFailure = "connecting"
         defer { everConnected = true }
-        return everConnected ? [.reconnected] : []
+        var actions: [Action] = everConnected ? [.reconnected] : []
+        for command in waiting {
+            add(command.id, Pending(deadline: command.deadline, handshake: nil))
+            actions.append(.write(id: command.id, arguments: command.arguments))
+        }
+        waiting.removeAll()
+        return actions
     }
 
     /// The wait before the next attempt: the base doubles per failed attempt up to the cap, and the wait is drawn

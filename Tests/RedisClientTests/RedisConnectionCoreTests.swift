@@ -99,6 +99,48 @@ final class RedisConnectionCoreTests: XCTestCase {
                        [.complete(id: 3, .failure(.protocolError("empty command")))])
     }
 
+    func testCommandsSentWhileConnectingWaitForTheConnectionInOrder() {
+        var core = Self.core(maxInFlight: 3)
+        _ = core.handle(.start, now: 0)
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 10), [])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.auth), now: 20), [])
+        XCTAssertEqual(core.nextDeadline, 510, "the first waiting command's deadline comes before the connect's")
+        XCTAssertEqual(core.handle(.connected(generation: 1), now: 30), [
+            .write(id: 1, arguments: Self.ping), .write(id: 2, arguments: Self.auth),
+        ])
+        // Each keeps the deadline it got when it was sent.
+        XCTAssertEqual(core.nextDeadline, 510)
+        XCTAssertEqual(core.handle(.tick, now: 510), [
+            .complete(id: 1, .failure(.timeout)), .report("command_timeout"), .disconnect, .complete(id: 2, .failure(.disconnected)),
+        ])
+    }
+
+    func testAWaitingCommandTimesOutAloneAndAFailedConnectFailsTheRest() {
+        var core = Self.core(maxInFlight: 2)
+        _ = core.handle(.start, now: 0)
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 0), [])
+        XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 300), [])
+        // The bound counts waiting commands.
+        XCTAssertEqual(core.handle(.submit(id: 3, arguments: Self.ping), now: 301),
+                       [.complete(id: 3, .failure(.unavailable("more than 2 commands in flight")))])
+        XCTAssertEqual(core.handle(.tick, now: 500), [.complete(id: 1, .failure(.timeout))])
+        XCTAssertEqual(core.phase, .connecting(generation: 1, deadline: 1000), "the attempt goes on")
+        XCTAssertEqual(core.handle(.connectFailed(generation: 1, reason: "Connection refused"), now: 600),
+                       [.report("connect_failed"), .complete(id: 2, .failure(.unavailable("connect failed: Connection refused")))])
+        // During the backoff, commands fail at once: nothing waits for a connection that is not being made.
+        XCTAssertEqual(core.handle(.submit(id: 4, arguments: Self.ping), now: 601),
+                       [.complete(id: 4, .failure(.unavailable("connect failed: Connection refused")))])
+    }
+
+    func testAConnectTimeoutFailsTheWaitingCommands() {
+        var core = Self.core()
+        _ = core.handle(.start, now: 0)
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 600), [])
+        XCTAssertEqual(core.handle(.tick, now: 1000), [
+            .report("connect_timeout"), .disconnect, .complete(id: 1, .failure(.unavailable("connect timed out after 1000 ms"))),
+        ])
+    }
+
     func testBackoffDoublesUpToTheCap() {
         var core = Self.core()
         _ = core.handle(.start, now: 0)
@@ -144,10 +186,10 @@ final class RedisConnectionCoreTests: XCTestCase {
         var core = Self.core(handshake: [Self.auth])
         _ = core.handle(.start, now: 0)
         XCTAssertEqual(core.handle(.connected(generation: 1), now: 1), [.write(id: Self.hs, arguments: Self.auth)])
-        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 2),
-                       [.complete(id: 1, .failure(.unavailable("connecting")))])
+        // A command sent during the handshake waits for it, and fails with the handshake's reason.
+        XCTAssertEqual(core.handle(.submit(id: 1, arguments: Self.ping), now: 2), [])
         XCTAssertEqual(core.handle(.replied(id: Self.hs, .success(.error("WRONGPASS invalid"))), now: 3),
-                       [.report("handshake_failed"), .disconnect])
+                       [.report("handshake_failed"), .disconnect, .complete(id: 1, .failure(.unavailable("AUTH failed: WRONGPASS invalid")))])
         XCTAssertEqual(core.handle(.submit(id: 2, arguments: Self.ping), now: 4),
                        [.complete(id: 2, .failure(.unavailable("AUTH failed: WRONGPASS invalid")))])
         // Next attempt: AUTH passes, the connection takes commands; it was never up before, so no `reconnected`.
