@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -452,3 +453,34 @@ def test_links_are_off_without_a_links_section(seaweed, bucket):
     finally:
         s.stop()
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_link_whose_maker_loses_the_rule_answers_410_link_not_allowed(seaweed, bucket, objects):
+    """The policy is checked again at every use: a SIGHUP that withdraws the maker's share_link rule ends the link
+    (GET and HEAD), and putting the rule back brings it back."""
+    s = Service(seaweed, bucket)
+    not_allowed = {"error": {"code": "LinkNotAllowed", "message": "this link is no longer allowed by policy"}}
+    try:
+        link = made(s.create(bucket, "share/small.txt"))
+        assert s.open(link["id"])[0] == 302
+        with open(s.config) as f:
+            original = f.read()
+        narrowed = original.replace('key: "share/*", max_expires_in: 86400}', 'key: "other/*", max_expires_in: 86400}', 1)
+        assert narrowed != original
+        for text, expected in ((narrowed, 410), (original, 302)):
+            with open(s.config, "w") as f:
+                f.write(text)
+            s.proc.send_signal(signal.SIGHUP)
+            # Polled with HEAD, which counts no use, until the reload is in force.
+            for _ in range(100):
+                if s.open(link["id"], method="HEAD")[0] == expected:
+                    break
+                time.sleep(0.05)
+            status, _, body = s.open(link["id"])
+            assert status == expected, (status, body)
+            if expected == 410:
+                assert json.loads(body) == not_allowed
+        assert s.info(link["id"])["uses"] == 2
+    finally:
+        s.stop()
+    assert_no_full_ids(s)
