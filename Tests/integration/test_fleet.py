@@ -1,0 +1,600 @@
+"""Fleet mode against a real redis-server (Debian's 7.0, started here on a free loopback port and killed at the end;
+the test fails when it cannot start): two presignd processes share one rate limit and one link store; per-subject
+limits; Redis killed, restarted, frozen with SIGSTOP, behind a password; the fleet config refused when it is wrong.
+Exact statuses and bodies; the measured latencies are printed (pytest -s shows them)."""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import ServeProcess, free_port
+
+REDIS_SERVER = "/usr/bin/redis-server"
+KEY = "fleet-key-" + uuid.uuid4().hex
+FAST_KEY = "fleet-fast-key-" + uuid.uuid4().hex
+HS_SECRET = "fleet-hs256-secret-" + uuid.uuid4().hex
+ISSUER = "https://auth.fleet.test"
+COMMAND_TIMEOUT_MS = 200
+
+RATE_LIMITED = {"error": {"code": "RateLimited", "message": "caller 'fleet' is over its rate limit"}}
+NOT_FOUND = {"error": {"code": "LinkNotFound", "message": "no such link"}}
+REVOKED = {"error": {"code": "LinkRevoked", "message": "this link was revoked"}}
+USED_UP = {"error": {"code": "LinkUsedUp", "message": "this link has been used as many times as it allows"}}
+LINKS_UNAVAILABLE = {"error": {"code": "LinkStoreUnavailable", "message": "the link store is unavailable; retry later"}}
+
+
+def limiter_unavailable(kind):
+    return {"error": {"code": "RateLimiterUnavailable", "message": f"the rate limiter cannot answer (redis: {kind}); retry"}}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# redis-server
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def redis_command(port, *args, password=None, timeout=1.0):
+    """One command on a new connection (after AUTH when given); the first line of the reply, as text."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        replies = []
+        for command in ([("AUTH", password)] if password else []) + [args]:
+            s.sendall(resp(*command))
+            data = b""
+            while b"\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise ConnectionError("redis closed the connection")
+                data += chunk
+            replies.append(data.split(b"\r\n", 1)[0].decode())
+        return replies[-1]
+
+
+class RedisServer:
+    """`redis-server` on 127.0.0.1:`port`, no persistence; `start()` returns once PING answers PONG (and records
+    when: `ready_at`, monotonic). `kill()` is SIGKILL; `freeze()`/`thaw()` are SIGSTOP/SIGCONT."""
+
+    def __init__(self, port=None, password=None):
+        self.port = port or free_port()
+        self.password = password
+        self.dir = tempfile.mkdtemp(prefix="presignd-redis-")
+        self.proc = None
+        self.ready_at = None
+
+    def start(self):
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self.dir, "--daemonize", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        log = open(os.path.join(self.dir, "redis.log"), "ab")
+        try:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as error:
+            pytest.fail(f"redis-server did not start: {error}", pytrace=False)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if redis_command(self.port, "PING", password=self.password, timeout=0.2) == "+PONG":
+                    self.ready_at = time.monotonic()
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.01)
+        self.kill()
+        with open(os.path.join(self.dir, "redis.log"), "rb") as f:
+            pytest.fail(f"redis-server did not start on port {self.port}: {f.read().decode(errors='replace')[-2000:]}",
+                        pytrace=False)
+
+    def command(self, *args):
+        return redis_command(self.port, *args, password=self.password)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def freeze(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_servers():
+    """Starts redis-servers (`make(port=None, password=None)`); every one is killed when the test ends."""
+    servers = []
+
+    def make(port=None, password=None):
+        server = RedisServer(port, password)
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.kill()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# presignd
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256_jwt(claims, secret=HS_SECRET):
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def token(subject):
+    return hs256_jwt({"sub": subject, "iss": ISSUER, "aud": "fleet", "exp": int(time.time()) + 600})
+
+
+def config_text(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS):
+    key = hashlib.sha256(KEY.encode()).hexdigest()
+    fast = hashlib.sha256(FAST_KEY.encode()).hexdigest()
+    password = f", password_env: {password_env}" if password_env else ""
+    return f"""
+listen: 127.0.0.1:0
+access_log: false
+audit_log: false
+backends:
+  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
+         access_key_env: F_ACCESS, secret_key_env: F_SECRET}}
+callers:
+  - name: fleet
+    auth: {{api_key_sha256: "{key}"}}
+    rate_limit: {{per_second: 1, burst: 10}}
+    rules:
+      - {{name: objects, operations: [get, share_link], bucket: b, key: "k/*", max_expires_in: 86400}}
+  - name: fast
+    auth: {{api_key_sha256: "{fast}"}}
+    rate_limit: {{per_second: 100000, burst: 100000}}
+    rules:
+      - {{name: objects, operations: [get, share_link], bucket: b, key: "k/*", max_expires_in: 86400}}
+  - name: web
+    auth: {{jwt: {{issuer: "{ISSUER}", audience: fleet, hs256_secret_env: F_HS}}}}
+    rate_limit: {{per_second: 0.001, burst: 3, per: subject}}
+    rules:
+      - {{name: own, operations: [get], bucket: b, key: "users/${{sub}}/*", max_expires_in: 600}}
+state:
+  redis: {{url: "redis://127.0.0.1:{redis_port}/0", command_timeout_ms: {command_timeout_ms}{password}}}
+  on_error: {on_error}
+links: {{public_base_url: "http://127.0.0.1:{public_port}", url_ttl: 60}}
+"""
+
+
+class Presignd(ServeProcess):
+    def __init__(self, redis_port, workers=2, env=None, **config):
+        self.port = free_port()
+        directory = tempfile.mkdtemp(prefix="presignd-fleet-")
+        self.config = os.path.join(directory, "presignd.yaml")
+        with open(self.config, "w") as f:
+            f.write(config_text(redis_port, self.port, **config))
+        super().__init__(
+            ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--admin-listen", "off", "--access-log", "off"], self.port,
+            env=dict(F_ACCESS="AKIDFLEET", F_SECRET="fleet-s3-secret", F_HS=HS_SECRET, **(env or {})),
+            prefix="presignd-fleet-")
+
+    def request(self, method, path, body=None, bearer=None, timeout=10):
+        """One request on a new connection, redirects not followed: (status, lower-cased headers, body bytes)."""
+        headers = {}
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def presign(self, bearer=KEY, key="k/x"):
+        return self.request("POST", "/v1/presign", {"operation": "get", "bucket": "b", "key": key}, bearer=bearer)
+
+    def metric(self, name, **labels):
+        """The sum of the samples of `name` that carry `labels` (over workers and any other label)."""
+        status, _, body = self.request("GET", "/metrics")
+        assert status == 200
+        total = 0.0
+        for line in body.decode().splitlines():
+            sample = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+            if not sample or sample[1] != name:
+                continue
+            if labels.items() <= dict(re.findall(r'(\w+)="([^"]*)"', sample[2] or "")).items():
+                total += float(sample[3])
+        return total
+
+
+@pytest.fixture
+def services():
+    """Starts presignd processes (`make(redis_port, **kw)`); each is stopped (exit status 0 required) at the end."""
+    started = []
+
+    def make(redis_port, **kw):
+        service = Presignd(redis_port, **kw)
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        service.stop()
+
+
+def timed(call):
+    start = time.monotonic()
+    result = call()
+    return result, time.monotonic() - start
+
+
+def first_status_after(service, ready_at, call, want=200, limit=5.0, interval=0.01):
+    """Polls `call` until it answers `want`; the seconds from `ready_at` to that answer, and the answers before it."""
+    seen = []
+    while time.monotonic() - ready_at < limit:
+        status = call()[0]
+        if status == want:
+            return time.monotonic() - ready_at, seen
+        seen.append(status)
+        time.sleep(interval)
+    raise AssertionError(f"no {want} within {limit} s of Redis accepting connections; saw {sorted(set(seen))}: "
+                         + service.output()[-2000:])
+
+
+def all_workers_back(service, since, call, run=20, limit=5.0):
+    """Polls `call` (each on a new connection, so on any worker) until `run` answers in a row are 200; the seconds
+    from `since` to the first of them. A worker whose connection is in its backoff still answers 503 meanwhile."""
+    streak_started = None
+    streak = 0
+    while time.monotonic() - since < limit:
+        started = time.monotonic()
+        if call()[0] == 200:
+            streak_started = streak_started or started
+            streak += 1
+            if streak == run:
+                return streak_started - since
+        else:
+            streak, streak_started = 0, None
+        time.sleep(0.005)
+    raise AssertionError(f"not {run} answers 200 in a row within {limit} s: " + service.output()[-2000:])
+
+
+def status_body(answer):
+    status, _, body = answer
+    return status, json.loads(body) if body else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. one rate limit across two processes
+
+
+def test_two_processes_share_one_rate_limit_in_redis(redis_servers, services):
+    redis = redis_servers()
+    a = services(redis.port)
+    b = services(redis.port)
+    answers, elapsed = timed(lambda: [(a if i % 2 == 0 else b).presign() for i in range(40)])
+    print(f"\n40 presign requests over A and B took {elapsed * 1000:.0f} ms")
+    statuses = [status for status, _, _ in answers]
+    assert statuses.count(200) == 10 and statuses.count(429) == 30, (statuses, [body for _, _, body in answers])
+    # per_second 1: the run must fit in a second for no token to come back (it takes a few tens of ms).
+    assert elapsed < 1.0
+    for status, headers, body in answers:
+        if status == 429:
+            assert json.loads(body) == RATE_LIMITED
+            assert headers["retry-after"] == "1"
+    assert statuses[:10] == [200] * 10  # the bucket is one: the first ten pass, whichever process takes them
+
+
+def test_the_first_requests_of_a_new_process_wait_for_its_redis_connections(redis_servers, services):
+    """Each worker connects on its first request: 24 requests sent at once to a fresh process all pass (none is
+    answered 503 because the connection was still being made)."""
+    redis = redis_servers()
+    service = services(redis.port)
+    barrier = threading.Barrier(24)
+    results = [None] * 24
+
+    def call(i):
+        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+        try:
+            conn.connect()
+            barrier.wait(timeout=30)
+            body = json.dumps({"operation": "get", "bucket": "b", "key": f"k/{i}"})
+            conn.request("POST", "/v1/presign", body=body, headers={"Authorization": f"Bearer {FAST_KEY}"})
+            response = conn.getresponse()
+            results[i] = (response.status, response.read())
+        except Exception as error:  # noqa: BLE001 - recorded, fails the test below
+            results[i] = (None, repr(error))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _ in results] == [200] * 24, results
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. per: subject
+
+
+def test_per_subject_buckets_are_separate(redis_servers, services):
+    redis = redis_servers()
+    a = services(redis.port)
+    b = services(redis.port)
+    alice, bob = token("alice"), token("bob")
+    answers = [(a if i % 2 == 0 else b).presign(alice, key="users/alice/x") for i in range(5)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429, 429], answers
+    for status, headers, body in answers[3:]:
+        assert json.loads(body) == {"error": {"code": "RateLimited", "message": "caller 'web' is over its rate limit"}}
+        assert int(headers["retry-after"]) >= 1
+    answers = [(b if i % 2 == 0 else a).presign(bob, key="users/bob/x") for i in range(4)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429], answers
+    # Two subjects, two keys in Redis (and the API-key callers made none).
+    keys = redis.command("KEYS", "presignd:rl:*")
+    assert keys == "*2", keys
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. links across replicas
+
+
+def test_links_are_shared_by_the_fleet(redis_servers, services):
+    redis = redis_servers()
+    a = services(redis.port)
+    b = services(redis.port)
+    status, headers, body = a.request("POST", "/v1/links", {"bucket": "b", "key": "k/shared.txt"}, bearer=FAST_KEY)
+    assert status == 201, body
+    link = json.loads(body)
+    assert link["url"] == f"http://127.0.0.1:{a.port}/l/{link['id']}" and link["max_uses"] is None
+    status, headers, body = b.request("GET", f"/l/{link['id']}")
+    assert status == 302, body
+    assert headers["location"].startswith("http://127.0.0.1:9/b/k/shared.txt?")
+    status, _, body = b.request("DELETE", f"/v1/links/{link['id']}", bearer=FAST_KEY)
+    assert (status, body) == (204, b"")
+    assert status_body(a.request("GET", f"/l/{link['id']}")) == (410, REVOKED)
+    assert status_body(b.request("GET", f"/l/{link['id']}")) == (410, REVOKED)
+
+    status, _, body = b.request("POST", "/v1/links", {"bucket": "b", "key": "k/ten.txt", "max_uses": 10}, bearer=FAST_KEY)
+    assert status == 201, body
+    link = json.loads(body)
+    barrier = threading.Barrier(50)
+    results = [None] * 50
+
+    def use(i):
+        service = a if i % 2 == 0 else b
+        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+        try:
+            conn.connect()
+            barrier.wait(timeout=30)
+            conn.request("GET", f"/l/{link['id']}")
+            response = conn.getresponse()
+            results[i] = (response.status, response.read())
+        except Exception as error:  # noqa: BLE001 - recorded, fails the test below
+            results[i] = (None, repr(error))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = [status for status, _ in results]
+    assert statuses.count(302) == 10 and statuses.count(410) == 40, results
+    assert all(json.loads(body) == USED_UP for status, body in results if status == 410)
+    status, _, body = a.request("GET", f"/v1/links/{link['id']}", bearer=FAST_KEY)
+    info = json.loads(body)
+    assert status == 200 and (info["uses"], info["max_uses"], info["state"]) == (10, 10, "used_up"), info
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. Redis killed and started again
+
+
+def test_redis_killed_then_restarted(redis_servers, services):
+    redis = redis_servers()
+    deny = services(redis.port)
+    allow = services(redis.port, on_error="allow")
+    status, _, body = deny.request("POST", "/v1/links", {"bucket": "b", "key": "k/a"}, bearer=FAST_KEY)
+    assert status == 201, body
+    link_id = json.loads(body)["id"]
+    redis.kill()
+    time.sleep(0.2)
+    for _ in range(6):
+        assert status_body(deny.presign(FAST_KEY)) == (503, limiter_unavailable("unavailable"))
+        status, headers, body = deny.presign(FAST_KEY)
+        assert (status, headers["retry-after"]) == (503, "1")
+        assert status_body(deny.request("GET", f"/l/{link_id}")) == (503, LINKS_UNAVAILABLE)
+        status, _, body = deny.request("GET", "/healthz")
+        assert status == 200, body
+    assert deny.metric("presignd_rate_limit_fail_open_total") == 0
+    for _ in range(4):
+        status, _, body = allow.presign(FAST_KEY)
+        assert status == 200, body
+    assert allow.metric("presignd_rate_limit_fail_open_total") >= 1
+    assert deny.metric("presignd_redis_errors_total") >= 1
+
+    time.sleep(1.0)  # down for a while: the backoff has grown
+    redis.start()  # the same port; the keys are gone (no persistence)
+    recovered, before = first_status_after(deny, redis.ready_at, lambda: deny.presign(FAST_KEY))
+    print(f"\nafter Redis came back: first 200 from the deny process after {recovered * 1000:.0f} ms "
+          f"({len(before)} answers before it: {sorted(set(before))})")
+    assert recovered < 2.0
+    # Every worker comes back within the backoff cap (2 s) of Redis being there again.
+    everyone = all_workers_back(deny, redis.ready_at, lambda: deny.presign(FAST_KEY))
+    print(f"after Redis came back: 20 answers 200 in a row from {everyone * 1000:.0f} ms")
+    assert everyone < 2.5
+    assert status_body(deny.request("GET", f"/l/{link_id}")) == (404, NOT_FOUND)  # Redis lost it with the restart
+    assert deny.metric("presignd_redis_reconnects_total") >= 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 5. Redis frozen
+
+
+def test_redis_frozen_requests_time_out_and_health_stays_fast(redis_servers, services):
+    redis = redis_servers()
+    service = services(redis.port)
+    for _ in range(10):  # both workers connected
+        status, _, body = service.presign(FAST_KEY)
+        assert status == 200, body
+    status, _, body = service.request("POST", "/v1/links", {"bucket": "b", "key": "k/a"}, bearer=FAST_KEY)
+    assert status == 201, body
+    link_id = json.loads(body)["id"]
+    redis.freeze()
+    try:
+        limited = []
+        for _ in range(8):
+            answer, seconds = timed(lambda: service.presign(FAST_KEY))
+            limited.append((status_body(answer), seconds))
+        links = []
+        for _ in range(4):
+            answer, seconds = timed(lambda: service.request("GET", f"/l/{link_id}"))
+            links.append((status_body(answer), seconds))
+        health = [timed(lambda: service.request("GET", "/healthz")) for _ in range(5)]
+        spec = [timed(lambda: service.request("GET", "/openapi.yaml")) for _ in range(5)]
+        thaw_started = time.monotonic()
+    finally:
+        redis.thaw()
+    print("\nfrozen Redis: presign "
+          + ", ".join(f"{s * 1000:.0f} ms ({b['error']['message'][30:]})" for (_, b), s in limited))
+    print("frozen Redis: /l/{id} " + ", ".join(f"{s * 1000:.0f} ms" for _, s in links))
+    print("frozen Redis: /healthz " + ", ".join(f"{s * 1000:.1f} ms" for _, s in health)
+          + "; /openapi.yaml " + ", ".join(f"{s * 1000:.1f} ms" for _, s in spec))
+    bound = (COMMAND_TIMEOUT_MS + 250) / 1000
+    for (status, body), seconds in limited:
+        assert status == 503 and body in (limiter_unavailable("timeout"), limiter_unavailable("unavailable"),
+                                          limiter_unavailable("disconnected")), body
+        assert seconds < bound
+    assert any(body == limiter_unavailable("timeout") for (_, body), _ in limited)
+    for answer, seconds in links:
+        assert answer == (503, LINKS_UNAVAILABLE) and seconds < bound
+    for (status, _, _), seconds in health + spec:
+        assert status == 200 and seconds < 0.1
+    recovered, before = first_status_after(service, thaw_started, lambda: service.presign(FAST_KEY))
+    print(f"after SIGCONT: first 200 after {recovered * 1000:.0f} ms ({len(before)} answers before it)")
+    assert recovered < 2.0
+    everyone = all_workers_back(service, thaw_started, lambda: service.presign(FAST_KEY))
+    print(f"after SIGCONT: 20 answers 200 in a row from {everyone * 1000:.0f} ms")
+    assert everyone < 2.5
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 6. a password
+
+
+def redis_with_password(redis_servers, services):
+    password = "fleet-redis-pw-" + uuid.uuid4().hex
+    wrong = "fleet-wrong-pw-" + uuid.uuid4().hex
+    redis = redis_servers(password=password)
+    right = services(redis.port, password_env="F_REDIS_PW", env={"F_REDIS_PW": password})
+    bad = services(redis.port, password_env="F_REDIS_PW", env={"F_REDIS_PW": wrong})
+    return password, wrong, right, bad
+
+
+def test_redis_password_right_and_wrong(redis_servers, services):
+    password, wrong, right, bad = redis_with_password(redis_servers, services)
+    for _ in range(6):
+        status, _, body = right.presign(FAST_KEY)
+        assert status == 200, body
+    status, _, body = right.request("POST", "/v1/links", {"bucket": "b", "key": "k/a"}, bearer=FAST_KEY)
+    assert status == 201, body
+    for _ in range(6):
+        status, headers, body = bad.presign(FAST_KEY)
+        assert (status, json.loads(body), headers["retry-after"]) == (503, limiter_unavailable("unavailable"), "1")
+    assert bad.metric("presignd_redis_errors_total", kind="handshake_failed") >= 1
+    assert status_body(bad.request("GET", "/l/" + "A" * 32)) == (503, LINKS_UNAVAILABLE)
+    right.stop()
+    bad.stop()
+    assert re.search(r'"message":"share links: redis: unavailable \(AUTH failed: WRONGPASS invalid username-password pair',
+                     bad.output()), bad.output()[-2000:]
+    for service in (right, bad):
+        for secret in (password, wrong):
+            assert secret not in service.output()
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the rate limiter's 503s (Redis AUTH refused) are logged nowhere; "
+                   "only a share-link request logs the cause")
+def test_a_wrong_password_is_named_in_the_log_by_the_rate_limiter_alone(redis_servers, services):
+    password, wrong, _, bad = redis_with_password(redis_servers, services)
+    for _ in range(6):
+        assert status_body(bad.presign(FAST_KEY)) == (503, limiter_unavailable("unavailable"))
+    time.sleep(0.2)
+    text = bad.output()
+    assert password not in text and wrong not in text
+    assert "WRONGPASS" in text, text[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 7. the fleet config refused
+
+
+BASE = """backends:
+  main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, access_key_env: F_ACCESS, secret_key_env: F_SECRET}
+callers:
+  - {name: a, auth: {api_key_sha256: "%s"}, rate_limit: {per_second: 1, burst: 5, per: subject},
+     rules: [{operations: [get, share_link], bucket: b, max_expires_in: 60}]}
+""" % ("0" * 64)
+STATE = 'state: {redis: {url: "redis://127.0.0.1:6379/0"}}\n'
+
+
+def test_fleet_config_mistakes_are_refused(presignd):
+    env = dict(os.environ, F_ACCESS="AKIDFLEET", F_SECRET="fleet-s3-secret")
+    cases = [
+        (BASE, "callers[0].rate_limit.per: per: subject keeps one bucket per JWT subject in Redis; it needs state.redis"),
+        (BASE + STATE + 'links: {public_base_url: "http://127.0.0.1:8080", sqlite_path: /tmp/links.sqlite}\n',
+         "links.sqlite_path: links live in Redis when state.redis is set; leave sqlite_path out"),
+        (BASE + STATE.replace("redis://127.0.0.1:6379/0", "rediss://127.0.0.1:6379/0"),
+         "state.redis.url: rediss:// (TLS) is not supported"),
+        (BASE + STATE.replace("redis://127.0.0.1:6379/0", "redis://127.0.0.1:99999/0"),
+         "state.redis.url: port must be a number in 1...65535"),
+        (BASE + STATE.replace("redis://127.0.0.1:6379/0", "http://127.0.0.1:6379"),
+         "state.redis.url: URL must start with redis://"),
+        (BASE + STATE.replace("/0", "/16"), "state.redis.url: database must be a number in 0...15"),
+        (BASE + STATE.replace("}}", "}, on_error: maybe}"), "state.on_error: must be deny or allow (got 'maybe')"),
+    ]
+    directory = tempfile.mkdtemp(prefix="presignd-fleet-cfg-")
+    for n, (text, message) in enumerate(cases):
+        path = os.path.join(directory, f"c{n}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        result = presignd("check-config", path, env=env, check=False)
+        assert result.returncode != 0 and result.stdout == "", (text, result.stdout)
+        assert result.stderr == f"presignd: error: {path}: {message}\n", (text, result.stderr)
+    # The same document with state.redis and no sqlite_path is valid.
+    path = os.path.join(directory, "ok.yaml")
+    with open(path, "w") as f:
+        f.write(BASE + STATE + 'links: {public_base_url: "http://127.0.0.1:8080"}\n')
+    result = presignd("check-config", path, env=env, check=False)
+    assert (result.returncode, result.stdout) == (0, f"{path}: OK (1 backend(s), 1 caller(s), 1 rule(s))\n"), result.stderr
