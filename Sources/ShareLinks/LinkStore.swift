@@ -82,6 +82,8 @@ public enum LinkStoreError: Error, Sendable, Equatable {
 /// calling worker's loop, exactly once; a store may answer before returning (SQLite) or later (Redis). `worker`
 /// is the calling loop's index: stores keep one connection per worker and touch it only from that worker.
 public protocol LinkStore: AnyObject, Sendable {
+    /// What and where it is, for log lines (`SQLite /var/lib/presignd/links.sqlite`, `Redis 10.0.0.5:6379/0`).
+    var label: String { get }
     /// Stores a new link (its digest is fresh from the CSPRNG).
     func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void)
     /// The link with this digest, or nil.

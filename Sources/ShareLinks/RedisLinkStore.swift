@@ -15,6 +15,7 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
     let pool: RedisConnectionPool
     let settings: RedisSettings
     let keepExpiredSeconds: Int64
+    public var label: String { "Redis \(settings.url.host):\(settings.url.port)/\(settings.url.database)" }
 
     public init(pool: RedisConnectionPool, settings: RedisSettings, keepExpiredSeconds: Int64 = 7 * 86_400) {
         self.pool = pool

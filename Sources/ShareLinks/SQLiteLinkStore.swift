@@ -32,6 +32,7 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
     }
 
     public let settings: Settings
+    public var label: String { "SQLite \(settings.path)" }
     /// Worker i's connection, touched only on worker i's thread (`@unchecked Sendable` rests on this).
     private let connections: PerWorker<LinkDatabase?>
 

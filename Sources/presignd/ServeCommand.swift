@@ -168,10 +168,13 @@ struct CheckConfigCommand: ParsableCommand {
     @Argument(help: "The YAML configuration file.")
     var file: String
 
+    @Flag(help: "Check the shape only: every secret (by environment or file) reads as a placeholder.")
+    var placeholderSecrets = false
+
     func run() throws {
         let config: ServiceConfig
         do {
-            config = try ConfigLoader.loadBlocking(file: file, secrets: .process)
+            config = try ConfigLoader.loadBlocking(file: file, secrets: placeholderSecrets ? .placeholders() : .process)
         } catch {
             throw ValidationError("\(file): \(error)")
         }

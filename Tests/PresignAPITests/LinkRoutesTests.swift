@@ -272,7 +272,7 @@ struct LinkRoutesTests {
         #expect(Fixture.header(create, "Retry-After") == "1")
         #expect(Fixture.text(create) == #"{"error":{"code":"LinkStoreUnavailable","message":"the link store is unavailable; retry later"}}"#)
         #expect(Self.open(s, String(repeating: "A", count: 32)).status.code == 503)
-        #expect(s.lines.all.contains { $0.hasPrefix("share links: cannot open link database \(dir)") })
+        #expect(s.lines.all.contains { $0.hasPrefix("share links (SQLite \(dir)): cannot open link database \(dir)") })
         let presign = s.service.respond(Fixture.request("POST", "/v1/presign", body: #"{"operation":"get","bucket":"reports","key":"a"}"#, headers: Self.auth))
         #expect(presign.status.code == 200)
     }

@@ -46,7 +46,7 @@ callers: [{name: a, auth: {api_key_sha256: "%s"}, rules: [{operations: [get], bu
 def test_mistakes_are_named_by_path(presignd):
     cases = [
         (BASE.replace("max_expires_in: 60", "max_expires_in: 700000"),
-         "callers[0].rules[0].max_expires_in: SigV4 URLs live at most 604800 s (7 days)"),
+         "callers[0].rules[0].max_expires_in: SigV4 URLs live at most 604800 s (7 days); only a share_link-only rule may allow longer"),
         (BASE.replace("operations: [get]", "operations: [get, copy]"), "callers[0].rules[0].operations[1]: unknown operation 'copy'"),
         (BASE.replace("dialect: aws-v4", "dialect: v5"), "backends.main.dialect: must be s3fm, aws-v2 or aws-v4 (got 'v5')"),
         (BASE + "colour: blue\n", "colour: unknown field"),

@@ -387,7 +387,7 @@ def test_a_database_locked_by_another_process_answers_503_and_presign_keeps_work
         if holder is not None:
             holder.close()
         s.stop()
-    lines = [line for line in s.output().splitlines() if "share links:" in line]
+    lines = [line for line in s.output().splitlines() if f"share links (SQLite {s.sqlite_path}):" in line]
     assert any("link store is busy" in line for line in lines), s.output()[-3000:]
     assert_no_full_ids(s)
 
@@ -424,7 +424,7 @@ def test_a_database_that_cannot_be_written_answers_503_and_recovers(seaweed, buc
         if locked:
             subprocess.run(["chattr", "-i", *frozen], capture_output=True)
         s.stop()
-    errors = [line for line in s.output().splitlines() if "share links:" in line]
+    errors = [line for line in s.output().splitlines() if f"share links (SQLite {s.sqlite_path}):" in line]
     assert any(f"link database {s.sqlite_path}" in line for line in errors), s.output()[-3000:]
     assert_no_full_ids(s)
 

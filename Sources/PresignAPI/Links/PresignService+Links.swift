@@ -35,17 +35,28 @@ extension PresignService {
 
     /// A store failure as the client sees it (503, retry in a second) and as the operator does (one log line per
     /// worker per second at most, so a broken disk cannot flood the log).
-    func storeFailure(_ error: LinkStoreError, _ request: HTTPRequest) -> HTTPResponse {
-        let now = clock.monotonicNanos()
-        linkErrorLogged.withValue(request.worker) { last in
-            if last == 0 || now &- last >= 1_000_000_000 {
-                last = now
-                logger.error("share links: \(error.message)", metadata: ["request_id": "\(request.requestId)"])
-            }
-        }
+    func storeFailure(_ error: LinkStoreError, _ store: any LinkStore, _ request: HTTPRequest) -> HTTPResponse {
+        logThrottled(.links, "share links (\(store.label)): \(error.message)", request)
         metrics.linkStoreError(worker: request.worker, busy: error == .busy)
         let message = error == .busy ? "the link store is busy; retry" : "the link store is unavailable; retry later"
         return Self.noStore(HTTPResponse(error: APIError(status: 503, code: "LinkStoreUnavailable", message: message, headers: ["Retry-After": "1"])))
+    }
+
+    /// What a throttled log line is about; each has its own once-a-second allowance.
+    enum Trouble: Int, CaseIterable {
+        case links, rateLimiter
+    }
+
+    /// Logs `message` as an error, at most once a second per worker and kind of trouble: a broken store or Redis
+    /// must not flood the log at the request rate.
+    func logThrottled(_ kind: Trouble, _ message: @autoclosure () -> String, _ request: HTTPRequest) {
+        let now = clock.monotonicNanos()
+        storeErrorLogged.withValue(request.worker) { last in
+            if last[kind.rawValue] == 0 || now &- last[kind.rawValue] >= 1_000_000_000 {
+                last[kind.rawValue] = now
+                logger.error("\(message())", metadata: ["request_id": "\(request.requestId)"])
+            }
+        }
     }
 
     static func noStore(_ response: HTTPResponse) -> HTTPResponse {
@@ -75,7 +86,7 @@ extension PresignService {
             let reply = LaterReply(answer)
             store.create(record, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
-                case .failure(let error): reply.send(storeFailure(error, request))
+                case .failure(let error): reply.send(storeFailure(error, store, request))
                 case .success:
                     var out = JSONWriter(capacity: 256)
                     out.beginObject()
@@ -125,7 +136,7 @@ extension PresignService {
         store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
             let record: LinkRecord
             switch fetched {
-            case .failure(let error): return reply.send(storeFailure(error, request))
+            case .failure(let error): return reply.send(storeFailure(error, store, request))
             case .success(nil): return reply.send(Self.noStore(Self.response(Self.linkNotFound)))
             case .success(let found?): record = found
             }
@@ -141,7 +152,7 @@ extension PresignService {
             }
             store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoopIfAttached) { [self] counted in
                 switch counted {
-                case .failure(let error): reply.send(storeFailure(error, request))
+                case .failure(let error): reply.send(storeFailure(error, store, request))
                 case .success(.unknown): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
                 case .success(.gone(let gone)): reply.send(Self.goneResponse(gone))
                 case .success(.used(let number)):
@@ -214,7 +225,7 @@ extension PresignService {
             let reply = LaterReply(answer)
             store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
                 switch fetched {
-                case .failure(let error): reply.send(storeFailure(error, request))
+                case .failure(let error): reply.send(storeFailure(error, store, request))
                 case .success(let record?) where record.caller == caller.caller.name && record.subject == caller.claims["sub"]:
                     body(id, record, store, reply)
                 case .success: reply.send(Self.noStore(Self.response(Self.linkNotFound)))
@@ -252,7 +263,7 @@ extension PresignService {
         return ownedLink(request, caller, context, snapshot, answer) { [self] id, record, store, reply in
             store.revoke(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
-                case .failure(let error): reply.send(storeFailure(error, request))
+                case .failure(let error): reply.send(storeFailure(error, store, request))
                 case .success(false): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
                 case .success(true):
                     writeLinkAudit("link_revoke", request, id: id, record: record, now: now)

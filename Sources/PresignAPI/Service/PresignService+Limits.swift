@@ -49,7 +49,9 @@ extension PresignService {
         _ context: ResponseContext, _ done: @escaping (Result<Admission, APIError>) -> Void
     ) {
         let worker = request.worker
-        let unavailable = { [self] (why: String) in
+        // The client hears the kind of trouble; the log says what it was.
+        let unavailable = { [self] (why: String, detail: String) in
+            logThrottled(.rateLimiter, "rate limiter (Redis \(redis.url.host):\(redis.url.port)): \(detail)\(failOpen ? "; serving without the limit (on_error: allow)" : "")", request)
             if failOpen {
                 metrics.rateLimitFailOpen(worker: worker)
                 return done(.success(Admission(admitted: cost, retryAfter: 0)))
@@ -57,19 +59,29 @@ extension PresignService {
             done(.failure(APIError(status: 503, code: "RateLimiterUnavailable", message: "the rate limiter cannot answer (\(why)); retry",
                                    headers: ["Retry-After": "1"])))
         }
-        guard let loop = context.eventLoopIfAttached else { return unavailable("no event loop") }
+        guard let loop = context.eventLoopIfAttached else { return unavailable("no event loop", "no event loop (an in-process request)") }
         let key = Self.rateKey(caller, perSubject: rate.perSubject)
         redisPool.connection(redis, loop: loop).rateLimit(
             key: key, perSecond: rate.perSecond, burst: max(1, Int(rate.burst)), cost: cost
         ) { [self] result in
             switch result {
-            case .failure(let error): unavailable("redis: \(error.kind)")
+            case .failure(let error): unavailable("redis: \(error.kind)", Self.describe(error))
             case .success(let decision):
                 let admitted = Int(clamping: decision.admitted)
                 for _ in admitted..<cost { metrics.rateLimited(worker: worker) }
                 let seconds = (Double(decision.retryAfterMillis) / 1000).rounded(.up)
                 done(.success(Admission(admitted: admitted, retryAfter: Int(min(max(seconds, 1), Double(RateLimiter.maxRetryAfter))))))
             }
+        }
+    }
+
+    static func describe(_ error: RedisError) -> String {
+        switch error {
+        case .unavailable(let why): return "unavailable (\(why))"
+        case .timeout: return "timeout"
+        case .disconnected: return "disconnected"
+        case .protocolError(let why): return "protocol error (\(why))"
+        case .tooLarge: return "reply too large"
         }
     }
 

@@ -45,8 +45,8 @@ public final class PresignService: @unchecked Sendable {
     let redisPool: RedisConnectionPool
     /// The upload API's backend connections, one per backend per worker loop.
     let uploadConnections = S3ConnectionCache()
-    /// When each worker last logged a link-store failure (monotonic ns), so a broken store logs once a second.
-    let linkErrorLogged: PerWorker<UInt64>
+    /// When each worker last logged a link-store or Redis failure (monotonic ns), so trouble logs once a second.
+    let storeErrorLogged: PerWorker<[UInt64]>
     /// The API's routes alone, for `respond`.
     private var client = InProcessClient(router: Router())
 
@@ -56,7 +56,7 @@ public final class PresignService: @unchecked Sendable {
         let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
         store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: pool) }
         redisPool = pool
-        linkErrorLogged = PerWorker(count: workers) { _ in 0 }
+        storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
         self.metrics = metrics
         self.workers = workers
         self.clock = clock
