@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libsqlite3-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign bench-json bench-multipart run clean fuzz fuzz-api test-asan test-tsan
+.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check bench-proxy bench bench-sign bench-json bench-multipart bench-instructions run clean fuzz fuzz-api test-asan test-tsan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -55,6 +55,10 @@ bench-proxy: release venv
 
 bench-json: release venv
 	$(PY) scripts/bench_json.py .build/release/presignd
+
+# Instructions per request under callgrind (not wall time: repeatable on a noisy machine), beside nginx's floor.
+bench-instructions: release venv
+	$(PY) scripts/bench_instructions.py .build/release/presignd $${N:-2000}
 
 bench-sign: release venv
 	$(PY) scripts/bench_sign.py .build/release/presignd

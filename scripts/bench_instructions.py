@@ -1,0 +1,157 @@
+"""make bench-instructions: user-space instructions per request, counted by callgrind, which does not depend on
+what else the machine is doing. presignd (release build, one worker) and nginx (the floor: the same socket, parse and
+write work with nothing else) each run under `valgrind --tool=callgrind`; for each kind of request the driver sends
+WARMUP requests on one keep-alive connection, zeroes the counters (callgrind_control -z), sends N more, dumps
+(callgrind_control -d) and divides the dump's total by N.
+
+    python3 scripts/bench_instructions.py PRESIGND_BINARY [N]
+"""
+import base64, glob, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = sys.argv[1]
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+WARMUP = 200
+ENV = dict(os.environ, BENCH_S3_ACCESS="AKIDBENCH", BENCH_S3_SECRET="bench-secret-0123456789",
+           BENCH_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789",
+           BENCH_UPLOAD_SECRET="bench-upload-token-secret-0123456789abcdef", SWIFT_BACKTRACE="enable=no")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_token():
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    now = int(time.time())
+    claims = {"iss": "https://bench.example.com", "aud": "bench", "sub": "42", "exp": now + 3600, "nbf": now - 10}
+    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(ENV["BENCH_JWT_SECRET"].encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(mac)}"
+
+
+def upload_token():
+    """An upload handle sealed the way presignd seals it (UploadToken.swift), so no S3 call is needed."""
+    payload = json.dumps({"c": "bench", "b": "main", "k": "uploads", "o": "users/42/big.bin", "u": "bench-upload-id", "t": "image/png",
+                          "e": int(time.time()) + 3600}, separators=(",", ":")).encode()
+    text = b64url(payload)
+    mac = hmac.new(ENV["BENCH_UPLOAD_SECRET"].encode(), b"presignd-upload-v1." + text.encode(), hashlib.sha256).digest()
+    return text + "." + b64url(mac)
+
+
+def strip(binary):
+    # Debian's valgrind cannot read Swift 6.3's DWARF 5; a copy without debug info keeps the symbols.
+    copy = os.path.join(tempfile.mkdtemp(prefix="presignd-instr-"), os.path.basename(binary))
+    subprocess.run(["strip", "--strip-debug", "-o", copy, binary], check=True)
+    for resources in glob.glob(os.path.join(os.path.dirname(binary), "*.resources")):
+        shutil.copytree(resources, os.path.join(os.path.dirname(copy), os.path.basename(resources)))
+    return copy
+
+
+def under_callgrind(command, out_dir):
+    process = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_dir}/callgrind.out.%p"] + command,
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return process
+
+
+def wait_port(port, process, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"exited early: {process.stderr.read()[-2000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"port {port} never answered")
+
+
+def total_instructions(pid, out_dir):
+    for old in glob.glob(f"{out_dir}/callgrind.out.{pid}.*"):
+        os.remove(old)
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        dumps = glob.glob(f"{out_dir}/callgrind.out.{pid}.*")
+        if dumps:
+            time.sleep(0.5)
+            with open(dumps[0]) as handle:
+                for line in handle:
+                    if line.startswith("summary:") or line.startswith("totals:"):
+                        return int(line.split()[1])
+        time.sleep(0.2)
+    raise SystemExit("callgrind wrote no dump")
+
+
+def measure(pid, out_dir, port, requests):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def send(count):
+        for index in range(count):
+            method, path, body, headers, expect = requests(index)
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            if response.status != expect:
+                raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
+
+    send(WARMUP)
+    subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
+    send(N)
+    return total_instructions(pid, out_dir) / N
+
+
+def main():
+    out_dir = tempfile.mkdtemp(prefix="presignd-callgrind-")
+    for leftover in glob.glob("/tmp/presignd-instructions-links.sqlite*"):
+        os.remove(leftover)
+    binary = strip(BIN)
+    presignd = under_callgrind([binary, "serve", "--config", os.path.join(HERE, "deploy/bench/presignd-instructions.yaml"),
+                                "--workers", "1", "--admin-listen", "off", "--access-log", "off"], out_dir)
+    results = {}
+    try:
+        wait_port(18190, presignd)
+        pid = presignd.pid
+        key = {"Authorization": "Bearer bench-key", "Content-Type": "application/json"}
+        jwt = {"Authorization": "Bearer " + jwt_token(), "Content-Type": "application/json"}
+        presign = json.dumps({"operation": "put", "bucket": "uploads", "key": "users/42/photo.png", "expires_in": 600,
+                              "content_type": "image/png"})
+        batch = json.dumps({"requests": [json.loads(presign)] * 10})
+        setup = http.client.HTTPConnection("127.0.0.1", 18190, timeout=60)
+        setup.request("POST", "/v1/links", body=json.dumps({"bucket": "uploads", "key": "users/42/photo.png"}), headers=key)
+        answer = setup.getresponse()
+        link = json.loads(answer.read())["id"]
+        upload = upload_token()
+        parts = json.dumps({"parts": [{"number": n} for n in range(1, 11)]})
+        kinds = [
+            ("GET /healthz", lambda i: ("GET", "/healthz", None, {}, 200)),
+            ("POST /v1/presign (API key)", lambda i: ("POST", "/v1/presign", presign, key, 200)),
+            ("POST /v1/presign (HS256 JWT, same token)", lambda i: ("POST", "/v1/presign", presign, jwt, 200)),
+            ("POST /v1/presign/batch (10 items)", lambda i: ("POST", "/v1/presign/batch", batch, key, 200)),
+            ("GET /l/{id} (share link redirect)", lambda i: ("GET", "/l/" + link, None, {}, 302)),
+            ("POST /v1/uploads/{upload}/parts (10 parts)", lambda i: ("POST", f"/v1/uploads/{upload}/parts", parts, key, 200)),
+        ]
+        for name, requests in kinds:
+            results[name] = measure(pid, out_dir, 18190, requests)
+            print(f"presignd {name}: {results[name]:,.0f} instructions/request", flush=True)
+    finally:
+        os.killpg(presignd.pid, signal.SIGTERM)
+        presignd.wait(timeout=120)
+    nginx = under_callgrind(["nginx", "-c", os.path.join(HERE, "deploy/bench/nginx-instructions.conf"), "-p", "/tmp"], out_dir)
+    try:
+        wait_port(18191, nginx)
+        floor = measure(nginx.pid, out_dir, 18191, lambda i: ("GET", "/healthz", None, {}, 200))
+        print(f"nginx GET /healthz (the floor): {floor:,.0f} instructions/request", flush=True)
+    finally:
+        os.killpg(nginx.pid, signal.SIGTERM)
+        nginx.wait(timeout=60)
+    print(json.dumps({"requests_per_kind": N, "presignd": {k: round(v) for k, v in results.items()},
+                      "nginx_healthz": round(floor),
+                      "ratio_to_nginx": {k: round(v / floor, 1) for k, v in results.items()}}, indent=1))
+
+
+main()
