@@ -90,6 +90,12 @@ public final class APIMetrics: Sendable {
         counter(worker, "presignd_link_store_errors_total", [("kind", busy ? "busy" : "unavailable")]).increment()
     }
 
+    /// A `jwt.jwks_url` fetch by outcome: `ok`, `network`, `bad_status`, `too_large`, `not_json`, `too_many_keys`,
+    /// `no_usable_keys`.
+    public func jwksFetch(worker: Int, outcome: String) {
+        counter(worker, "presignd_jwks_fetches_total", [("outcome", outcome)]).increment()
+    }
+
     public func rateLimited(worker: Int) {
         counter(worker, "presignd_rate_limited_total", []).increment()
     }

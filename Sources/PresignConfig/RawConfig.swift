@@ -102,6 +102,7 @@ struct RawConfig: Decodable {
         var issuer: String
         var audience: String
         var jwksFile: String?
+        var jwksURL: String?
         var hs256SecretEnv: String?
         var hs256SecretFile: String?
         var leewaySeconds: Int?
@@ -109,6 +110,7 @@ struct RawConfig: Decodable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case issuer, audience
             case jwksFile = "jwks_file"
+            case jwksURL = "jwks_url"
             case hs256SecretEnv = "hs256_secret_env"
             case hs256SecretFile = "hs256_secret_file"
             case leewaySeconds = "leeway_seconds"

@@ -9,6 +9,8 @@ public final class LoopContext {
     public let rawLoop: UnsafeMutableRawPointer
     private var shutdownHooks: [() -> Void] = []
     public internal(set) var isDraining = false
+    /// Closures other threads hand to this loop (opened and closed by the worker).
+    public let inbox = LoopInbox()
 
     public init(index: Int, rawLoop: UnsafeMutableRawPointer) {
         self.index = index
@@ -46,6 +48,10 @@ public struct EventLoop: @unchecked Sendable, Equatable {
 
     /// Whether the worker is draining (no new work should start).
     public var isDraining: Bool { context.isDraining }
+
+    /// Any thread: runs `body` on this loop's thread soon; false (and dropped) when the loop has stopped.
+    @discardableResult
+    public func post(_ body: @escaping @Sendable () -> Void) -> Bool { context.inbox.post(body) }
 }
 
 /// One value per worker loop, created on first use by that loop and touched only by it. Slots are boxes in an

@@ -157,7 +157,8 @@ struct ServeCommand: ParsableCommand {
                 } catch {
                     logger.error("config reload failed; keeping the previous config", metadata: ["file": "\(configPath)", "error": "\(error)"])
                 }
-            })
+            },
+            onLoopStart: { [api] loop in api.startBackgroundWork(on: loop) })
     }
 }
 

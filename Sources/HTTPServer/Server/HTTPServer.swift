@@ -44,10 +44,11 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.
-    /// `onReload` runs on the signal thread (never a worker loop) for each SIGHUP; `onDrain` when draining starts.
+    /// `onReload` runs on the signal thread (never a worker loop) for each SIGHUP; `onDrain` when draining starts;
+    /// `onLoopStart` on each worker's thread once its loop is ready, before it serves (background work starts there).
     public func run(
         onListening: (@Sendable ([Int]) -> Void)? = nil, onDrain: (@Sendable () -> Void)? = nil,
-        onReload: (@Sendable () -> Void)? = nil
+        onReload: (@Sendable () -> Void)? = nil, onLoopStart: (@Sendable (EventLoop) -> Void)? = nil
     ) throws {
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
@@ -64,6 +65,7 @@ public final class HTTPServer: Sendable {
             workers.append(worker)
         }
         boundPorts.withLock { $0 = ports }
+        for worker in workers { worker.onStart = onLoopStart }
         let threads = workers.map { worker in
             let thread = Thread { worker.runLoop() }
             thread.name = "presignd-worker-\(worker.index)"

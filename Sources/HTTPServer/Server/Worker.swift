@@ -23,6 +23,8 @@ final class Worker: @unchecked Sendable {
     var draining: Bool { context.isDraining }
     let finished = Atomic<Bool>(false)
     var onFinished: UnsafeMutablePointer<uv_async_t>?
+    /// Runs on this worker's thread once its loop is set up, before it serves (`HTTPServer.run(onLoopStart:)`).
+    var onStart: (@Sendable (EventLoop) -> Void)?
     private var requestCounter: UInt64 = 0
     private let requestPrefix: String
 
@@ -107,6 +109,8 @@ final class Worker: @unchecked Sendable {
         uv_timer_init(loop, timer)
         uv_timer_start(timer, { timer in Worker.from(timer!.pointee.loop).tick() }, 250, 250)
         uv_async_init(loop, drainAsync) { async in Worker.from(async!.pointee.loop).startDrain() }
+        context.inbox.open(rawLoop: UnsafeMutableRawPointer(loop))
+        onStart?(EventLoop(context))
         uv_run(loop, UV_RUN_DEFAULT)
         // Every handle is closed by now (stop() and the connections' close callbacks), so the loop can go.
         uv_loop_close(loop)
@@ -174,6 +178,7 @@ final class Worker: @unchecked Sendable {
     private func stop() {
         // Other glue (the curl client) closes its handles, so the loop can end.
         context.runShutdownHooks()
+        context.inbox.close()
         uv_close(UnsafeMutableRawPointer(timer).assumingMemoryBound(to: uv_handle_t.self), nil)
         uv_close(UnsafeMutableRawPointer(drainAsync).assumingMemoryBound(to: uv_handle_t.self), nil)
     }

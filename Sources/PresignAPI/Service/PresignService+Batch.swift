@@ -8,13 +8,23 @@ import S3Signing
 /// `POST /v1/presign/batch`: up to 100 requests; an invalid item fails the batch, a refused one fails alone.
 extension PresignService {
     func batch(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+        let reply = LaterReply(answer)
+        // Credentials first (a JWT may wait for its issuer's keys), then the body.
+        authenticate(request, context, snapshot) { [self] found in
+            switch found {
+            case .failure(let error): reply.send(Self.response(error))
+            case .success(let caller): batch(request, caller, context, snapshot, reply)
+            }
+        }
+        return reply.returned()
+    }
+
+    private func batch(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ reply: LaterReply) {
         let now = clock.wallSeconds()
-        let caller: Authenticated
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
         // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
         var items: [(PresignRequest, CheckedRequest)] = []
         do throws(APIError) {
-            caller = try authenticate(request, snapshot.config, now: now).get()
             let object = try Self.parseJSON(request).get()
             guard case .object(let members) = object, members.count == 1, case .array(let list)? = object["requests"] else {
                 throw .invalid("requests", "the body must be {\"requests\": [...]}")
@@ -28,10 +38,9 @@ extension PresignService {
                 items.append((parsed, try CheckedRequest.check(parsed, path: "requests[\(index)]")))
             }
         } catch {
-            return Self.response(error)
+            return reply.send(Self.response(error))
         }
         // Each item costs one unit of the rate limit; the first `admitted` items are signed, the rest refused.
-        let reply = LaterReply(answer)
         limit(caller, cost: items.count, request, context, snapshot) { [self] result in
             let admission: Admission
             switch result {
@@ -58,6 +67,5 @@ extension PresignService {
             body.endObject()
             reply.send(.json(.ok, body.bytes))
         }
-        return reply.returned()
     }
 }

@@ -104,23 +104,25 @@ extension PresignService {
         return key
     }
 
-    /// Authenticates the request and admits it (one unit), then runs `next` with the caller; otherwise answers
-    /// 401, 429 or 503 through `reply`.
+    /// Authenticates the request (which may wait for a JWKS fetch) and admits it (one unit), then runs `next` with
+    /// the caller; otherwise answers 401, 429 or 503 through `reply`.
     func admit(
         _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, reply: LaterReply,
         _ next: @escaping (Authenticated) -> Void
     ) {
-        let caller: Authenticated
-        switch authenticate(request, snapshot.config, now: clock.wallSeconds()) {
-        case .failure(let error): return reply.send(Self.response(error))
-        case .success(let found): caller = found
-        }
-        limit(caller, cost: 1, request, context, snapshot) { result in
-            switch result {
-            case .failure(let error): reply.send(Self.response(error))
-            case .success(let admission) where admission.admitted == 0:
-                reply.send(Self.response(Self.rateLimitedError(caller, retryAfter: admission.retryAfter)))
-            case .success: next(caller)
+        authenticate(request, context, snapshot) { [self] found in
+            let caller: Authenticated
+            switch found {
+            case .failure(let error): return reply.send(Self.response(error))
+            case .success(let found): caller = found
+            }
+            limit(caller, cost: 1, request, context, snapshot) { result in
+                switch result {
+                case .failure(let error): reply.send(Self.response(error))
+                case .success(let admission) where admission.admitted == 0:
+                    reply.send(Self.response(Self.rateLimitedError(caller, retryAfter: admission.retryAfter)))
+                case .success: next(caller)
+                }
             }
         }
     }

@@ -15,9 +15,12 @@ import UVLoop
 public final class ServiceState: Sendable {
     let rateLimiter: RateLimiter
     let links: (any LinkStore)?
+    /// The `jwks_url` key sets of this generation's JWT callers, by `RemoteKeySets.name(issuer:url:)`.
+    let remoteKeys: [String: RemoteKeySet]
 
-    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool) {
+    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets) {
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
+        remoteKeys = keySets.sets(for: config)
         if let links = config.links, let redis = config.state?.redis {
             self.links = RedisLinkStore(pool: pool, settings: redis)
         } else if let links = config.links, let path = links.sqlitePath {
@@ -54,7 +57,8 @@ public final class PresignService: @unchecked Sendable {
         let workers = max(workers, 1)
         let metrics = APIMetrics(workers: workers)
         let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
-        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: pool) }
+        let keySets = RemoteKeySets(workers: workers, clock: clock, logger: logger, metrics: metrics)
+        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: pool, keySets: keySets) }
         redisPool = pool
         storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
         self.metrics = metrics

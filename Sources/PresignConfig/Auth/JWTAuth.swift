@@ -8,6 +8,19 @@ import JWTKit
 public enum JWTAuth {
     public struct Failure: Error, Equatable, Sendable {
         public let message: String
+        /// The token names a `kid` the key set does not hold (a remote key set may fetch again for it).
+        public var unknownKey = false
+    }
+
+    /// Verification keys by `kid`; `defaultKey` is used for tokens without one (HS256, or a set with a single key).
+    public struct KeySet: Sendable {
+        public let keys: [String: any JWTAlgorithm]
+        public let defaultKey: (any JWTAlgorithm)?
+
+        public init(keys: [String: any JWTAlgorithm], defaultKey: (any JWTAlgorithm)?) {
+            self.keys = keys
+            self.defaultKey = defaultKey
+        }
     }
 
     /// The standard claims presignd checks, decoded by jwt-kit's claim types.
@@ -28,6 +41,8 @@ public enum JWTAuth {
         /// Keys by `kid`; `defaultKey` is used for tokens without one (HS256, or a JWKS with a single key).
         let keys: [String: any JWTAlgorithm]
         let defaultKey: (any JWTAlgorithm)?
+        /// `jwks_url`: the keys are fetched and kept by the service (`keys` is empty); nil for fixed keys.
+        public let jwksURL: String?
 
         static func build(_ raw: RawConfig.RawJWT, path: String, secrets: SecretSource) async throws(ConfigError) -> Verifier {
             guard !raw.issuer.isEmpty else { throw ConfigError("\(path).issuer", "must not be empty") }
@@ -37,6 +52,13 @@ public enum JWTAuth {
             let collection = JWTKeyCollection()
             var keys: [String: any JWTAlgorithm] = [:]
             var defaultKey: (any JWTAlgorithm)?
+            if let url = raw.jwksURL {
+                guard raw.jwksFile == nil, raw.hs256SecretEnv == nil, raw.hs256SecretFile == nil else {
+                    throw ConfigError(path, "give exactly one of jwks_url, jwks_file or hs256_secret_env/hs256_secret_file")
+                }
+                if let problem = JWTAuth.checkJWKSURL(url) { throw ConfigError("\(path).jwks_url", problem) }
+                return Verifier(issuer: raw.issuer, audience: raw.audience, leewaySeconds: leeway, keys: [:], defaultKey: nil, jwksURL: url)
+            }
             switch (raw.jwksFile, raw.hs256SecretEnv ?? raw.hs256SecretFile) {
             case (let file?, nil):
                 guard let text = secrets.readFile(file) else { throw ConfigError("\(path).jwks_file", "cannot read \(file)") }
@@ -77,13 +99,20 @@ public enum JWTAuth {
                     throw ConfigError(path, "HS256 key: \(error)")
                 }
             default:
-                throw ConfigError(path, "give exactly one of jwks_file or hs256_secret_env/hs256_secret_file")
+                throw ConfigError(path, "give exactly one of jwks_url, jwks_file or hs256_secret_env/hs256_secret_file")
             }
-            return Verifier(issuer: raw.issuer, audience: raw.audience, leewaySeconds: leeway, keys: keys, defaultKey: defaultKey)
+            return Verifier(issuer: raw.issuer, audience: raw.audience, leewaySeconds: leeway, keys: keys, defaultKey: defaultKey, jwksURL: nil)
         }
 
         /// Checks signature, alg, exp, nbf, iss and aud; returns the string and number claims for `${claim}` templates.
         public func verify(_ token: String, now: Date) -> Result<[String: String], Failure> {
+            verify(token, now: now, keys: KeySet(keys: keys, defaultKey: defaultKey))
+        }
+
+        /// As above with the given keys (a remote key set's current keys).
+        public func verify(_ token: String, now: Date, keys set: KeySet) -> Result<[String: String], Failure> {
+            let keys = set.keys
+            let defaultKey = set.defaultKey
             let bytes = Array(token.utf8)
             let parser = DefaultJWTParser()
             let parts: (header: ArraySlice<UInt8>, payload: ArraySlice<UInt8>, signature: ArraySlice<UInt8>)
@@ -102,7 +131,7 @@ public enum JWTAuth {
             guard let alg = header.alg, alg != "none" else { return .failure(Failure(message: "token is not signed (alg none)")) }
             let key: (any JWTAlgorithm)?
             if let kid = header.kid { key = keys[kid] ?? (keys.isEmpty ? defaultKey : nil) } else { key = defaultKey }
-            guard let key else { return .failure(Failure(message: "no key for this token's kid")) }
+            guard let key else { return .failure(Failure(message: "no key for this token's kid", unknownKey: header.kid != nil)) }
             guard key.name == alg else { return .failure(Failure(message: "token alg \(alg) does not match the key (\(key.name))")) }
             let signingInput = Array(parts.header) + [UInt8(ascii: ".")] + Array(parts.payload)
             let valid = (try? key.verify(Array(signature), signs: signingInput)) ?? false

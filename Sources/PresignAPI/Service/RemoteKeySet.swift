@@ -1,0 +1,238 @@
+import Foundation
+import JWTKit
+import Logging
+import PresignConfig
+import S3Client
+import Synchronization
+import UVLoop
+
+/// One `jwt.jwks_url` key set, shared by every worker and kept across config reloads (`RemoteKeySets`). Its state
+/// (the `JWKSSchedule`, the keys, the requests waiting for a fetch) lives under one lock; what verifies a token is a
+/// published `View` that each worker caches and re-reads only when the generation number moves, so the hot path
+/// reads one atomic and takes no lock. One fetch is in flight at a time, on the loop of whoever started it; its
+/// keys are parsed by jwt-kit off the loop (a Task) and the result comes back to that loop through its inbox.
+final class RemoteKeySet: Sendable {
+    final class View: Sendable {
+        let number: Int
+        /// Nil until the first good fetch.
+        let keys: JWTAuth.KeySet?
+        /// Monotonic ns at which a background fetch is due (0: now; `.max`: one is in flight).
+        let refreshAt: UInt64
+
+        init(number: Int, keys: JWTAuth.KeySet?, refreshAt: UInt64) {
+            self.number = number
+            self.keys = keys
+            self.refreshAt = refreshAt
+        }
+    }
+
+    /// A request waiting for the fetch in flight; `wake` runs on `loop` (posted through its inbox).
+    struct Waiter {
+        let loop: EventLoop
+        let wake: Wake
+    }
+
+    /// `@unchecked Sendable`: the closure is only ever run on the loop its request runs on.
+    final class Wake: @unchecked Sendable {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    struct State {
+        var schedule = JWKSSchedule()
+        var view: View
+        var waiters: [Waiter] = []
+        var lastFailureLog: UInt64?
+        var quietFailures = 0
+    }
+
+    let issuer: String
+    let url: String
+    private let clock: RequestClock
+    private let logger: Logger
+    private let metrics: APIMetrics
+    private let state: Mutex<State>
+    private let published = Atomic<Int>(0)
+    private let views: PerWorker<View>
+
+    init(issuer: String, url: String, workers: Int, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
+        self.issuer = issuer
+        self.url = url
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+        let first = View(number: 0, keys: nil, refreshAt: 0)
+        state = Mutex(State(view: first))
+        views = PerWorker(count: workers) { _ in first }
+    }
+
+    /// Worker `worker`'s view of the keys: call it on that worker's loop thread.
+    func view(worker: Int) -> View {
+        let mine = views[worker]
+        if mine.number == published.load(ordering: .acquiring) { return mine }
+        let fresh = state.withLock { $0.view }
+        views[worker] = fresh
+        return fresh
+    }
+
+    /// On `loop`'s thread: starts a background fetch when `view` says one is due (the first, stale keys, or a retry
+    /// after a failure). Takes the lock only then.
+    func refreshIfDue(_ view: View, loop: EventLoop?) {
+        guard let loop, !loop.isDraining else { return }
+        let now = clock.monotonicNanos()
+        guard now >= view.refreshAt else { return }
+        let start = state.withLock { state in
+            guard state.schedule.refreshIfDue(now: now) else { return false }
+            publish(&state)
+            return true
+        }
+        if start { fetch(on: loop) }
+    }
+
+    /// On `loop`'s thread, for a token whose kid is not in the set (or any token before the first good fetch): nil
+    /// when `then` will run on this loop once a fetch has answered (one started now, or the one in flight); else
+    /// the seconds until a fetch may start (the refetch window), and `then` never runs.
+    func keyMissing(loop: EventLoop?, _ then: @escaping () -> Void) -> Int? {
+        guard let loop, !loop.isDraining else { return 1 }
+        let now = clock.monotonicNanos()
+        let decision = state.withLock { state in
+            let decision = state.schedule.unknownKey(now: now)
+            switch decision {
+            case .fetch:
+                publish(&state)
+                state.waiters.append(Waiter(loop: loop, wake: Wake(then)))
+            case .wait:
+                state.waiters.append(Waiter(loop: loop, wake: Wake(then)))
+            case .refuse: break
+            }
+            return decision
+        }
+        switch decision {
+        case .fetch:
+            fetch(on: loop)
+            return nil
+        case .wait: return nil
+        case .refuse(let seconds): return seconds
+        }
+    }
+
+    /// Seconds before a fetch may start, for `Retry-After`.
+    func retryAfter() -> Int {
+        let now = clock.monotonicNanos()
+        return state.withLock { $0.schedule.retryAfter(now: now) }
+    }
+
+    /// A new view from the state (under its lock).
+    private func publish(_ state: inout State, keys: JWTAuth.KeySet? = nil) {
+        let refreshAt = state.schedule.inFlight ? UInt64.max : (state.schedule.refreshAt ?? 0)
+        let number = state.view.number + 1
+        state.view = View(number: number, keys: keys ?? state.view.keys, refreshAt: refreshAt)
+        published.store(number, ordering: .releasing)
+    }
+
+    private func fetch(on loop: EventLoop) {
+        let request = HTTPFetch.Request(
+            url: url, headers: [("Accept", "application/json")], maxBodyBytes: JWKSSchedule.maxDocumentBytes,
+            connectTimeoutMillis: JWKSSchedule.connectTimeoutMillis, totalTimeoutMillis: JWKSSchedule.totalTimeoutMillis)
+        HTTPFetch.fetch(request, on: loop) { [self] result in
+            let response: HTTPFetch.Response
+            switch result {
+            case .failure(let failure):
+                let outcome: JWKSSchedule.Failure.Outcome = if case .tooLarge = failure { .tooLarge } else { .network }
+                return finish(.failure(JWKSSchedule.Failure(outcome, failure.message)), maxAge: 0, skipped: [], loop: loop)
+            case .success(let got): response = got
+            }
+            let jwks: [JWK]
+            switch JWKSSchedule.document(status: response.status, body: response.body) {
+            case .failure(let failure): return finish(.failure(failure), maxAge: 0, skipped: [], loop: loop)
+            case .success(let keys): jwks = keys
+            }
+            let maxAge = JWKSSchedule.lifetime(cacheControl: response.header("Cache-Control"))
+            Task { [self] in
+                let (keys, skipped) = await JWTAuth.keySet(from: jwks)
+                let result: Result<JWTAuth.KeySet, JWKSSchedule.Failure> =
+                    keys.keys.isEmpty ? .failure(JWKSSchedule.Failure(.noUsableKeys, "no RS256 or ES256 key with a kid")) : .success(keys)
+                loop.post { [self] in finish(result, maxAge: maxAge, skipped: skipped, loop: loop) }
+            }
+        }
+    }
+
+    /// On `loop`'s thread: records the answer, publishes the keys (a failure keeps the last good ones), counts
+    /// and logs it, and wakes every waiting request on its own loop.
+    private func finish(_ result: Result<JWTAuth.KeySet, JWKSSchedule.Failure>, maxAge: Int, skipped: [String], loop: EventLoop) {
+        let now = clock.monotonicNanos()
+        var failureLine: String?
+        let waiters = state.withLock { state in
+            switch result {
+            case .success(let keys):
+                state.schedule.finished(succeeded: true, maxAgeSeconds: maxAge, now: now)
+                publish(&state, keys: keys)
+            case .failure(let failure):
+                state.schedule.finished(succeeded: false, maxAgeSeconds: maxAge, now: now)
+                publish(&state)
+                // One line a minute per key set; the lines held back are counted in the next.
+                if let last = state.lastFailureLog, now &- last < 60_000_000_000 {
+                    state.quietFailures += 1
+                } else {
+                    let held = state.quietFailures > 0 ? " (\(state.quietFailures) more failures since the last line)" : ""
+                    let kept = state.view.keys == nil ? "no keys yet: its JWT callers get 503 KeysUnavailable" : "keeping the last good key set"
+                    failureLine = "jwks fetch failed (\(failure.outcome.rawValue)): \(failure.message); \(kept)\(held)"
+                    state.lastFailureLog = now
+                    state.quietFailures = 0
+                }
+            }
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        let metadata: Logger.Metadata = ["issuer": "\(issuer)", "jwks_url": "\(url)"]
+        switch result {
+        case .success(let keys):
+            metrics.jwksFetch(worker: loop.index, outcome: "ok")
+            var fields = metadata
+            fields["keys"] = "\(keys.keys.keys.sorted().joined(separator: ","))"
+            fields["max_age"] = "\(maxAge)"
+            if !skipped.isEmpty { fields["skipped"] = "\(skipped.prefix(5).joined(separator: "; "))" }
+            logger.info("jwks fetched", metadata: fields)
+        case .failure(let failure):
+            metrics.jwksFetch(worker: loop.index, outcome: failure.outcome.rawValue)
+            if let failureLine { logger.error("\(failureLine)", metadata: metadata) }
+        }
+        // Posted, never run from inside the fetch's own callback.
+        for waiter in waiters { waiter.loop.post { [wake = waiter.wake] in wake.body() } }
+    }
+}
+
+/// Every remote key set, by issuer and URL, so a config reload keeps the keys (and the refetch window) of the
+/// issuers it still names. Looked up under a lock only when a config generation is built.
+final class RemoteKeySets: Sendable {
+    private let sets = Mutex<[String: RemoteKeySet]>([:])
+    private let workers: Int
+    private let clock: RequestClock
+    private let logger: Logger
+    private let metrics: APIMetrics
+
+    init(workers: Int, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
+        self.workers = workers
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    static func name(issuer: String, url: String) -> String { issuer + "\n" + url }
+
+    /// The key sets `config`'s JWT callers with a `jwks_url` use, by `name(issuer:url:)`.
+    func sets(for config: ServiceConfig) -> [String: RemoteKeySet] {
+        var out: [String: RemoteKeySet] = [:]
+        for caller in config.callers {
+            guard case .jwt(let verifier) = caller.auth, let url = verifier.jwksURL else { continue }
+            let name = Self.name(issuer: verifier.issuer, url: url)
+            out[name] = sets.withLock { sets in
+                if let known = sets[name] { return known }
+                let made = RemoteKeySet(issuer: verifier.issuer, url: url, workers: workers, clock: clock, logger: logger, metrics: metrics)
+                sets[name] = made
+                return made
+            }
+        }
+        return out
+    }
+}
