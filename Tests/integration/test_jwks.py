@@ -1,0 +1,362 @@
+"""`jwt.jwks_url` end to end: presignd against a local JWKS server on loopback that counts its hits.
+
+- A rotation to a new EC P-256 key: a token signed with the new key (new kid) is accepted after the automatic
+  refetch, on two workers.
+- Tokens with random unknown kids: at most one fetch per 30 s window (the server's hits, exact).
+- The server down at start: 503 KeysUnavailable with Retry-After; it comes up; once Retry-After has passed the
+  token is accepted.
+- A server answering 5 MB, garbage or slowly: the old key set is kept and presignd stays responsive.
+
+ES256 is signed here in pure Python (the test venv has no crypto library). Presigning needs no backend
+connection, so the backend is a closed port. Nothing is skipped: a server that cannot start fails the test.
+"""
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from conftest import ServeProcess, free_port
+
+ISSUER = "https://id.test/"
+
+# NIST P-256.
+P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+     0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
+
+
+def _add(p, q):
+    if p is None:
+        return q
+    if q is None:
+        return p
+    if p[0] == q[0] and (p[1] + q[1]) % P == 0:
+        return None
+    if p == q:
+        m = (3 * p[0] * p[0] - 3) * pow(2 * p[1], -1, P) % P
+    else:
+        m = (q[1] - p[1]) * pow(q[0] - p[0], -1, P) % P
+    x = (m * m - p[0] - q[0]) % P
+    return x, (m * (p[0] - x) - p[1]) % P
+
+
+def _mul(k, point):
+    out = None
+    while k:
+        if k & 1:
+            out = _add(out, point)
+        point = _add(point, point)
+        k >>= 1
+    return out
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class ECKey:
+    def __init__(self, kid):
+        self.kid = kid
+        self.d = secrets.randbelow(N - 1) + 1
+        self.q = _mul(self.d, G)
+
+    def jwk(self):
+        return {"kty": "EC", "crv": "P-256", "kid": self.kid, "alg": "ES256", "use": "sig",
+                "x": b64url(self.q[0].to_bytes(32, "big")), "y": b64url(self.q[1].to_bytes(32, "big"))}
+
+    def sign(self, message):
+        z = int.from_bytes(hashlib.sha256(message).digest(), "big")
+        while True:
+            k = secrets.randbelow(N - 1) + 1
+            r = _mul(k, G)[0] % N
+            s = pow(k, -1, N) * (z + r * self.d) % N
+            if r and s:
+                return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def token(self, sub="alice", kid=None, ttl=300):
+        header = b64url(json.dumps({"alg": "ES256", "typ": "JWT", "kid": kid or self.kid}).encode())
+        payload = b64url(json.dumps({"iss": ISSUER, "aud": "app", "sub": sub, "exp": int(time.time()) + ttl}).encode())
+        signature = self.sign(f"{header}.{payload}".encode())
+        return f"{header}.{payload}.{b64url(signature)}"
+
+
+def random_kid_token():
+    """A token naming a random kid: presignd looks the kid up before it checks the signature, so any will do."""
+    header = b64url(json.dumps({"alg": "ES256", "typ": "JWT", "kid": secrets.token_hex(8)}).encode())
+    payload = b64url(json.dumps({"iss": ISSUER, "aud": "app", "sub": "mallory", "exp": int(time.time()) + 300}).encode())
+    return f"{header}.{payload}.{b64url(os.urandom(64))}"
+
+
+class JWKSServer:
+    """Serves one JWKS per path; each path has a mode (ok, big, garbage, slow) and a hit count."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.lock = threading.Lock()
+        self.documents = {}
+        self.modes = {}
+        self.hits = {}
+        self.httpd = None
+
+    def set(self, path, keys=None, mode="ok"):
+        with self.lock:
+            if keys is not None:
+                self.documents[path] = json.dumps({"keys": [k.jwk() for k in keys]}).encode()
+            self.modes[path] = mode
+            self.hits.setdefault(path, 0)
+
+    def count(self, path):
+        with self.lock:
+            return self.hits.get(path, 0)
+
+    def start(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with server.lock:
+                    server.hits[self.path] = server.hits.get(self.path, 0) + 1
+                    mode = server.modes.get(self.path)
+                    document = server.documents.get(self.path)
+                try:
+                    if mode is None:
+                        self.send_response(404)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif mode == "big":
+                        body = b'{"keys":[' + b" " * (5 << 20) + b"]}"
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    elif mode == "garbage":
+                        body = os.urandom(2000)
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    else:
+                        if mode == "slow":
+                            time.sleep(10)
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Cache-Control", "public, max-age=3600")
+                        self.send_header("Content-Length", str(len(document)))
+                        self.end_headers()
+                        self.wfile.write(document)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        ThreadingHTTPServer.daemon_threads = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+class Presignd(ServeProcess):
+    def __init__(self, jwks_url, workers=1):
+        self.port = free_port()
+        directory = os.path.join("/tmp", "presignd-jwks-" + secrets.token_hex(6))
+        os.makedirs(directory)
+        self.config = os.path.join(directory, "presignd.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"""
+listen: 127.0.0.1:0
+access_log: false
+backends:
+  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
+         access_key_env: JWKS_S3_ACCESS, secret_key_env: JWKS_S3_SECRET}}
+callers:
+  - name: app
+    auth: {{jwt: {{issuer: "{ISSUER}", audience: app, jwks_url: "{jwks_url}"}}}}
+    rules:
+      - {{operations: [get], bucket: media, key: "users/${{sub}}/*", max_expires_in: 600}}
+""")
+        super().__init__(["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
+                          "--admin-listen", "off"], self.port,
+                         env=dict(JWKS_S3_ACCESS="AKIDJWKSTEST", JWKS_S3_SECRET="jwks-test-secret-0123456789"),
+                         prefix="presignd-jwks-")
+
+    def call(self, method, path, token=None, body=None, timeout=15):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def presign(self, token, sub="alice"):
+        status, headers, raw = self.call("POST", "/v1/presign", token,
+                                         {"operation": "get", "bucket": "media", "key": f"users/{sub}/a.jpg"})
+        return status, headers, json.loads(raw)
+
+    def fetches(self):
+        _, _, text = self.call("GET", "/metrics")
+        out = {}
+        for outcome, value in re.findall(r'presignd_jwks_fetches_total\{outcome="([a-z_]+)"\} ([0-9.]+)', text.decode()):
+            out[outcome] = out.get(outcome, 0) + int(float(value))
+        return out
+
+
+def wait_for(predicate, what, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_rotation_is_picked_up_and_random_kids_fetch_once_per_window():
+    server = JWKSServer().start()
+    old, new = ECKey("old-1"), ECKey("new-1")
+    server.set("/jwks", [old])
+    service = Presignd(server.url("/jwks"), workers=2)
+    try:
+        # The first fetch starts when the service starts serving, before any request.
+        wait_for(lambda: server.count("/jwks") == 1, "the start fetch")
+        status, _, body = service.presign(old.token())
+        assert status == 200, body
+        # The provider rotates: a token with the new kid makes presignd refetch once, then it is accepted.
+        server.set("/jwks", [new])
+        status, _, body = service.presign(new.token())
+        assert status == 200, body
+        assert server.count("/jwks") == 2
+        window_opened = time.monotonic()
+        assert service.presign(new.token(sub="bob"), sub="bob")[0] == 200
+        # The old key is gone from the set: its tokens are refused now (no further fetch inside the window).
+        status, _, body = service.presign(old.token())
+        assert (status, body["error"]["code"]) == (401, "Unauthorized")
+
+        def burst(count):
+            with ThreadPoolExecutor(8) as pool:
+                return list(pool.map(lambda _: service.presign(random_kid_token(), sub="mallory")[0], range(count)))
+
+        # 1,000 tokens with random kids inside the window that the rotation opened: no fetch at all.
+        statuses = burst(1000)
+        assert time.monotonic() - window_opened < 29, "the burst outlasted the window; the count below would be wrong"
+        assert statuses == [401] * 1000
+        assert server.count("/jwks") == 2
+        # The next window: another 1,000, exactly one fetch.
+        time.sleep(max(0.0, window_opened + 30.5 - time.monotonic()))
+        statuses = burst(1000)
+        assert statuses == [401] * 1000
+        assert server.count("/jwks") == 3
+        assert service.presign(new.token())[0] == 200
+        assert service.fetches() == {"ok": 3}
+    finally:
+        service.stop()
+        server.stop()
+
+
+def test_server_down_at_start_answers_503_then_accepts_once_it_is_up():
+    server = JWKSServer()
+    key = ECKey("k1")
+    service = Presignd(server.url("/jwks"))
+    try:
+        status, headers, body = service.presign(key.token())
+        assert status == 503, body
+        assert body["error"]["code"] == "KeysUnavailable"
+        assert body["error"]["message"] == f"the keys of issuer '{ISSUER}' have not been fetched from its jwks_url yet; retry"
+        retry = int(headers["Retry-After"])
+        assert 1 <= retry <= 30
+        # Again at once: still 503, no new fetch attempt (the window holds).
+        status, headers, body = service.presign(key.token())
+        assert (status, body["error"]["code"]) == (503, "KeysUnavailable")
+        server.set("/jwks", [key])
+        server.start()
+        time.sleep(int(headers["Retry-After"]) + 0.2)
+        status, _, body = service.presign(key.token())
+        assert status == 200, body
+        assert server.count("/jwks") == 1
+        fetches = service.fetches()
+        assert fetches["ok"] == 1 and fetches["network"] >= 1
+        assert "jwks fetch failed (network)" in service.output()
+    finally:
+        service.stop()
+        server.stop()
+
+
+def healthz_seconds(service):
+    start = time.monotonic()
+    with socket.create_connection(service.address, timeout=2) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = conn.recv(1024)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    return time.monotonic() - start
+
+
+def test_big_garbage_and_slow_answers_keep_the_old_keys_and_presignd_responsive():
+    server = JWKSServer().start()
+    key = ECKey("k1")
+    modes = ["big", "garbage", "slow"]
+    for mode in modes:
+        server.set(f"/{mode}", [key])
+    services = {mode: Presignd(server.url(f"/{mode}")) for mode in modes}
+    try:
+        for mode, service in services.items():
+            wait_for(lambda: server.count(f"/{mode}") == 1, f"the start fetch of {mode}")
+            assert service.presign(key.token())[0] == 200
+        for mode in modes:
+            server.set(f"/{mode}", mode=mode)
+        answers = {}
+
+        def unknown(mode):
+            started = time.monotonic()
+            answers[mode] = (services[mode].presign(random_kid_token(), sub="mallory"), time.monotonic() - started)
+
+        threads = [threading.Thread(target=unknown, args=(mode,)) for mode in modes]
+        for thread in threads:
+            thread.start()
+        # While the slow fetch is in flight on the only worker loop: the loop answers probes and known keys.
+        wait_for(lambda: server.count("/slow") == 2, "the slow refetch")
+        slow = services["slow"]
+        probe = max(healthz_seconds(slow) for _ in range(20))
+        assert probe < 1.0, f"GET /healthz took {probe:.3f} s during a slow fetch"
+        assert slow.presign(key.token())[0] == 200
+        for thread in threads:
+            thread.join(30)
+        for mode in modes:
+            (status, _, body), _ = answers[mode]
+            assert (status, body["error"]["code"]) == (401, "Unauthorized"), (mode, body)
+            # The last good key set still verifies.
+            assert services[mode].presign(key.token())[0] == 200
+            assert server.count(f"/{mode}") == 2
+        assert services["big"].fetches() == {"ok": 1, "too_large": 1}
+        assert services["garbage"].fetches() == {"ok": 1, "not_json": 1}
+        assert services["slow"].fetches() == {"ok": 1, "network": 1}
+        assert "jwks fetch failed (too_large): the answer is over 65536 bytes; keeping the last good key set" in services["big"].output()
+        assert "jwks fetch failed (not_json)" in services["garbage"].output()
+        assert "jwks fetch failed (network): timeout" in services["slow"].output()
+        print(f"\nhealthz during a slow fetch: max {probe * 1000:.1f} ms over 20; "
+              f"unknown kid against the slow server answered in {answers['slow'][1]:.2f} s")
+    finally:
+        for service in services.values():
+            service.stop()
+        server.stop()
