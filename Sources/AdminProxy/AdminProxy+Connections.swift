@@ -3,10 +3,12 @@ import PresignConfig
 import S3Client
 
 extension AdminProxy {
-    /// The backend's connection on this loop (one per backend per loop, shared with the upload API's cache type).
-    func connection(_ backend: ServiceConfig.Backend, on loop: EventLoop) -> S3fmAuthConnection {
-        connections.connection(
-            backend: backend.name, presigner: backend.presigner,
+    /// The backend's connection on this loop (one per backend per loop, shared with the upload API's cache type),
+    /// signing with the backend's current credentials; nil when a rotating backend has none usable (503).
+    func connection(_ backend: ServiceConfig.Backend, worker: Int, now: Double, on loop: EventLoop) -> S3fmAuthConnection? {
+        guard case .success(let signer) = backend.signer(worker: worker, now: now) else { return nil }
+        return connections.connection(
+            backend: backend.name, presigner: signer.presigner,
             timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
             on: loop)
     }

@@ -54,9 +54,16 @@ public final class AdminProxy: Sendable {
         case .success(let chosen): backend = chosen
         case .failure(let refusal): return refusal.response
         }
+        let seconds = Date().timeIntervalSince1970
+        guard let connection = connection(backend, worker: request.worker, now: seconds, on: context.eventLoop) else {
+            return HTTPResponse.error(
+                .serviceUnavailable, code: "CredentialsUnavailable",
+                message: "backend '\(backend.name)' has no usable credentials right now (they are being refreshed); retry later",
+                headers: [("Retry-After", "5")])
+        }
         let call = AdminCall(
-            request: request, context: context, connection: connection(backend, on: context.eventLoop), query: query,
-            now: SigningTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
+            request: request, context: context, connection: connection, query: query,
+            now: SigningTime(epochSeconds: Int64(seconds)))
         if config.auditLog {
             writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
                        bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now)

@@ -90,6 +90,21 @@ public final class APIMetrics: Sendable {
         counter(worker, "presignd_link_store_errors_total", [("kind", busy ? "busy" : "unavailable")]).increment()
     }
 
+    /// A URL whose expiry was shortened to its credentials' expiry minus the margin.
+    public func expiryClamped(worker: Int, backend: String) {
+        counter(worker, "presignd_expiry_clamped_total", [("backend", backend)]).increment()
+    }
+
+    /// A request answered 503 `CredentialsUnavailable`.
+    public func credentialsUnavailable(worker: Int, backend: String) {
+        counter(worker, "presignd_credentials_unavailable_total", [("backend", backend)]).increment()
+    }
+
+    /// A credential refresh, by result (`ok`, `failed`); counted by the refresher on its own worker's row.
+    public func credentialRefresh(worker: Int, backend: String, ok: Bool) {
+        counter(worker, "presignd_credential_refreshes_total", [("backend", backend), ("result", ok ? "ok" : "failed")]).increment()
+    }
+
     /// A `jwt.jwks_url` fetch by outcome: `ok`, `network`, `bad_status`, `too_large`, `not_json`, `too_many_keys`,
     /// `no_usable_keys`.
     public func jwksFetch(worker: Int, outcome: String) {

@@ -31,6 +31,10 @@ public enum ConfigBounds {
     public static let redisConnectTimeoutMs: ClosedRange<Int> = 10...60_000
     public static let redisCommandTimeoutMs: ClosedRange<Int> = 1...10_000
     public static let jwtLeeway: ClosedRange<Int> = 0...300
+    /// `credentials.refresh_margin_seconds`: how long before their expiry rotating credentials stop signing.
+    public static let credentialMargin: ClosedRange<Int64> = 1...3600
+    /// `credentials.web_identity.duration_seconds`: what STS allows.
+    public static let webIdentityDuration: ClosedRange<Int> = 900...43_200
 
     /// `value` when it is within `range`; otherwise a `ConfigError` at `path` that names the range and the value.
     public static func check<T: BinaryInteger>(_ value: T, _ range: ClosedRange<T>, path: String) throws(ConfigError) -> T {

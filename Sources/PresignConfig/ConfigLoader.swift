@@ -231,8 +231,15 @@ public enum ConfigLoader {
         guard S3Validation.isRegion(region) else {
             throw ConfigError("\(path).region", "invalid region '\(region)'")
         }
-        let access = try secrets.value(env: raw.accessKeyEnv, file: raw.accessKeyFile, path: "\(path).access_key_env", what: "access key")
-        let secret = try secrets.value(env: raw.secretKeyEnv, file: raw.secretKeyFile, path: "\(path).secret_key_env", what: "secret key")
+        let staticFields = [raw.accessKeyEnv, raw.accessKeyFile, raw.secretKeyEnv, raw.secretKeyFile].contains { $0 != nil }
+        if raw.credentials != nil && staticFields {
+            throw ConfigError("\(path).credentials", "give static keys (access_key_*/secret_key_*) or credentials:, not both")
+        }
+        var access = "", secret = ""
+        if raw.credentials == nil {
+            access = try secrets.value(env: raw.accessKeyEnv, file: raw.accessKeyFile, path: "\(path).access_key_env", what: "access key")
+            secret = try secrets.value(env: raw.secretKeyEnv, file: raw.secretKeyFile, path: "\(path).secret_key_env", what: "secret key")
+        }
         for (field, value) in [("connect_timeout", raw.connectTimeout), ("request_timeout", raw.requestTimeout), ("low_speed_timeout", raw.lowSpeedTimeout)] {
             if let value { _ = try ConfigBounds.check(value, ConfigBounds.backendTimeout, path: "\(path).\(field)") }
         }
@@ -241,8 +248,14 @@ public enum ConfigLoader {
             endpoint: endpoint, publicEndpoint: publicEndpoint, region: region, addressing: addressing,
             signature: signature, credentials: Credentials(accessKeyId: access, secretAccessKey: secret),
             vanityDomains: vanityDomains)
+        let signing: ServiceConfig.Backend.Signing
+        if let rawCredentials = raw.credentials {
+            signing = .rotating(try credentialCell(rawCredentials, backend: name, template: configuration, secrets: secrets))
+        } else {
+            signing = .fixed(S3Presigner(configuration))
+        }
         return .init(
-            name: name, presigner: S3Presigner(configuration), connectTimeout: raw.connectTimeout ?? 5,
+            name: name, signing: signing, connectTimeout: raw.connectTimeout ?? 5,
             requestTimeout: raw.requestTimeout ?? 300, lowSpeedTimeout: raw.lowSpeedTimeout ?? 30)
     }
 
@@ -310,8 +323,8 @@ public enum ConfigLoader {
         if let backend = raw.backend, backends[backend] == nil {
             throw ConfigError("\(path).backend", "no backend named '\(backend)'")
         }
-        let v4Only = raw.backend.map { backends[$0]!.presigner.configuration.signature == .v4 }
-            ?? backends.values.allSatisfy { $0.presigner.configuration.signature == .v4 }
+        let v4Only = raw.backend.map { backends[$0]!.signature == .v4 }
+            ?? backends.values.allSatisfy { $0.signature == .v4 }
         _ = try ConfigBounds.check(raw.maxExpiresIn, ConfigBounds.maxExpiresIn, path: "\(path).max_expires_in")
         if v4Only && raw.maxExpiresIn > SigV4.maxExpires && operations.contains(where: { $0 != .shareLink }) {
             throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days); only a share_link-only rule may allow longer")
@@ -338,10 +351,16 @@ public enum ConfigLoader {
         if let max = raw.maxContentLength {
             _ = try ConfigBounds.check(max, ConfigBounds.maxContentLength, path: "\(path).max_content_length")
         }
-        return PolicyRule(
+        if let min = raw.minExpiresIn {
+            _ = try ConfigBounds.check(min, ConfigBounds.maxExpiresIn, path: "\(path).min_expires_in")
+            guard min <= raw.maxExpiresIn else { throw ConfigError("\(path).min_expires_in", "is over max_expires_in (\(raw.maxExpiresIn))") }
+        }
+        var made = PolicyRule(
             number: number, name: raw.name, operations: operations, bucket: bucket, key: key,
             backend: raw.backend, maxExpiresIn: raw.maxExpiresIn, contentTypes: raw.contentTypes,
             maxContentLength: raw.maxContentLength)
+        made.minExpiresIn = raw.minExpiresIn
+        return made
     }
 
     static func path(of error: DecodingError) -> String {

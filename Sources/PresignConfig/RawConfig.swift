@@ -61,9 +61,10 @@ struct RawConfig: Decodable {
         var requestTimeout: Double?
         var lowSpeedTimeout: Double?
         var vanityDomains: [String]?
+        var credentials: RawCredentials?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case endpoint, dialect, region, addressing
+            case endpoint, dialect, region, addressing, credentials
             case publicEndpoint = "public_endpoint"
             case accessKeyEnv = "access_key_env"
             case secretKeyEnv = "secret_key_env"
@@ -73,6 +74,39 @@ struct RawConfig: Decodable {
             case requestTimeout = "request_timeout"
             case lowSpeedTimeout = "low_speed_timeout"
             case vanityDomains = "vanity_domains"
+        }
+    }
+
+    /// `backends.NAME.credentials`: exactly one rotating source.
+    struct RawCredentials: Decodable {
+        var file: String?
+        var containerEndpoint: String?
+        var authorizationTokenFile: String?
+        var webIdentity: RawWebIdentity?
+        var refreshMarginSeconds: Int64?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case file
+            case containerEndpoint = "container_endpoint"
+            case authorizationTokenFile = "authorization_token_file"
+            case webIdentity = "web_identity"
+            case refreshMarginSeconds = "refresh_margin_seconds"
+        }
+    }
+
+    struct RawWebIdentity: Decodable {
+        var roleArn: String
+        var tokenFile: String
+        var stsEndpoint: String?
+        var sessionName: String?
+        var durationSeconds: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case roleArn = "role_arn"
+            case tokenFile = "token_file"
+            case stsEndpoint = "sts_endpoint"
+            case sessionName = "session_name"
+            case durationSeconds = "duration_seconds"
         }
     }
 
@@ -163,10 +197,12 @@ struct RawConfig: Decodable {
         var maxExpiresIn: Int64
         var contentTypes: [String]?
         var maxContentLength: Int64?
+        var minExpiresIn: Int64?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, operations, bucket, key, backend
             case maxExpiresIn = "max_expires_in"
+            case minExpiresIn = "min_expires_in"
             case contentTypes = "content_types"
             case maxContentLength = "max_content_length"
         }
@@ -222,6 +258,8 @@ struct RawConfig: Decodable {
             "": keys(RawConfig.CodingKeys.self),
             "server": keys(RawServer.CodingKeys.self),
             "backends.*": keys(RawBackend.CodingKeys.self),
+            "backends.*.credentials": keys(RawCredentials.CodingKeys.self),
+            "backends.*.credentials.web_identity": keys(RawWebIdentity.CodingKeys.self),
             "callers[]": keys(RawCaller.CodingKeys.self),
             "callers[].auth": keys(RawAuth.CodingKeys.self),
             "callers[].auth.jwt": keys(RawJWT.CodingKeys.self),

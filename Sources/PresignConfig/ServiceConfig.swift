@@ -20,11 +20,82 @@ public struct ServiceConfig: Sendable {
 
     public struct Backend: Sendable {
         public let name: String
-        public let presigner: S3Presigner
+        /// How it signs: static keys (one presigner for ever) or a rotating source (`credentials:`).
+        public let signing: Signing
         /// Connect, total and low-speed timeouts in seconds, for the admin proxy's requests.
         public let connectTimeout: Double
         public let requestTimeout: Double
         public let lowSpeedTimeout: Double
+
+        public enum Signing: Sendable {
+            case fixed(S3Presigner)
+            case rotating(CredentialCell)
+        }
+
+        public init(name: String, signing: Signing, connectTimeout: Double, requestTimeout: Double, lowSpeedTimeout: Double) {
+            self.name = name
+            self.signing = signing
+            self.connectTimeout = connectTimeout
+            self.requestTimeout = requestTimeout
+            self.lowSpeedTimeout = lowSpeedTimeout
+        }
+
+        public var signature: SignatureVersion {
+            switch signing {
+            case .fixed(let presigner): return presigner.configuration.signature
+            case .rotating(let cell): return cell.template.signature
+            }
+        }
+
+        /// The rotating source, if any (the refresher).
+        public var cell: CredentialCell? {
+            if case .rotating(let cell) = signing { return cell }
+            return nil
+        }
+
+        /// What signs a URL on worker `worker` at `now`: the one accessor every signing path goes through. Static
+        /// keys always answer; a rotating source answers with its current set until it is within the margin of
+        /// its expiry, then `CredentialsUnavailable` (503) until a refresh succeeds.
+        public func signer(worker: Int, now: Double) -> Result<Signer, CredentialsUnavailable> {
+            switch signing {
+            case .fixed(let presigner):
+                return .success(Signer(presigner: presigner, expiration: nil, margin: 0))
+            case .rotating(let cell):
+                guard let published = cell.published(worker: worker) else {
+                    return .failure(CredentialsUnavailable(backend: name, reason: cell.lastFailure.map { "no credentials yet: \($0)" } ?? "no credentials yet"))
+                }
+                if let expiration = published.set.expiration, now >= Double(expiration - cell.margin) {
+                    let why = cell.lastFailure.map { ": \($0)" } ?? ""
+                    return .failure(CredentialsUnavailable(
+                        backend: name, reason: "the credentials expire at \(SigningTime(epochSeconds: expiration).iso8601) and were not refreshed\(why)"))
+                }
+                return .success(Signer(presigner: published.presigner, expiration: published.set.expiration, margin: cell.margin))
+            }
+        }
+    }
+
+    /// One whole credential set's presigner, and the expiry URLs are clamped to.
+    public struct Signer: Sendable {
+        public let presigner: S3Presigner
+        /// Epoch seconds; nil for static keys (no clamp).
+        public let expiration: Int64?
+        public let margin: Int64
+
+        public func clamp(requested: Int64, now: Int64, minExpiresIn: Int64?) -> ExpiryClamp.Outcome {
+            ExpiryClamp.apply(requested: requested, now: now, expiration: expiration, margin: margin, minExpiresIn: minExpiresIn)
+        }
+    }
+
+    /// A rotating backend that cannot sign now (answered 503 `CredentialsUnavailable`).
+    public struct CredentialsUnavailable: Error, Sendable, Equatable {
+        public let backend: String
+        /// For the log (never a secret).
+        public let reason: String
+
+        public init(backend: String, reason: String) {
+            self.backend = backend
+            self.reason = reason
+        }
     }
 
     public struct CORS: Sendable {

@@ -158,7 +158,10 @@ struct ServeCommand: ParsableCommand {
                     logger.error("config reload failed; keeping the previous config", metadata: ["file": "\(configPath)", "error": "\(error)"])
                 }
             },
-            onLoopStart: { [api] loop in api.startBackgroundWork(on: loop) })
+            onLoopStart: { [api] loop in
+                api.startBackgroundWork(on: loop)
+                api.startCredentialRefresh(on: loop)
+            })
     }
 }
 

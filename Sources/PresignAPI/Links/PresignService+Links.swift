@@ -113,7 +113,7 @@ extension PresignService {
     ) throws(APIError) -> PolicyRule {
         let policy = PolicyRequest(
             operation: .shareLink, backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
-            signature: backend.presigner.configuration.signature, responseContentType: responseType)
+            signature: backend.signature, responseContentType: responseType)
         switch PolicyEngine.evaluate(policy, caller: caller, claims: claims) {
         case .success(let rule): return rule
         case .failure(let denial):
@@ -189,14 +189,23 @@ extension PresignService {
         _ record: LinkRecord, backend: ServiceConfig.Backend, settings: ServiceConfig.Links, id: LinkID, use: Int64?,
         request: HTTPRequest, now: Double
     ) -> HTTPResponse {
-        let seconds = max(1, min(settings.urlTTL, record.expiresAt - Int64(now)))
+        let wanted = max(1, min(settings.urlTTL, record.expiresAt - Int64(now)))
+        // The redirect's URL is clamped like any other (a rotating backend's set expires); no rule minimum applies.
+        let signer: ServiceConfig.Signer
+        let seconds: Int64
+        do throws(APIError) {
+            signer = try self.signer(backend, worker: request.worker, now: now).get()
+            seconds = try lifetime(wanted, signer: signer, backend: backend, minExpiresIn: nil, worker: request.worker, now: now).get().seconds
+        } catch {
+            return Self.noStore(Self.response(error))
+        }
         var query: [(name: String, value: String)] = []
         for field in PresignRequest.responseFields {
             if let value = record.response[field.json] { query.append((field.query, value)) }
         }
         let signed: S3Presigner.PresignedURL
         do throws(SigningError) {
-            signed = try backend.presigner.presign(
+            signed = try signer.presigner.presign(
                 S3Presigner.Request(
                     operation: use == nil ? .head : .get, bucket: record.bucket, key: record.key,
                     expiry: .after(seconds: seconds), headers: [], query: query),

@@ -36,7 +36,7 @@ extension PresignService {
         case .failure(.ambiguous):
             return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
         }
-        let signature = backend.presigner.configuration.signature
+        let signature = backend.signature
         let policyRequest = PolicyRequest(
             operation: checked.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
             expiresIn: parsed.expiresIn ?? 0, signature: signature, contentType: parsed.contentType,
@@ -50,7 +50,18 @@ extension PresignService {
             return .failure(APIError(status: 403, code: "PolicyDenied", message: denial.message))
         }
         let cap = signature == .v4 ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
-        let expiresIn = parsed.expiresIn ?? min(900, cap)
+        let signer: ServiceConfig.Signer
+        let lifetime: Lifetime
+        switch self.signer(backend, worker: request.worker, now: now) {
+        case .success(let current): signer = current
+        case .failure(let error): return .failure(error)
+        }
+        switch self.lifetime(parsed.expiresIn ?? min(900, cap), signer: signer, backend: backend, minExpiresIn: rule.minExpiresIn,
+                             worker: request.worker, now: now) {
+        case .success(let clamped): lifetime = clamped
+        case .failure(let error): return .failure(error)
+        }
+        let expiresIn = lifetime.seconds
         let signingTime = SigningTime(epochSeconds: Int64(now))
         var out = JSONWriter(capacity: 512)
         out.beginObject()
@@ -74,7 +85,7 @@ extension PresignService {
                 } else if let prefix = parsed.contentTypePrefix {
                     conditions.append(.startsWith(field: "Content-Type", prefix: prefix))
                 }
-                let form = try backend.presigner.presignPost(
+                let form = try signer.presigner.presignPost(
                     PostPolicy(bucket: checked.bucket!, key: checked.key!, expiry: .after(seconds: expiresIn), fields: fields, conditions: conditions),
                     now: signingTime)
                 expiresAt = form.expires
@@ -85,7 +96,7 @@ extension PresignService {
                 for field in form.fields { out.string(field.name, field.value) }
                 out.endObject()
             case .s3(let operation):
-                let signed = try backend.presigner.presign(
+                let signed = try signer.presigner.presign(
                     S3Presigner.Request(
                         operation: operation, bucket: checked.bucket ?? "", key: checked.key ?? "",
                         expiry: .after(seconds: expiresIn), headers: checked.headers, query: checked.query),
@@ -102,7 +113,7 @@ extension PresignService {
             return .failure(APIError(status: 400, code: "InvalidRequest", message: error.message,
                                      field: Self.field(for: error, path: path)))
         }
-        out.string("expires_at", expiresAt.iso8601)
+        Self.writeExpiry(expiresAt, lifetime, now: now, into: &out)
         out.string("signature_version", Self.versionName(signature))
         out.endObject()
         metrics.issued(worker: request.worker, operation: parsed.operation, backend: backendName)

@@ -36,7 +36,7 @@ extension PresignService {
     ) throws(APIError) -> PolicyRule {
         var policy = PolicyRequest(
             operation: .s3(.put), backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
-            signature: backend.presigner.configuration.signature, contentType: contentType, contentLength: contentLength)
+            signature: backend.signature, contentType: contentType, contentLength: contentLength)
         policy.multipart = true
         switch PolicyEngine.evaluate(policy, caller: caller.caller, claims: caller.claims) {
         case .success(let rule): return rule
@@ -61,9 +61,12 @@ extension PresignService {
         return OpenedUpload(caller: caller, token: token, backend: backend, rule: rule, now: now)
     }
 
-    func s3(_ backend: ServiceConfig.Backend, _ context: ResponseContext) -> S3fmAuthConnection {
-        uploadConnections.connection(
-            backend: backend.name, presigner: backend.presigner,
+    /// The backend's connection on this loop, signing with its current credentials (a new set gets a new
+    /// connection), or 503 `CredentialsUnavailable`.
+    func s3(_ backend: ServiceConfig.Backend, _ context: ResponseContext, worker: Int, now: Double) throws(APIError) -> S3fmAuthConnection {
+        let presigner = try signer(backend, worker: worker, now: now).get().presigner
+        return uploadConnections.connection(
+            backend: backend.name, presigner: presigner,
             timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
             on: context.eventLoop)
     }
@@ -99,7 +102,7 @@ extension PresignService {
             var headers: [(name: String, value: String)] = []
             if let type = parsed.contentType { headers.append(("Content-Type", type)) }
             if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
-            s3(backend, context).createMultipartUpload(
+            try s3(backend, context, worker: request.worker, now: now).createMultipartUpload(
                 parsed.bucket, key: parsed.key, headers: headers, now: SigningTime(epochSeconds: Int64(now))
             ) { [self] result in
                 switch result {
@@ -148,7 +151,8 @@ extension PresignService {
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try SignPartsRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
-            let signature = upload.backend.presigner.configuration.signature
+            let signature = upload.backend.signature
+            let signer = try self.signer(upload.backend, worker: request.worker, now: upload.now).get()
             let cap = min(upload.rule.maxExpiresIn, SigV4.maxExpires, token.expiresAt - Int64(upload.now))
             guard cap >= 1 else { throw Self.uploadNotFound }
             if let asked = parsed.expiresIn, asked > cap {
@@ -170,11 +174,14 @@ extension PresignService {
                     headers.append(("Content-Length", String(length)))
                 }
                 if let algorithm, let checksum = part.checksum { headers.append((algorithm.header, checksum)) }
+                let partLifetime = try self.lifetime(
+                    lifetime, signer: signer, backend: upload.backend, minExpiresIn: upload.rule.minExpiresIn, worker: request.worker, now: upload.now
+                ).get()
                 let signed: S3Presigner.PresignedURL
                 do throws(SigningError) {
-                    signed = try upload.backend.presigner.presign(
+                    signed = try signer.presigner.presign(
                         S3Presigner.Request(
-                            operation: .put, bucket: token.bucket, key: token.key, expiry: .after(seconds: lifetime),
+                            operation: .put, bucket: token.bucket, key: token.key, expiry: .after(seconds: partLifetime.seconds),
                             headers: headers, query: [("partNumber", String(part.number)), ("uploadId", token.uploadId)]),
                         now: SigningTime(epochSeconds: Int64(upload.now)))
                 } catch {
@@ -188,7 +195,7 @@ extension PresignService {
                 out.beginObject()
                 for header in signed.headers { out.string(header.name, header.value) }
                 out.endObject()
-                out.string("expires_at", signed.expires.iso8601)
+                Self.writeExpiry(signed.expires, partLifetime, now: upload.now, into: &out)
                 out.endObject()
             }
             out.endArray()
@@ -206,7 +213,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
-            s3(upload.backend, context).listParts(
+            try s3(upload.backend, context, worker: request.worker, now: upload.now).listParts(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
             ) { [self] result in
                 switch result {
@@ -244,7 +251,7 @@ extension PresignService {
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
-            let connection = s3(upload.backend, context)
+            let connection = try s3(upload.backend, context, worker: request.worker, now: upload.now)
             let time = SigningTime(epochSeconds: Int64(upload.now))
             // The sizes come from S3, not from the client: presignd lists the parts itself.
             connection.listParts(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] listed in
@@ -322,7 +329,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
-            s3(upload.backend, context).abortMultipartUpload(
+            try s3(upload.backend, context, worker: request.worker, now: upload.now).abortMultipartUpload(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
             ) { [self] result in
                 switch result {

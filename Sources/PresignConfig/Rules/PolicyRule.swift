@@ -13,6 +13,8 @@ public struct PolicyRule: Sendable {
     public let maxExpiresIn: Int64
     public let contentTypes: [String]?
     public let maxContentLength: Int64?
+    /// `min_expires_in`: when the credentials' expiry would clamp a URL below this, answer 503 instead.
+    public var minExpiresIn: Int64? = nil
 
     public var label: String { name.map { "rule \(number) '\($0)'" } ?? "rule \(number)" }
 

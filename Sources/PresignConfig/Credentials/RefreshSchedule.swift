@@ -1,0 +1,109 @@
+/// When the refresher fetches a backend's credentials next: a state machine over an injected clock (seconds),
+/// driven by the refresher on its loop and by tests. Pure: the jitter's randomness is a parameter.
+///
+/// - A new set that expires is refreshed at `expiration − margin − jitter`, the jitter up to `maxJitter` (and
+///   at most a quarter of the time left before the margin), so a fleet does not refresh all at once.
+/// - A failed fetch is retried after `minBackoff`, doubling up to `maxBackoff`; the set in use stays.
+/// - A set that does not expire (a file without an expiry) is fetched again only when told (`changed`).
+public struct RefreshSchedule: Sendable, Equatable {
+    public struct Settings: Sendable, Equatable {
+        public var margin: Double
+        public var maxJitter: Double
+        public var minBackoff: Double
+        public var maxBackoff: Double
+        /// The shortest wait between two successful fetches, whatever the expiry says.
+        public var minInterval: Double
+
+        public init(margin: Double = 300, maxJitter: Double = 60, minBackoff: Double = 1, maxBackoff: Double = 60, minInterval: Double = 1) {
+            self.margin = margin
+            self.maxJitter = maxJitter
+            self.minBackoff = minBackoff
+            self.maxBackoff = maxBackoff
+            self.minInterval = minInterval
+        }
+    }
+
+    public let settings: Settings
+    /// When the next fetch is due; nil: only when told.
+    public private(set) var nextAttempt: Double?
+    public private(set) var fetching = false
+    /// Failed fetches in a row.
+    public private(set) var failures = 0
+    /// The set in use: whether there is one, and its expiry.
+    public private(set) var hasSet = false
+    public private(set) var expiration: Double?
+    /// A change seen while a fetch was running: fetch again when it ends.
+    private var changedWhileFetching = false
+
+    /// Starts with a fetch due now (or a set already in hand, e.g. read when the config loaded).
+    public init(settings: Settings, now: Double, current: (expiration: Double?, random: Double)? = nil) {
+        self.settings = settings
+        nextAttempt = now
+        if let current { succeeded(expiration: current.expiration, now: now, random: current.random) }
+    }
+
+    public func isDue(now: Double) -> Bool {
+        guard !fetching, let next = nextAttempt else { return false }
+        return now >= next
+    }
+
+    public mutating func began() {
+        fetching = true
+        changedWhileFetching = false
+    }
+
+    /// A fetch returned a usable set: schedule its refresh.
+    public mutating func succeeded(expiration: Double?, now: Double, random: Double) {
+        fetching = false
+        failures = 0
+        hasSet = true
+        self.expiration = expiration
+        if changedWhileFetching {
+            changedWhileFetching = false
+            nextAttempt = now
+            return
+        }
+        guard let expiration else {
+            nextAttempt = nil
+            return
+        }
+        let before = expiration - settings.margin
+        let jitter = min(settings.random(random) * settings.maxJitter, max(0, (before - now) / 4))
+        nextAttempt = max(before - jitter, now + settings.minInterval)
+    }
+
+    /// A fetch failed: the set in use (if any) stays; retry with backoff.
+    public mutating func failed(now: Double) {
+        fetching = false
+        failures += 1
+        if changedWhileFetching {
+            changedWhileFetching = false
+            nextAttempt = now
+            return
+        }
+        nextAttempt = now + backoff(failures: failures)
+    }
+
+    public func backoff(failures: Int) -> Double {
+        var wait = settings.minBackoff
+        for _ in 1..<max(failures, 1) where wait < settings.maxBackoff { wait *= 2 }
+        return min(wait, settings.maxBackoff)
+    }
+
+    /// The source changed (a file event, SIGHUP): fetch now, or right after the fetch running.
+    public mutating func changed(now: Double) {
+        if fetching { changedWhileFetching = true } else { nextAttempt = now }
+    }
+
+    /// Whether the set in use may sign at `now`: there is one and it is not within the margin of its expiry.
+    public func isServing(now: Double) -> Bool {
+        guard hasSet else { return false }
+        guard let expiration else { return true }
+        return now < expiration - settings.margin
+    }
+}
+
+extension RefreshSchedule.Settings {
+    /// `random` clamped to 0...1 (a caller's generator is trusted, not assumed).
+    func random(_ value: Double) -> Double { value.isFinite ? min(max(value, 0), 1) : 0 }
+}

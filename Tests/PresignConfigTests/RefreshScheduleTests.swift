@@ -1,0 +1,100 @@
+import PresignConfig
+import Testing
+
+/// The refresh schedule as a state machine over an injected clock: when it fetches, how it backs off, and when the
+/// set in use stops serving.
+struct RefreshScheduleTests {
+    static let t0 = 1_795_000_000.0
+    static let settings = RefreshSchedule.Settings(margin: 300, maxJitter: 60, minBackoff: 1, maxBackoff: 60, minInterval: 1)
+
+    @Test func fetchesAtOnceThenAtExpiryMinusMarginMinusJitter() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        #expect(s.isDue(now: Self.t0))
+        s.began()
+        #expect(!s.isDue(now: Self.t0 + 10_000))
+        s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
+        #expect(s.nextAttempt == Self.t0 + 600)
+        var jittered = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        jittered.began()
+        jittered.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 1)
+        #expect(jittered.nextAttempt == Self.t0 + 540)
+        #expect(!jittered.isDue(now: Self.t0 + 539.9))
+        #expect(jittered.isDue(now: Self.t0 + 540))
+    }
+
+    @Test func jitterIsAtMostAQuarterOfTheTimeLeft() {
+        var s = RefreshSchedule(settings: .init(margin: 5, maxJitter: 60), now: Self.t0)
+        s.began()
+        s.succeeded(expiration: Self.t0 + 13, now: Self.t0, random: 1)
+        #expect(s.nextAttempt == Self.t0 + 6)
+    }
+
+    @Test func aSetAlreadyInsideTheMarginIsRetriedAfterTheMinimumInterval() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        s.began()
+        s.succeeded(expiration: Self.t0 + 100, now: Self.t0, random: 0.5)
+        #expect(s.nextAttempt == Self.t0 + 1)
+        #expect(!s.isServing(now: Self.t0))
+    }
+
+    @Test func failuresBackOffDoublingToTheCap() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        var now = Self.t0
+        var waits: [Double] = []
+        for _ in 0..<9 {
+            s.began()
+            s.failed(now: now)
+            waits.append(s.nextAttempt! - now)
+            now = s.nextAttempt!
+        }
+        #expect(waits == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+        #expect(s.failures == 9)
+        s.began()
+        s.succeeded(expiration: now + 900, now: now, random: 0)
+        #expect(s.failures == 0)
+        #expect(s.nextAttempt == now + 600)
+    }
+
+    @Test func keepsTheOldSetUntilTheMarginThenStopsServing() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        #expect(!s.isServing(now: Self.t0))
+        s.began()
+        s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
+        var now = s.nextAttempt!
+        while now < Self.t0 + 700 {
+            #expect(s.isDue(now: now))
+            s.began()
+            s.failed(now: now)
+            #expect(s.isServing(now: now) == (now < Self.t0 + 600))
+            now = s.nextAttempt!
+        }
+        #expect(s.isServing(now: Self.t0 + 599.999))
+        #expect(!s.isServing(now: Self.t0 + 600))
+        #expect(s.expiration == Self.t0 + 900)
+        s.began()
+        s.succeeded(expiration: now + 900, now: now, random: 0)
+        #expect(s.isServing(now: now))
+    }
+
+    @Test func aSetWithoutExpiryWaitsForAChange() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0, current: (expiration: nil, random: 0))
+        #expect(s.nextAttempt == nil)
+        #expect(!s.isDue(now: Self.t0 + 1e9))
+        #expect(s.isServing(now: Self.t0 + 1e9))
+        s.changed(now: Self.t0 + 5)
+        #expect(s.isDue(now: Self.t0 + 5))
+    }
+
+    @Test func aChangeDuringAFetchFetchesAgainRightAfter() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        s.began()
+        s.changed(now: Self.t0 + 1)
+        #expect(!s.isDue(now: Self.t0 + 1))
+        s.succeeded(expiration: nil, now: Self.t0 + 2, random: 0)
+        #expect(s.isDue(now: Self.t0 + 2))
+        s.began()
+        s.changed(now: Self.t0 + 3)
+        s.failed(now: Self.t0 + 4)
+        #expect(s.nextAttempt == Self.t0 + 4)
+    }
+}
