@@ -7,26 +7,26 @@ struct RefreshScheduleTests {
     static let t0 = 1_795_000_000.0
     static let settings = RefreshSchedule.Settings(margin: 300, maxJitter: 60, minBackoff: 1, maxBackoff: 60, minInterval: 1)
 
-    @Test func fetchesAtOnceThenAtExpiryMinusMarginMinusJitter() {
+    @Test func fetchesAtOnceThenOneMarginBeforeTheMarginMinusJitter() {
         var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
         #expect(s.isDue(now: Self.t0))
         s.began()
         #expect(!s.isDue(now: Self.t0 + 10_000))
         s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
-        #expect(s.nextAttempt == Self.t0 + 600)
+        #expect(s.nextAttempt == Self.t0 + 300)
         var jittered = RefreshSchedule(settings: Self.settings, now: Self.t0)
         jittered.began()
         jittered.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 1)
-        #expect(jittered.nextAttempt == Self.t0 + 540)
-        #expect(!jittered.isDue(now: Self.t0 + 539.9))
-        #expect(jittered.isDue(now: Self.t0 + 540))
+        #expect(jittered.nextAttempt == Self.t0 + 240)
+        #expect(!jittered.isDue(now: Self.t0 + 239.9))
+        #expect(jittered.isDue(now: Self.t0 + 240))
     }
 
     @Test func jitterIsAtMostAQuarterOfTheTimeLeft() {
         var s = RefreshSchedule(settings: .init(margin: 5, maxJitter: 60), now: Self.t0)
         s.began()
-        s.succeeded(expiration: Self.t0 + 13, now: Self.t0, random: 1)
-        #expect(s.nextAttempt == Self.t0 + 6)
+        s.succeeded(expiration: Self.t0 + 14, now: Self.t0, random: 1)
+        #expect(s.nextAttempt == Self.t0 + 3)
     }
 
     @Test func aSetAlreadyInsideTheMarginIsRetriedAfterTheMinimumInterval() {
@@ -35,6 +35,24 @@ struct RefreshScheduleTests {
         s.succeeded(expiration: Self.t0 + 100, now: Self.t0, random: 0.5)
         #expect(s.nextAttempt == Self.t0 + 1)
         #expect(!s.isServing(now: Self.t0))
+    }
+
+    @Test func aSetInsideTheRefreshWindowIsFetchedAgainAfterAQuarterOfWhatItServes() {
+        var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
+        s.began()
+        s.succeeded(expiration: Self.t0 + 500, now: Self.t0, random: 1)
+        #expect(s.nextAttempt == Self.t0 + 50)
+        #expect(s.isServing(now: Self.t0 + 199))
+        s.began()
+        s.succeeded(expiration: Self.t0 + 3600, now: Self.t0, random: 0)
+        #expect(s.nextAttempt == Self.t0 + 3000)
+        var short = RefreshSchedule(settings: .init(margin: 5), now: Self.t0)
+        short.began()
+        short.succeeded(expiration: Self.t0 + 12, now: Self.t0, random: 0)
+        #expect(short.nextAttempt == Self.t0 + 2)
+        short.began()
+        short.succeeded(expiration: Self.t0 + 9, now: Self.t0, random: 0)
+        #expect(short.nextAttempt == Self.t0 + 1)
     }
 
     @Test func failuresBackOffDoublingToTheCap() {
@@ -52,7 +70,7 @@ struct RefreshScheduleTests {
         s.began()
         s.succeeded(expiration: now + 900, now: now, random: 0)
         #expect(s.failures == 0)
-        #expect(s.nextAttempt == now + 600)
+        #expect(s.nextAttempt == now + 300)
     }
 
     @Test func keepsTheOldSetUntilTheMarginThenStopsServing() {
@@ -61,6 +79,7 @@ struct RefreshScheduleTests {
         s.began()
         s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
         var now = s.nextAttempt!
+        #expect(now == Self.t0 + 300)
         while now < Self.t0 + 700 {
             #expect(s.isDue(now: now))
             s.began()

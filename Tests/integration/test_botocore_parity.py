@@ -116,3 +116,32 @@ def test_presignd_agrees_with_botocore_on_fresh_random_cases(presignd, monkeypat
             mismatches.append((case, expected, ours))
     assert CASES >= 200
     assert not mismatches, f"seed {SEED}: {len(mismatches)} of {CASES} differ; first: {mismatches[0]}"
+
+
+TOKEN_CASES = int(os.environ.get("PARITY_TOKEN_CASES", "200"))
+
+
+def random_session_token(rng):
+    """STS-shaped: base64 with + / =, sometimes long (real tokens run to ~1-2 KB)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body = "".join(rng.choice(alphabet) for _ in range(rng.choice([16, 120, 800, 1400])))
+    return "IQoJb3JpZ2luX2Vj" + body + rng.choice(["", "=", "=="])
+
+
+def test_presignd_agrees_with_botocore_with_a_session_token_on_every_case(presignd, monkeypatch):
+    """Rotating credentials always carry a token: 200 fresh cases, each with one (X-Amz-Security-Token for SigV4,
+    x-amz-security-token for SigV2), must agree exactly."""
+    seed = SEED ^ 0x5E5510
+    print(f"PARITY_SEED={SEED} token cases={TOKEN_CASES}")
+    rng = random.Random(seed)
+    mismatches = []
+    for index in range(TOKEN_CASES):
+        case = make_case(rng, index)
+        case["session_token"] = random_session_token(rng)
+        expected = botocore_url(case, monkeypatch)
+        ours = presignd(*presignd_args(case)).stdout.strip()
+        assert "ecurity-token=" in ours.lower(), ours
+        if parts(ours) != parts(expected):
+            mismatches.append((case, expected, ours))
+    assert TOKEN_CASES >= 200
+    assert not mismatches, f"seed {SEED}: {len(mismatches)} of {TOKEN_CASES} differ; first: {mismatches[0]}"

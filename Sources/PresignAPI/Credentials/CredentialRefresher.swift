@@ -16,6 +16,7 @@ final class CredentialRefresher {
         var watch: FileWatch?
         var retired = false
         var lastLogged = -Double.infinity
+        var lastLoggedMessage = ""
 
         init(backend: String, cell: CredentialCell, schedule: RefreshSchedule) {
             self.backend = backend
@@ -211,9 +212,10 @@ final class CredentialRefresher {
             entry.cell.recordFailure(error.message)
             entry.schedule.failed(now: now)
             metrics.credentialRefresh(worker: loop.index, backend: entry.backend, ok: false)
-            // One line per failure while few, then at most one per 30 s.
-            guard entry.schedule.failures <= 3 || now - entry.lastLogged >= 30 else { return }
+            // One line per failure while few or when the reason changes, otherwise at most one per 30 s.
+            guard entry.schedule.failures <= 3 || error.message != entry.lastLoggedMessage || now - entry.lastLogged >= 30 else { return }
             entry.lastLogged = now
+            entry.lastLoggedMessage = error.message
             let keeping: String
             if let old = entry.cell.latest?.set {
                 keeping = old.expiration.map { "keeping the previous set until \(SigningTime(epochSeconds: $0 - entry.cell.margin).iso8601)" }

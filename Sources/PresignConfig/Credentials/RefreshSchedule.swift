@@ -1,8 +1,11 @@
 /// When the refresher fetches a backend's credentials next: a state machine over an injected clock (seconds),
 /// driven by the refresher on its loop and by tests. Pure: the jitter's randomness is a parameter.
 ///
-/// - A new set that expires is refreshed at `expiration − margin − jitter`, the jitter up to `maxJitter` (and
-///   at most a quarter of the time left before the margin), so a fleet does not refresh all at once.
+/// - A set serves until `expiration − margin`. Its refresh starts one margin earlier, at
+///   `expiration − 2·margin − jitter` (the jitter up to `maxJitter`, and at most a quarter of the time left), so a
+///   failing source has a whole margin of retries before requests see 503, and a fleet does not refresh at once.
+/// - A set handed out already inside that window (a source that rotates late) is fetched again after a quarter of
+///   the time it still serves, between `minInterval` and `maxBackoff`: never a tight loop.
 /// - A failed fetch is retried after `minBackoff`, doubling up to `maxBackoff`; the set in use stays.
 /// - A set that does not expire (a file without an expiry) is fetched again only when told (`changed`).
 public struct RefreshSchedule: Sendable, Equatable {
@@ -67,9 +70,14 @@ public struct RefreshSchedule: Sendable, Equatable {
             nextAttempt = nil
             return
         }
-        let before = expiration - settings.margin
-        let jitter = min(settings.random(random) * settings.maxJitter, max(0, (before - now) / 4))
-        nextAttempt = max(before - jitter, now + settings.minInterval)
+        let stop = expiration - settings.margin
+        let start = stop - settings.margin
+        let jitter = min(settings.random(random) * settings.maxJitter, max(0, (start - now) / 4))
+        if start - jitter > now + settings.minInterval {
+            nextAttempt = start - jitter
+        } else {
+            nextAttempt = now + min(max((stop - now) / 4, settings.minInterval), settings.maxBackoff)
+        }
     }
 
     /// A fetch failed: the set in use (if any) stays; retry with backoff.
