@@ -55,9 +55,12 @@ configs=$(mktemp -d)
 "$venv/python" - "$configs" <<'PY'
 import sys, yaml, pathlib
 out = pathlib.Path(sys.argv[1])
-for doc in yaml.safe_load_all(open("deploy/kubernetes/configmap.yaml")):
-    for name, text in (doc or {}).get("data", {}).items():
-        (out / name).write_text(text)
+for manifest in ("deploy/kubernetes/configmap.yaml", "deploy/kubernetes/web-identity.yaml"):
+    for doc in yaml.safe_load_all(open(manifest)):
+        if (doc or {}).get("kind") != "ConfigMap":
+            continue
+        for name, text in doc.get("data", {}).items():
+            (out / name).write_text(text)
 PY
 for config in "$configs"/*.yaml; do
   "$binary" check-config --placeholder-secrets "$config"
