@@ -160,6 +160,39 @@ def test_limits_and_smuggling_are_answered_then_closed(server, request_bytes, st
     assert b"Connection: close\r\n" in data and b'{"error":{"code":"' in data
 
 
+def test_a_refused_body_still_sent_does_not_cost_the_client_its_answer(server):
+    """413 on a declared 4 MiB body, answered before the body is read. The client goes on sending the body it
+    declared, then reads. Without the lingering close the server's close makes the kernel reset the connection:
+    the client's send fails (EPIPE/ECONNRESET) or its read loses the 413. With it, every byte is taken and the
+    client reads the exact 413 and then EOF."""
+    sock = server.connect()
+    sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 4194304\r\n\r\n")
+    time.sleep(0.3)  # the 413 is out and the server has decided to close
+    for _ in range(64):
+        sock.sendall(b"{" * 65536)
+    data = expect_closed(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 413 Content Too Large"
+    assert b"Connection: close" in head
+    assert body == b'{"error":{"code":"BodyTooLarge","message":"request body is too large"}}'
+
+
+def test_lingering_is_bounded_in_bytes(server):
+    """A client that never stops sending after its answer is cut off after the linger allowance (16 MiB), not
+    read forever."""
+    sock = server.connect()
+    sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n")
+    time.sleep(0.3)
+    sent = 0
+    with pytest.raises((BrokenPipeError, ConnectionResetError)):
+        for _ in range(4096):
+            sock.sendall(b"x" * 65536)
+            sent += 65536
+    assert 16 << 20 <= sent < 200 << 20
+    sock.close()
+
+
 def test_slow_head_gets_408_and_idle_connection_is_closed(server):
     slow = server.connect()
     slow.sendall(b"GET /healthz HTTP/1.1\r\n")

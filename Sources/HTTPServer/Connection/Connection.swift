@@ -25,6 +25,14 @@ final class Connection {
     static let maxQueuedOutput = 256 * 1024
     static let resumeQueuedOutput = 64 * 1024
     private var outputBlocked = false
+    /// After an answer that ends the connection, the client may still be sending a body nobody read (a 413 for a
+    /// declared 2 MiB upload). Closing at once makes the kernel reset the connection, and the client's write fails
+    /// before it reads the answer. So the connection lingers: it shuts its sending side (FIN after the answer) and
+    /// reads and discards, until the client closes, or for at most `lingerMillis` and `lingerBytes`.
+    static let lingerMillis: UInt64 = 2000
+    static let lingerBytes = 16 << 20
+    private var lingerUntil: UInt64?
+    private var lingeredBytes = 0
     private var clientRequestId: String?
     /// The client's IP, read once when the connection is accepted.
     private(set) var peerAddress = ""
@@ -80,7 +88,13 @@ final class Connection {
             })
     }
 
-    func tick(now: UInt64) { perform(core.tick(now: now)) }
+    func tick(now: UInt64) {
+        if let lingerUntil {
+            if now >= lingerUntil { close() }
+            return
+        }
+        perform(core.tick(now: now))
+    }
 
     /// A streamed body's handler stops or restarts the flow (backpressure towards the client).
     func setBodyPaused(_ paused: Bool) {
@@ -252,7 +266,7 @@ final class Connection {
             return
         }
         if closeAfterWrites && pendingWrites == 0 {
-            close()
+            linger()
             return
         }
         if outputBlocked && queuedBytes <= Self.resumeQueuedOutput {
@@ -264,7 +278,42 @@ final class Connection {
     func closeWhenFlushed() {
         closeAfterWrites = true
         uv_read_stop(stream)
-        if pendingWrites == 0 { close() }
+        if pendingWrites == 0 { linger() }
+    }
+
+    /// The answer is out: send FIN, then discard what the client still sends (see `lingerMillis`).
+    private func linger() {
+        guard !closing, lingerUntil == nil else { return }
+        lingerUntil = uv_now(worker.loop) + Self.lingerMillis
+        context?.connectionLost()
+        context = nil
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        // The request keeps the connection alive until libuv is done with it (ECANCELED if the handle closes first).
+        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        let rc = uv_shutdown(request, stream) { request, status in
+            let connection = Unmanaged<Connection>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            request!.deallocate()
+            if status != 0 { connection.close() }
+        }
+        guard rc == 0 else {
+            Unmanaged<Connection>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            close()
+            return
+        }
+        uv_read_start(
+            stream,
+            { handle, _, buffer in
+                let worker = Connection.from(handle!.pointee.data).worker
+                buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
+                buffer!.pointee.len = 65_536
+            },
+            { stream, count, _ in
+                let connection = Connection.from(stream!.pointee.data)
+                guard count >= 0 else { return connection.close() }  // the client closed too (or reset)
+                connection.lingeredBytes += count
+                if connection.lingeredBytes > Connection.lingerBytes { connection.close() }
+            })
     }
 
     func close() {
