@@ -5,7 +5,8 @@ import Logging
 import PresignConfig
 import S3Signing
 
-/// Who is calling: an API key (compared in constant time against every key) or a JWT from a configured issuer.
+/// Who is calling: an API key (found by the SHA-256 of the key, `APIKeyIndex`) or a JWT from a configured issuer
+/// (verified, or found among this worker's recently verified tokens, `VerifiedTokens`).
 extension PresignService {
     struct Authenticated {
         let caller: Caller
@@ -55,6 +56,10 @@ extension PresignService {
         }
         let config = snapshot.config
         if JWTAuth.looksLikeJWT(token) {
+            let cache = snapshot.derived.verifiedTokens
+            if let hit = cache.lookup(token, worker: request.worker, now: now) {
+                return .done(.success(Authenticated(caller: config.callers[hit.caller], claims: hit.claims)))
+            }
             let issuer = JWTAuth.unverifiedIssuer(token)
             let date = Date(timeIntervalSince1970: now)
             var lastFailure = "no caller accepts tokens from this issuer"
@@ -77,7 +82,9 @@ extension PresignService {
                     result = verifier.verify(token, now: date)
                 }
                 switch result {
-                case .success(let claims): return .done(.success(Authenticated(caller: caller, claims: claims)))
+                case .success(let claims):
+                    cache.insert(token, caller: caller.index, claims: claims, leeway: verifier.leewaySeconds, worker: request.worker, now: now)
+                    return .done(.success(Authenticated(caller: caller, claims: claims)))
                 case .failure(let failure): lastFailure = failure.message
                 }
             }
@@ -90,11 +97,10 @@ extension PresignService {
             }
             return unauthorized("invalid token: \(lastFailure)", invalidToken: true)
         }
-        let found = APIKeyAuth.firstMatch(of: APIKeyAuth.digest(token), in: config.callers) { caller in
-            if case .apiKey(let expected) = caller.auth { expected } else { nil }
+        guard let index = snapshot.derived.apiKeys.caller(digest: APIKeyAuth.digest(token)) else {
+            return unauthorized("unknown API key", invalidToken: true)
         }
-        guard let found else { return unauthorized("unknown API key", invalidToken: true) }
-        return .done(.success(Authenticated(caller: found, claims: [:])))
+        return .done(.success(Authenticated(caller: config.callers[index], claims: [:])))
     }
 
     /// Starts the first fetch of every remote key set, on worker 0's loop as it starts serving (`serve` passes this

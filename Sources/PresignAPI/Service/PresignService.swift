@@ -17,9 +17,14 @@ public final class ServiceState: Sendable {
     let links: (any LinkStore)?
     /// The `jwks_url` key sets of this generation's JWT callers, by `RemoteKeySets.name(issuer:url:)`.
     let remoteKeys: [String: RemoteKeySet]
+    /// API-key callers by key digest, and each worker's recently verified JWTs.
+    let apiKeys: APIKeyIndex
+    let verifiedTokens: VerifiedTokens
 
     init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets) {
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
+        apiKeys = APIKeyIndex(config.callers)
+        verifiedTokens = VerifiedTokens(workers: workers)
         remoteKeys = keySets.sets(for: config)
         if let links = config.links, let redis = config.state?.redis {
             self.links = RedisLinkStore(pool: pool, settings: redis)

@@ -37,7 +37,7 @@ public enum JWTAuth {
     public struct Verifier: Sendable {
         public let issuer: String
         let audience: String
-        let leewaySeconds: Int
+        public let leewaySeconds: Int
         /// Keys by `kid`; `defaultKey` is used for tokens without one (HS256, or a JWKS with a single key).
         let keys: [String: any JWTAlgorithm]
         let defaultKey: (any JWTAlgorithm)?
