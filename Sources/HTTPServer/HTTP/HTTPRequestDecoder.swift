@@ -250,13 +250,17 @@ public final class HTTPRequestDecoder {
         for (name, value) in headers {
             // A field that must appear once (RFC 9110) and appears twice is ambiguous: which credentials, which
             // host, which media type? Refuse instead of letting the first (or the last) win.
-            for (index, field) in Self.singletonFields.enumerated() where name.caseInsensitiveEquals(field) {
+            // Names are compared only with fields of their length (most headers match none): the check runs on
+            // every header of every request.
+            let length = name.utf8.count
+            for (index, field) in Self.singletonFields.enumerated()
+            where Self.singletonLengths[index] == length && name.caseInsensitiveEquals(field) {
                 if singletons[index] { return fail(.malformed("more than one \(field) header")) }
                 singletons[index] = true
             }
-            if name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
-            if name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
-            if name.caseInsensitiveEquals("expect") {
+            if length == 14 && name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
+            if length == 17 && name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
+            if length == 6 && name.caseInsensitiveEquals("expect") {
                 guard value.caseInsensitiveEquals("100-continue") else {
                     return fail(.malformed("unsupported Expect '\(value)'"))
                 }
@@ -343,6 +347,7 @@ public final class HTTPRequestDecoder {
 
     /// Fields a request may carry at most once.
     static let singletonFields = ["Host", "Authorization", "Content-Type", "Origin", "X-Request-Id"]
+    static let singletonLengths = singletonFields.map(\.utf8.count)
 
     /// The methods http-parser itself recognizes.
     static let knownMethods: Set<[UInt8]> = {
