@@ -49,10 +49,10 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     }
 
     public func match(method: String, path: Substring) -> Match {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
         var allowed: [String] = []
         for route in routes {
-            guard let params = Self.bind(route.segments, Array(parts), path: path) else { continue }
+            guard let params = Self.bind(route.segments, parts, path: path) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET" && !routes.contains {
                 $0.method == "HEAD" && $0.segments == route.segments
             }) {
@@ -67,7 +67,7 @@ public struct RouteTable<Handler: Sendable>: Sendable {
 
     /// nil: no match; .some(nil): matched but a parameter is not valid percent-encoding.
     static func bind(_ segments: [Segment], _ rawParts: [Substring], path: Substring) -> [String: String]?? {
-        let parts = rawParts == [""] ? [] : rawParts
+        let parts = rawParts.count == 1 && rawParts[0].isEmpty ? [] : rawParts
         var params: [String: String] = [:]
         var index = 0
         for segment in segments {
