@@ -19,9 +19,16 @@ public final class APIMetrics: Sendable {
         let second: String
     }
 
+    struct RequestKey: Hashable {
+        let route: String
+        let status: Int
+    }
+
     struct Row {
         var counters: [Key: CoreMetrics.Counter] = [:]
         var timers: [Key: Metrics.Timer] = [:]
+        /// Every request's pair (its count by route and status, its duration by route), found in one lookup.
+        var requests: [RequestKey: (count: CoreMetrics.Counter, duration: Metrics.Timer)] = [:]
     }
 
     public init(workers: Int) {
@@ -60,8 +67,17 @@ public final class APIMetrics: Sendable {
     }
 
     public func request(worker: Int, route: String, status: Int, nanos: UInt64) {
-        counter(worker, "presignd_http_requests_total", [("route", route), ("status", String(status))]).increment()
-        timer(worker, "presignd_http_request_duration_seconds", [("route", route)]).recordNanoseconds(Int64(clamping: nanos))
+        let key = RequestKey(route: route, status: status)
+        let pair: (count: CoreMetrics.Counter, duration: Metrics.Timer)
+        if let cached = rows[worker].requests[key] {
+            pair = cached
+        } else {
+            pair = (counter(worker, "presignd_http_requests_total", [("route", route), ("status", String(status))]),
+                    timer(worker, "presignd_http_request_duration_seconds", [("route", route)]))
+            rows.withValue(worker) { $0.requests[key] = pair }
+        }
+        pair.count.increment()
+        pair.duration.recordNanoseconds(Int64(clamping: nanos))
     }
 
     public func issued(worker: Int, operation: String, backend: String) {
