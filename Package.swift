@@ -153,7 +153,7 @@ let package = Package(
             dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",

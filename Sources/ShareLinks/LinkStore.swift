@@ -41,6 +41,17 @@ public struct LinkRecord: Sendable, Equatable {
         self.revoked = revoked
     }
 
+    /// The latest time a record may name (9999-12-31T23:59:59Z), as the signer's dates go no further.
+    public static let latestTime: Int64 = 253_402_300_799
+
+    /// Whether a record read back from a store is one presignd could have written: times from 0 to 9999 in order,
+    /// uses not negative, a limit of at least one. Anything else (a store edited by hand, a hostile Redis) is corrupt,
+    /// and would otherwise reach date arithmetic that traps on overflow.
+    public var isWellFormed: Bool {
+        createdAt >= 0 && createdAt <= expiresAt && expiresAt <= Self.latestTime && uses >= 0 && (maxUses ?? 1) >= 1
+            && digest.count == 32
+    }
+
     /// Why a link can no longer be used at `now` (epoch seconds), or nil while it can. Revocation wins over
     /// expiry, and expiry over use count, so the answer does not change as time passes on a revoked link.
     public func gone(at now: Int64) -> LinkGone? {

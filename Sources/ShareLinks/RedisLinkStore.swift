@@ -141,9 +141,10 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         else { return nil }
         let maxUses = number("max_uses")
         if map["max_uses"] != nil && maxUses == nil { return nil }
-        return LinkRecord(
+        let record = LinkRecord(
             digest: digest, caller: caller, subject: map["subject"], claims: claims, backend: backend, bucket: bucket, key: key,
             response: response, createdAt: createdAt, expiresAt: expiresAt, maxUses: maxUses, uses: uses, revoked: revoked == "1")
+        return record.isWellFormed ? record : nil
     }
 
     public func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void) {

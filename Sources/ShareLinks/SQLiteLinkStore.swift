@@ -1,3 +1,4 @@
+import Dispatch
 import JSONKit
 import UVLoop
 
@@ -35,10 +36,18 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
     public var label: String { "SQLite \(settings.path)" }
     /// Worker i's connection, touched only on worker i's thread (`@unchecked Sendable` rests on this).
     private let connections: PerWorker<LinkDatabase?>
+    /// After a write found the lock held past the busy timeout, that worker's writes fail at once (`.busy`) until
+    /// this monotonic time: a lock held from outside (another process, a backup) costs each worker's loop one busy
+    /// wait per `busyCooldownNanos`, not one per request. Reads are not affected (WAL readers do not wait).
+    private let busyUntil: PerWorker<UInt64>
+    static let busyCooldownNanos: UInt64 = 1_000_000_000
+    private let monotonicNanos: @Sendable () -> UInt64
 
-    public init(settings: Settings, workers: Int) {
+    public init(settings: Settings, workers: Int, monotonicNanos: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
         self.settings = settings
         connections = PerWorker(count: max(workers, 1)) { _ in nil }
+        busyUntil = PerWorker(count: max(workers, 1)) { _ in 0 }
+        self.monotonicNanos = monotonicNanos
     }
 
     /// Opens the file once, creating it and its schema, then closes it: `serve` and `check-config` call this at
@@ -60,21 +69,26 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
 
     /// Runs `body` on this worker's connection. A connection that failed for any reason but a busy lock is
     /// dropped, so the next call opens the file afresh (it may have been replaced, or its disk remounted).
-    private func with<T>(_ worker: Int, _ body: (LinkDatabase) throws(LinkStoreError) -> T) -> Result<T, LinkStoreError> {
+    private func with<T>(_ worker: Int, writes: Bool = false, _ body: (LinkDatabase) throws(LinkStoreError) -> T) -> Result<T, LinkStoreError> {
+        if writes && monotonicNanos() < busyUntil[worker] { return .failure(.busy) }
         switch database(worker) {
         case .failure(let error): return .failure(error)
         case .success(let db):
             do throws(LinkStoreError) {
                 return .success(try body(db))
             } catch {
-                if error != .busy { connections[worker] = nil }
+                if error == .busy {
+                    busyUntil[worker] = monotonicNanos() &+ Self.busyCooldownNanos
+                } else {
+                    connections[worker] = nil
+                }
                 return .failure(error)
             }
         }
     }
 
     public func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void) {
-        done(with(worker) { db throws(LinkStoreError) in
+        done(with(worker, writes: true) { db throws(LinkStoreError) in
             try db.insert(record)
             db.sweepIfDue(now: record.createdAt)
         })
@@ -85,7 +99,7 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
     }
 
     public func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void) {
-        done(with(worker) { db throws(LinkStoreError) in
+        done(with(worker, writes: true) { db throws(LinkStoreError) in
             let outcome = try db.use(digest, now: now)
             db.sweepIfDue(now: now)
             return outcome
@@ -93,7 +107,7 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
     }
 
     public func revoke(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<Bool, LinkStoreError>) -> Void) {
-        done(with(worker) { db throws(LinkStoreError) in try db.revoke(digest) })
+        done(with(worker, writes: true) { db throws(LinkStoreError) in try db.revoke(digest) })
     }
 
     /// Deletes links that expired before `before`, at most `limit` of them; how many went (tests, the sweep).
@@ -192,10 +206,12 @@ final class LinkDatabase {
         guard let claims = Self.decode(s.text(2)), let response = Self.decode(s.text(6)) else {
             throw .unavailable("link database \(settings.path): a link record is corrupt")
         }
-        return LinkRecord(
+        let record = LinkRecord(
             digest: digest, caller: s.text(0), subject: s.isNull(1) ? nil : s.text(1), claims: claims,
             backend: s.text(3), bucket: s.text(4), key: s.text(5), response: response, createdAt: s.int64(7),
             expiresAt: s.int64(8), maxUses: s.isNull(9) ? nil : s.int64(9), uses: s.int64(10), revoked: s.int64(11) != 0)
+        guard record.isWellFormed else { throw .unavailable("link database \(settings.path): a link record is corrupt") }
+        return record
     }
 
     func use(_ digest: [UInt8], now: Int64) throws(LinkStoreError) -> LinkUse {

@@ -13,7 +13,7 @@ struct LinkRoutesTests {
     static let auth = [("Authorization", "Bearer \(Fixture.apiKey)")]
     static let otherAuth = [("Authorization", "Bearer \(otherKey)")]
 
-    static func yaml(jwksPath: String, sqlitePath: String, shareRule: Bool = true, links: Bool = true) -> String {
+    static func yaml(jwksPath: String, sqlitePath: String, shareRule: Bool = true, links: Bool = true, shareMax: Int = 31536000) -> String {
         """
         listen: 127.0.0.1:0
         backends:
@@ -24,7 +24,7 @@ struct LinkRoutesTests {
             auth: {api_key_sha256: "\(APIKeyAuth.digestHex(Fixture.apiKey))"}
             rules:
               - {operations: [get], bucket: reports, key: "*", max_expires_in: 3600}
-        \(shareRule ? "      - {name: share, operations: [share_link], bucket: reports, key: \"public/*\", max_expires_in: 31536000}" : "")
+        \(shareRule ? "      - {name: share, operations: [share_link], bucket: reports, key: \"public/*\", max_expires_in: \(shareMax)}" : "")
           - name: other
             auth: {api_key_sha256: "\(APIKeyAuth.digestHex(otherKey))"}
             rules:
@@ -194,6 +194,19 @@ struct LinkRoutesTests {
         s.service.replace(try await ConfigLoader.load(
             yaml: Self.yaml(jwksPath: s.keys.jwksPath, sqlitePath: s.sqlitePath), secrets: SecretSource(environment: Fixture.environment)))
         #expect(Self.open(s, id).status.code == 302)
+    }
+
+    /// A rule whose max_expires_in shrinks below a link's granted lifetime withdraws the link: the grant is
+    /// checked at every use as it was made, not as "any lifetime".
+    @Test func aShorterMaxExpiresInWithdrawsLongerLinks() async throws {
+        let s = try await Self.setup()
+        let long = Self.id(Self.create(s, #"{"bucket":"reports","key":"public/a","expires_in":2592000}"#).1)
+        let short = Self.id(Self.create(s, #"{"bucket":"reports","key":"public/a","expires_in":3600}"#).1)
+        s.service.replace(try await ConfigLoader.load(
+            yaml: Self.yaml(jwksPath: s.keys.jwksPath, sqlitePath: s.sqlitePath, shareMax: 86400),
+            secrets: SecretSource(environment: Fixture.environment)))
+        #expect(Fixture.text(Self.open(s, long)) == #"{"error":{"code":"LinkNotAllowed","message":"this link is no longer allowed by policy"}}"#)
+        #expect(Self.open(s, short).status.code == 302)
     }
 
     @Test func linksSurviveANewServiceOnTheSameFile() async throws {

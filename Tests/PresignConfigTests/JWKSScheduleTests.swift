@@ -147,6 +147,19 @@ struct JWKSScheduleTests {
         #expect(JWKSSchedule.lifetime(cacheControl: "no-store, max-age=3600") == 300)
         #expect(JWKSSchedule.lifetime(cacheControl: "public, no-cache") == 300)
         #expect(JWKSSchedule.clampMaxAge(Int.max) == 86_400)
+        // Empty directives (a provider's header that is only "=", or ends in ",="): ignored, never a crash.
+        for (header, lifetime) in [("=", 300), (",=", 300), ("max-age=600,=", 600), ("=, max-age=600", 600), ("= max-age=600", 300),
+                                   ("==", 300), (",,,", 300), (" = , max-age", 300), ("max-age=", 300)] {
+            #expect(JWKSSchedule.lifetime(cacheControl: header) == lifetime, "\(header)")
+        }
+        // Seeded random headers from Cache-Control's alphabet: always an answer within the bounds.
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var rng = SplitMixJWKS(state: seed)
+        let alphabet = Array("max-age=0123456789,\" ;no-cache=".utf8)
+        for _ in 0..<5000 {
+            let header = String(decoding: (0..<Int(rng.next() % 24)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+            #expect(JWKSSchedule.maxAgeBounds.contains(JWKSSchedule.lifetime(cacheControl: header)), "seed \(seed): \(header)")
+        }
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
         schedule.finished(succeeded: true, maxAgeSeconds: 1_000_000, now: Self.t0)
@@ -199,5 +212,16 @@ struct JWKSScheduleTests {
         #expect(JWTAuth.checkJWKSURL("ftp://example.com/jwks") == "must be an https:// URL; got scheme 'ftp'")
         #expect(JWTAuth.checkJWKSURL("/etc/jwks.json") == "must be an absolute https:// URL; got '/etc/jwks.json'")
         #expect(JWTAuth.checkJWKSURL("https://user:pw@example.com/jwks") == "must not carry a user or password")
+    }
+}
+
+struct SplitMixJWKS: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ShareLinks
+import RedisClient
 
 @Suite struct SQLiteLinkStoreTests {
     static func tempPath() -> String { NSTemporaryDirectory() + "presignd-links-\(UUID().uuidString).sqlite" }
@@ -77,8 +78,10 @@ import Testing
     }
 
     @Test func aHeldWriteLockAnswersBusyAfterTheTimeoutAndReadsStillWork() throws {
+        final class Clock: @unchecked Sendable { var nanos: UInt64 = 1 }
+        let clock = Clock()
         let path = Self.tempPath()
-        let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 20), workers: 1)
+        let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 20), workers: 1, monotonicNanos: { clock.nanos })
         let id = LinkID.generate()
         _ = Self.now { store.create(Self.record(id), worker: 0, loop: nil, $0) }
         let other = try SQLiteDatabase(path: path, busyTimeoutMillis: 1)
@@ -88,7 +91,29 @@ import Testing
         #expect(Self.now { store.revoke(id.digest, worker: 0, loop: nil, $0) } == .failure(.busy))
         #expect(try Self.now { store.fetch(id.digest, worker: 0, loop: nil, $0) }.get()?.uses == 0)
         try other.execute("COMMIT")
+        clock.nanos += SQLiteLinkStore.busyCooldownNanos
         #expect(try Self.now { store.use(id.digest, now: 1_100, worker: 0, loop: nil, $0) }.get() == .used(1))
+    }
+
+    /// After one busy wait, a worker's writes fail at once for a second: a lock held from outside costs the loop
+    /// one wait a second, not one per request. Reads go on.
+    @Test func aBusyLockIsWaitedForOnceASecondPerWorker() throws {
+        final class Clock: @unchecked Sendable { var nanos: UInt64 = 1_000_000_000 }
+        let clock = Clock()
+        let path = Self.tempPath()
+        let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 5), workers: 2, monotonicNanos: { clock.nanos })
+        let id = LinkID.generate()
+        _ = Self.now { store.create(Self.record(id), worker: 0, loop: nil, $0) }
+        let other = try SQLiteDatabase(path: path, busyTimeoutMillis: 1)
+        try other.execute("BEGIN IMMEDIATE")
+        #expect(Self.now { store.use(id.digest, now: 1_100, worker: 0, loop: nil, $0) } == .failure(.busy))
+        try other.execute("COMMIT")
+        // The lock is free now, but worker 0 is cooling down; worker 1 never waited and writes.
+        #expect(Self.now { store.use(id.digest, now: 1_100, worker: 0, loop: nil, $0) } == .failure(.busy))
+        #expect(Self.now { store.use(id.digest, now: 1_100, worker: 1, loop: nil, $0) } == .success(.used(1)))
+        #expect(try Self.now { store.fetch(id.digest, worker: 0, loop: nil, $0) }.get()?.uses == 1)
+        clock.nanos += SQLiteLinkStore.busyCooldownNanos
+        #expect(Self.now { store.use(id.digest, now: 1_100, worker: 0, loop: nil, $0) } == .success(.used(2)))
     }
 
     @Test func aPathThatCannotBeOpenedIsUnavailableAndRetried() throws {
@@ -116,6 +141,12 @@ import Testing
             return
         }
         #expect(message == "link database \(path): a link record is corrupt")
+        // Times and counts that would overflow date arithmetic downstream are corrupt too.
+        for update in ["claims = '{}', created_at = -9223372036854775808", "created_at = 0, expires_at = 9223372036854775807",
+                       "expires_at = 2000, uses = -1", "uses = 0, max_uses = 0"] {
+            try raw.execute("UPDATE links SET \(update)")
+            #expect(Self.failure(Self.now { store.fetch(id.digest, worker: 0, loop: nil, $0) }) == .unavailable("link database \(path): a link record is corrupt"), "\(update)")
+        }
         try raw.execute("PRAGMA user_version = 9")
         #expect(throws: LinkStoreError.unavailable("link database \(path): schema version 9 is newer than this presignd (1)")) {
             try SQLiteLinkStore.prepare(.init(path: path))
@@ -159,5 +190,32 @@ import Testing
                 #expect(try Self.now { store.fetch(ids[i].digest, worker: worker, loop: nil, $0) }.get() == model[i], "seed \(seed) step \(step)")
             }
         }
+    }
+}
+
+@Suite struct RedisLinkRecordTests {
+    static func items(_ pairs: [(String, String)]) -> [RedisReply] {
+        pairs.flatMap { [RedisReply.string(Array($0.0.utf8)), .string(Array($0.1.utf8))] }
+    }
+
+    static let good: [(String, String)] = [
+        ("caller", "web"), ("claims", "{}"), ("backend", "main"), ("bucket", "b"), ("key", "k"), ("response", "{}"),
+        ("created_at", "100"), ("expires_at", "200"), ("uses", "0"), ("revoked", "0"),
+    ]
+
+    /// A hostile or corrupted Redis answer is never a record: extreme times, negative counts, unknown or repeated
+    /// fields, wrong types.
+    @Test func onlyWellFormedHashesAreRecords() {
+        let digest = [UInt8](repeating: 7, count: 32)
+        #expect(RedisLinkStore.record(digest, Self.items(Self.good))?.expiresAt == 200)
+        func with(_ field: String, _ value: String) -> [(String, String)] { Self.good.map { $0.0 == field ? ($0.0, value) : $0 } }
+        let bad: [[(String, String)]] = [
+            with("created_at", "-9223372036854775808"), with("expires_at", "9223372036854775807"), with("expires_at", "50"),
+            with("uses", "-1"), with("revoked", "2"), with("created_at", "1e3"), with("claims", "[]"),
+            Self.good + [("max_uses", "0")], Self.good + [("max_uses", "x")], Self.good + [("caller", "again")],
+            Self.good + [("extra", "1")], Array(Self.good.dropLast()),
+        ]
+        for pairs in bad { #expect(RedisLinkStore.record(digest, Self.items(pairs)) == nil, "\(pairs)") }
+        #expect(RedisLinkStore.record(digest, [.integer(1), .string([])]) == nil)
     }
 }

@@ -180,7 +180,7 @@ extension PresignService {
         else { return nil }
         let allowed = try? linkRule(
             caller, claims: record.claims, backendName: record.backend, backend: backend, bucket: record.bucket, key: record.key,
-            responseType: record.response["content_type"], expiresIn: 0, worker: worker)
+            responseType: record.response["content_type"], expiresIn: max(1, record.expiresAt - record.createdAt), worker: worker)
         return allowed == nil ? nil : backend
     }
 

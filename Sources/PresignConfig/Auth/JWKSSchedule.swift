@@ -93,8 +93,11 @@ public struct JWKSSchedule: Sendable, Equatable {
         guard let cacheControl else { return maxAgeBounds.lowerBound }
         var maxAge: Int?
         for directive in cacheControl.split(separator: ",") {
-            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            let name = parts[0].lowercased()
+            let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            // `=`, `,=` and the like leave an empty name: no directive.
+            guard let first = parts.first, !first.isEmpty else { continue }
+            let name = first.lowercased()
             if name == "no-cache" || name == "no-store" { return maxAgeBounds.lowerBound }
             guard name == "max-age", parts.count == 2 else { continue }
             var value = Substring(parts[1])
