@@ -45,6 +45,34 @@ struct CredentialRoutesTests {
         return nil
     }
 
+    /// A reload with an unchanged remote source hands the current set to the new generation before any request
+    /// can see it: no 503 CredentialsUnavailable between the SIGHUP and the refresher's next tick.
+    @Test func aReloadKeepsTheCurrentSetOfAnUnchangedRemoteSource() async throws {
+        let yaml = """
+            backends:
+              main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, region: us-east-1, credentials: {container_endpoint: "http://127.0.0.1:9/creds"}}
+            callers:
+              - name: app
+                auth: {api_key_sha256: "\(APIKeyAuth.digestHex(Self.key))"}
+                rules:
+                  - {operations: [get], bucket: b, key: "*", max_expires_in: 3600}
+            """
+        let secrets = SecretSource(environment: [:])
+        let first = try await ConfigLoader.load(yaml: yaml, secrets: secrets)
+        let service = Fixture.service(first)
+        let get = #"{"operation":"get","bucket":"b","key":"k","expires_in":60}"#
+        #expect(Self.presign(service, get).status.code == 503, "no set fetched yet")
+        first.backends["main"]!.cell!.publish(try CredentialDocument.parseFile(Array(Self.document.utf8)))
+        #expect(Self.presign(service, get).status.code == 200)
+        service.replace(try await ConfigLoader.load(yaml: yaml, secrets: secrets))
+        let after = Self.presign(service, get)
+        #expect(after.status.code == 200, "\(Fixture.text(after))")
+        #expect((Self.field(after, "url") ?? "").contains("X-Amz-Security-Token=rotate-token"))
+        // Another source is not the same credentials: its cell starts empty.
+        service.replace(try await ConfigLoader.load(yaml: yaml.replacingOccurrences(of: "127.0.0.1:9/creds", with: "127.0.0.1:9/other"), secrets: secrets))
+        #expect(Self.presign(service, get).status.code == 503)
+    }
+
     @Test func aLongURLIsClampedAndSaysSo() async throws {
         let service = try await Self.service()
         let response = Self.presign(service, #"{"operation":"get","bucket":"b","key":"k","expires_in":3600}"#)

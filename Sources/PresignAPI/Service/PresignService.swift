@@ -81,7 +81,19 @@ public final class PresignService: @unchecked Sendable {
     public var config: ServiceConfig { store.latest }
 
     /// Installs a new configuration (SIGHUP). Requests already running finish with the old one.
-    public func replace(_ config: ServiceConfig) { store.replace(config) }
+    public func replace(_ config: ServiceConfig) {
+        // A rotating backend whose source did not change keeps its current set from the first request on: the
+        // new cell gets it before any worker can see the new generation (the refresher would only carry it over
+        // on its next tick, and requests in between would answer 503 CredentialsUnavailable).
+        let previous = store.latest
+        for (name, backend) in config.backends {
+            guard let cell = backend.cell, cell.latest == nil, let old = previous.backends[name]?.cell,
+                old.source == cell.source, old.margin == cell.margin, let set = old.latest?.set
+            else { continue }
+            cell.publish(set)
+        }
+        store.replace(config)
+    }
 
     typealias Snapshot = ConfigStore<ServiceState>.Generation
 
