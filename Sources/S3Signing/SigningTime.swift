@@ -109,7 +109,21 @@ public struct SigningTime: Sendable, Hashable, Comparable {
     }
     /// `2013-05-24T00:00:00Z`
     public var iso8601: String {
-        "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second))Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        appendDigits(year, 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(hour, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(minute, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(second, 2, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
     /// `Fri, 24 May 2013 00:00:00 GMT`, the HTTP date SigV2 header auth signs.
     public var httpDate: String {

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import S3Signing
 import Testing
 
@@ -259,5 +260,20 @@ struct PostPolicyTests {
                 now: SigningTime(epochSeconds: 0))
         }
         #expect(error?.code == .invalidPolicy)
+    }
+}
+
+/// Differential: `iso8601` against Foundation's formatter for seeded random instants from 1970 to 9999.
+@Test func iso8601AgreesWithFoundationAcrossTheRange() {
+    let formatter = ISO8601DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    var state = UInt64.random(in: 0...UInt64.max)
+    let seed = state
+    for index in 0..<5000 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        let epoch = index == 0 ? 0 : (index == 1 ? SigningTime.latest.epochSeconds : Int64(state >> 1) % (SigningTime.latest.epochSeconds + 1))
+        let time = SigningTime(epochSeconds: epoch)
+        #expect(time.iso8601 == formatter.string(from: Date(timeIntervalSince1970: Double(epoch))), "seed \(seed) epoch \(epoch)")
+        #expect(SigningTime(iso8601: time.iso8601) == time)
     }
 }

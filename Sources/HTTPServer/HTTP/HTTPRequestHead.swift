@@ -36,7 +36,11 @@ public struct HTTPRequestHead: Sendable {
     }
 
     /// The path part of the target, still percent-encoded.
-    public var path: Substring { target.prefix { $0 != "?" } }
+    public var path: Substring {
+        // By bytes: `?` is ASCII, and a Character scan (grapheme breaking) cost ~4,000 instructions a call.
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
+        return target[..<mark]
+    }
 
     /// The query part of the target, without `?`, still encoded.
     public var query: Substring {
