@@ -49,7 +49,7 @@ public final class PresignService: @unchecked Sendable {
     let audit: Logger
     let logger: Logger
     let openAPI: [UInt8]
-    /// Each worker's Redis connection (fleet mode), shared by the rate limiter and the link store.
+    /// Each worker's Redis connection for the rate limiter (fleet mode); the link store has its own pool.
     let redisPool: RedisConnectionPool
     /// The upload API's backend connections, one per backend per worker loop.
     let uploadConnections = S3ConnectionCache()
@@ -62,8 +62,12 @@ public final class PresignService: @unchecked Sendable {
         let workers = max(workers, 1)
         let metrics = APIMetrics(workers: workers)
         let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
+        // Links get their own connection per worker: anonymous GET /l/{id} traffic filling a connection's
+        // in-flight budget, or timing it out, must not take the rate limiter down with it (503s, or no limit at
+        // all under on_error: allow).
+        let linkPool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
         let keySets = RemoteKeySets(workers: workers, clock: clock, logger: logger, metrics: metrics)
-        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: pool, keySets: keySets) }
+        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: linkPool, keySets: keySets) }
         redisPool = pool
         storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
         self.metrics = metrics
