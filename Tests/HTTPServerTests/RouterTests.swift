@@ -1,4 +1,4 @@
-import HTTPServer
+@testable import HTTPServer
 import Testing
 
 /// Matching a method and path to a route: bound parameters, 404, 405 with its Allow list, and undecodable paths.
@@ -20,6 +20,68 @@ struct RouterTests {
         if case .notFound = router.match(method: "GET", path: "/healthz/") {} else { Issue.record("expected 404") }
         if case .badPath = router.match(method: "GET", path: "/admin/v1/buckets/b1/objects/%zz") {} else {
             Issue.record("expected bad path")
+        }
+    }
+}
+
+/// Differential: matching through the first-segment index finds what a scan of every route in order finds, for
+/// seeded random route tables and paths (literals, parameters, remainders, the root, HEAD, percent-escapes).
+@Test func theIndexedMatchAgreesWithAScanOfEveryRoute() {
+    var state = UInt64.random(in: 0...UInt64.max)
+    let seed = state
+    func next(_ bound: Int) -> Int {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int((state >> 33) % UInt64(bound))
+    }
+    let words = ["a", "b", "v1", "l", "%41", "x y"]
+    func segment() -> String {
+        switch next(6) {
+        case 0: return "{p\(next(3))}"
+        case 1: return "{rest...}"
+        default: return words[next(words.count)]
+        }
+    }
+    for _ in 0..<200 {
+        var table = RouteTable<Int>()
+        var patterns: [(String, String)] = []
+        for index in 0..<(1 + next(12)) {
+            var parts: [String] = []
+            for _ in 0..<next(4) { parts.append(segment()) }
+            if let remainder = parts.firstIndex(where: { $0.hasSuffix("...}") }) { parts = Array(parts[...remainder]) }
+            let pattern = "/" + parts.joined(separator: "/")
+            let method = ["GET", "POST", "HEAD", "DELETE"][next(4)]
+            table.add(method, pattern, index)
+            patterns.append((method, pattern))
+        }
+        for _ in 0..<50 {
+            var parts: [String] = []
+            for _ in 0..<next(5) { parts.append(next(5) == 0 ? "" : words[next(words.count)]) }
+            let path = "/" + parts.joined(separator: "/")
+            let method = ["GET", "POST", "HEAD", "PUT"][next(4)]
+            // The reference: every route, in order, as the router did before it had an index.
+            let split = Array(Substring(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+            var expected = "notFound"
+            var allowed: [String] = []
+            for route in table.routes {
+                guard let params = RouteTable<Int>.bind(route.segments, split, path: Substring(path)) else { continue }
+                if route.method == method || (method == "HEAD" && route.method == "GET" && !table.routes.contains {
+                    $0.method == "HEAD" && $0.segments == route.segments
+                }) {
+                    expected = params == nil ? "badPath" : "found \(route.handler) \(params!.sorted { $0.key < $1.key })"
+                    break
+                }
+                if !allowed.contains(route.method) { allowed.append(route.method) }
+                if route.method == "GET" && !allowed.contains("HEAD") { allowed.append("HEAD") }
+            }
+            if expected == "notFound" && !allowed.isEmpty { expected = "405 \(allowed)" }
+            let got: String
+            switch table.match(method: method, path: Substring(path)) {
+            case .found(let route, let params): got = "found \(route.handler) \(params.sorted { $0.key < $1.key })"
+            case .methodNotAllowed(let methods): got = "405 \(methods)"
+            case .notFound: got = "notFound"
+            case .badPath: got = "badPath"
+            }
+            #expect(got == expected, "seed \(seed): \(method) \(path) in \(patterns)")
         }
     }
 }

@@ -20,6 +20,11 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     }
 
     public private(set) var routes: [Route] = []
+    /// Route indexes by their first segment when it is a literal, in the order added; routes whose first segment
+    /// is a parameter (or that have none) are in `anyFirst`. A request is matched only against the routes its first
+    /// path segment can reach, not against every route.
+    private var byFirst: [String: [Int]] = [:]
+    private var anyFirst: [Int] = []
 
     public init() {}
 
@@ -33,6 +38,19 @@ public struct RouteTable<Handler: Sendable>: Sendable {
             segments.dropLast().allSatisfy { if case .remainder = $0 { false } else { true } },
             "a {name...} segment must be last in \(pattern)")
         routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler, streamsBody: streamsBody))
+        if case .literal(let first)? = segments.first {
+            byFirst[first, default: []].append(routes.count - 1)
+        } else {
+            anyFirst.append(routes.count - 1)
+        }
+    }
+
+    /// The routes that may match a path whose first segment is `first`, in the order they were added.
+    private func candidates(first: Substring?) -> [Int] {
+        let literal = first.flatMap { byFirst[String($0)] } ?? []
+        if anyFirst.isEmpty { return literal }
+        if literal.isEmpty { return anyFirst }
+        return (literal + anyFirst).sorted()
     }
 
     /// Whether the route for this request streams its body (decided from the head, before the body is read).
@@ -51,7 +69,9 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     public func match(method: String, path: Substring) -> Match {
         let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
         var allowed: [String] = []
-        for route in routes {
+        let reachable = candidates(first: parts.first)
+        for index in reachable {
+            let route = routes[index]
             guard let params = Self.bind(route.segments, parts, path: path) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET" && !routes.contains {
                 $0.method == "HEAD" && $0.segments == route.segments
