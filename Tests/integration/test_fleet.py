@@ -455,6 +455,10 @@ def test_redis_killed_then_restarted(redis_servers, services):
     everyone = all_workers_back(deny, redis.ready_at, lambda: deny.presign(FAST_KEY))
     print(f"after Redis came back: 20 answers 200 in a row from {everyone * 1000:.0f} ms")
     assert everyone < 2.5
+    # Links have their own connection per worker, with its own backoff: it is back within the same cap.
+    links_back, _ = first_status_after(deny, redis.ready_at, lambda: deny.request("GET", f"/l/{link_id}"), want=404)
+    print(f"after Redis came back: the link route answers again after {links_back * 1000:.0f} ms")
+    assert links_back < 2.5
     assert status_body(deny.request("GET", f"/l/{link_id}")) == (404, NOT_FOUND)  # Redis lost it with the restart
     assert deny.metric("presignd_redis_reconnects_total") >= 1
 
