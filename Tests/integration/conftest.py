@@ -119,3 +119,47 @@ class ServeProcess:
         assert self.proc.returncode == 0, self.output()[-3000:]
         if os.environ.get("PRESIGND_SANITIZED"):
             assert "Sanitizer" not in self.output(), self.output()[-6000:]
+
+
+def b64url(data):
+    """base64url without padding (JWT segments)."""
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256_jwt(claims, secret):
+    """A JWT signed with HS256 by hand (the venv has no JWT library)."""
+    import hashlib, hmac, json
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def concurrently(count, request):
+    """Opens `count` connections, then sends `request(i)` → (port, method, path, body, headers) on all of them at
+    once (a barrier releases them together); the (status, body) answers in order, or (None, error text)."""
+    import http.client, threading
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        port, method, path, body, headers = request(i)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.connect()
+            barrier.wait(timeout=30)
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            results[i] = (response.status, response.read())
+        except Exception as error:  # noqa: BLE001 - recorded, fails the caller's assertion
+            results[i] = (None, repr(error))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

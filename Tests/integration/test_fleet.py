@@ -2,9 +2,7 @@
 the test fails when it cannot start): two presignd processes share one rate limit and one link store; per-subject
 limits; Redis killed, restarted, frozen with SIGSTOP, behind a password; the fleet config refused when it is wrong.
 Exact statuses and bodies; the measured latencies are printed (pytest -s shows them)."""
-import base64
 import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -13,13 +11,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import ServeProcess, free_port
+from conftest import ServeProcess, concurrently, free_port, hs256_jwt
 
 REDIS_SERVER = "/usr/bin/redis-server"
 KEY = "fleet-key-" + uuid.uuid4().hex
@@ -141,19 +138,8 @@ def redis_servers():
 # presignd
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hs256_jwt(claims, secret=HS_SECRET):
-    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
-
-
 def token(subject):
-    return hs256_jwt({"sub": subject, "iss": ISSUER, "aud": "fleet", "exp": int(time.time()) + 600})
+    return hs256_jwt({"sub": subject, "iss": ISSUER, "aud": "fleet", "exp": int(time.time()) + 600}, HS_SECRET)
 
 
 def config_text(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS):
@@ -319,28 +305,9 @@ def test_the_first_requests_of_a_new_process_wait_for_its_redis_connections(redi
     answered 503 because the connection was still being made)."""
     redis = redis_servers()
     service = services(redis.port)
-    barrier = threading.Barrier(24)
-    results = [None] * 24
-
-    def call(i):
-        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
-        try:
-            conn.connect()
-            barrier.wait(timeout=30)
-            body = json.dumps({"operation": "get", "bucket": "b", "key": f"k/{i}"})
-            conn.request("POST", "/v1/presign", body=body, headers={"Authorization": f"Bearer {FAST_KEY}"})
-            response = conn.getresponse()
-            results[i] = (response.status, response.read())
-        except Exception as error:  # noqa: BLE001 - recorded, fails the test below
-            results[i] = (None, repr(error))
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(24)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = concurrently(24, lambda i: (service.port, "POST", "/v1/presign",
+                                          json.dumps({"operation": "get", "bucket": "b", "key": f"k/{i}"}),
+                                          {"Authorization": f"Bearer {FAST_KEY}"}))
     assert [status for status, _ in results] == [200] * 24, results
 
 
@@ -388,28 +355,8 @@ def test_links_are_shared_by_the_fleet(redis_servers, services):
     status, _, body = b.request("POST", "/v1/links", {"bucket": "b", "key": "k/ten.txt", "max_uses": 10}, bearer=FAST_KEY)
     assert status == 201, body
     link = json.loads(body)
-    barrier = threading.Barrier(50)
-    results = [None] * 50
-
-    def use(i):
-        service = a if i % 2 == 0 else b
-        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
-        try:
-            conn.connect()
-            barrier.wait(timeout=30)
-            conn.request("GET", f"/l/{link['id']}")
-            response = conn.getresponse()
-            results[i] = (response.status, response.read())
-        except Exception as error:  # noqa: BLE001 - recorded, fails the test below
-            results[i] = (None, repr(error))
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=use, args=(i,)) for i in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # Half the uses go to A, half to B, all at once.
+    results = concurrently(50, lambda i: ((a if i % 2 == 0 else b).port, "GET", f"/l/{link['id']}", None, None))
     statuses = [status for status, _ in results]
     assert statuses.count(302) == 10 and statuses.count(410) == 40, results
     assert all(json.loads(body) == USED_UP for status, body in results if status == 410)

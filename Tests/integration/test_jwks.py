@@ -10,7 +10,6 @@
 ES256 is signed here in pure Python (the test venv has no crypto library). Presigning needs no backend
 connection, so the backend is a closed port. Nothing is skipped: a server that cannot start fails the test.
 """
-import base64
 import hashlib
 import json
 import os
@@ -24,7 +23,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import ServeProcess, free_port
+from conftest import ServeProcess, b64url, free_port
 
 ISSUER = "https://id.test/"
 
@@ -58,10 +57,6 @@ def _mul(k, point):
         point = _add(point, point)
         k >>= 1
     return out
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class ECKey:

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -21,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ACCESS, SECRET, ServeProcess, free_port
+from conftest import ACCESS, SECRET, ServeProcess, concurrently, free_port
 
 KEY_A = "links-key-a-" + uuid.uuid4().hex
 KEY_B = "links-key-b-" + uuid.uuid4().hex
@@ -302,27 +301,8 @@ def test_fifty_concurrent_gets_on_four_workers_redirect_exactly_max_uses_times(s
     s = Service(seaweed, bucket, workers=4)
     try:
         link = made(s.create(bucket, "share/small.txt", max_uses=10))
-        barrier = threading.Barrier(50)
-        results, errors = [], []
-
-        def client():
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
-                conn.connect()
-                barrier.wait(timeout=30)
-                conn.request("GET", f"/l/{link['id']}")
-                response = conn.getresponse()
-                results.append((response.status, response.read()))
-                conn.close()
-            except Exception as error:  # noqa: BLE001 - any failure in a thread fails the test below
-                errors.append(repr(error))
-
-        threads = [threading.Thread(target=client) for _ in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        results = concurrently(50, lambda i: (s.port, "GET", f"/l/{link['id']}", None, None))
+        assert all(status is not None for status, _ in results), results
         statuses = sorted(status for status, _ in results)
         assert statuses == [302] * 10 + [410] * 40
         assert all(json.loads(body) == USED_UP for status, body in results if status == 410)

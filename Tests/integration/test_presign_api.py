@@ -1,8 +1,6 @@
 """`presignd serve --config` end to end against SeaweedFS: URLs obtained over HTTP with an API key and with a JWT are
 used for real uploads and downloads; denials, rate limits, CORS, batches, SIGHUP reloads; no secret in the logs."""
-import base64
 import hashlib
-import hmac
 import json
 import os
 import signal
@@ -15,22 +13,15 @@ import uuid
 
 import pytest
 
-from conftest import ACCESS, SECRET, ServeProcess, free_port
+from conftest import ACCESS, SECRET, ServeProcess, free_port, hs256_jwt as signed_hs256
 
 API_KEY = "e2e-api-key-" + uuid.uuid4().hex
 HS_SECRET = "e2e-hs256-secret-" + uuid.uuid4().hex
 ISSUER = "https://auth.test"
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def hs256_jwt(claims, secret=HS_SECRET):
-    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
+    return signed_hs256(claims, secret)
 
 
 def config_text(endpoint, bucket, rules_extra=""):

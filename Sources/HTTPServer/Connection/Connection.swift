@@ -68,14 +68,18 @@ final class Connection {
         return true
     }
 
+    /// Every read of every connection lands in the worker's one 64 KiB buffer (the bytes are consumed before the
+    /// callback returns), for requests and for the discarding reads of a lingering close alike.
+    private static let lendReadBuffer: uv_alloc_cb = { handle, _, buffer in
+        let worker = Connection.from(handle!.pointee.data).worker
+        buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
+        buffer!.pointee.len = 65_536
+    }
+
     private func startReading() {
         uv_read_start(
             stream,
-            { handle, _, buffer in
-                let worker = Connection.from(handle!.pointee.data).worker
-                buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
-                buffer!.pointee.len = 65_536
-            },
+            Connection.lendReadBuffer,
             { stream, count, buffer in
                 let connection = Connection.from(stream!.pointee.data)
                 if count < 0 {
@@ -303,11 +307,7 @@ final class Connection {
         }
         uv_read_start(
             stream,
-            { handle, _, buffer in
-                let worker = Connection.from(handle!.pointee.data).worker
-                buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
-                buffer!.pointee.len = 65_536
-            },
+            Connection.lendReadBuffer,
             { stream, count, _ in
                 let connection = Connection.from(stream!.pointee.data)
                 guard count >= 0 else { return connection.close() }  // the client closed too (or reset)
