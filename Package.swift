@@ -90,7 +90,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "RedisClient",
-            dependencies: ["CHiredis", "CUV", "UVLoop", "JSONKit"],
+            dependencies: ["CHiredis", "CUV", "UVLoop", "JSONKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),

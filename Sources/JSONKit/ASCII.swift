@@ -26,6 +26,12 @@ public enum ASCII {
     }
 
     /// The lower-case hex digit for 0...15.
+    /// Appends a byte as two lower-case hex digits.
+    @inlinable public static func appendHex(_ byte: UInt8, to out: inout [UInt8]) {
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 15))
+    }
+
     @inlinable public static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }

@@ -30,6 +30,17 @@ public enum RedisError: Error, Equatable, Sendable {
     /// The reply was over `RedisReply.Limits`.
     case tooLarge
 
+    /// The failure in words, for log lines (the client hears only `kind`).
+    public var description: String {
+        switch self {
+        case .unavailable(let why): "unavailable (\(why))"
+        case .timeout: "timeout"
+        case .disconnected: "disconnected"
+        case .protocolError(let why): "protocol error (\(why))"
+        case .tooLarge: "reply too large"
+        }
+    }
+
     /// A short name for metrics.
     public var kind: String {
         switch self {

@@ -1,3 +1,5 @@
+import Crypto
+import JSONKit
 /// A Lua script and its SHA-1, the name EVALSHA runs it by.
 public struct RedisScript: Sendable, Equatable {
     public let source: String
@@ -5,7 +7,9 @@ public struct RedisScript: Sendable, Equatable {
 
     public init(_ source: String) {
         self.source = source
-        sha1 = SHA1.hex(Array(source.utf8))
+        var hex: [UInt8] = []
+        for byte in Insecure.SHA1.hash(data: Array(source.utf8)) { ASCII.appendHex(byte, to: &hex) }
+        sha1 = String(decoding: hex, as: UTF8.self)
     }
 }
 

@@ -51,13 +51,12 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         return 1
         """)
 
+    static let keyPrefix = Array("presignd:link:".utf8)
+
     static func key(_ digest: [UInt8]) -> [UInt8] {
-        let hex = Array("0123456789abcdef".utf8)
-        var key = Array("presignd:link:".utf8)
-        for byte in digest {
-            key.append(hex[Int(byte >> 4)])
-            key.append(hex[Int(byte & 15)])
-        }
+        var key = keyPrefix
+        key.reserveCapacity(keyPrefix.count + 2 * digest.count)
+        for byte in digest { ASCII.appendHex(byte, to: &key) }
         return key
     }
 
@@ -65,15 +64,7 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         loop.map { pool.connection(settings, loop: $0) }
     }
 
-    static func failure(_ error: RedisError) -> LinkStoreError {
-        switch error {
-        case .timeout: return .unavailable("redis: no answer within the command timeout")
-        case .unavailable(let why): return .unavailable("redis: unavailable (\(why))")
-        case .disconnected: return .unavailable("redis: the connection dropped")
-        case .protocolError(let why): return .unavailable("redis: \(why)")
-        case .tooLarge: return .unavailable("redis: a reply was over the size limits")
-        }
-    }
+    static func failure(_ error: RedisError) -> LinkStoreError { .unavailable("redis: \(error.description)") }
 
     static func unexpected(_ reply: RedisReply, _ what: String) -> LinkStoreError {
         if case .error(let message) = reply { return .unavailable("redis: \(what) failed: \(message.prefix(200))") }

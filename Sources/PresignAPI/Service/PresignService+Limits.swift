@@ -1,5 +1,6 @@
 import HTTPServer
 import Crypto
+import JSONKit
 import PresignConfig
 import RedisClient
 
@@ -65,7 +66,7 @@ extension PresignService {
             key: key, perSecond: rate.perSecond, burst: max(1, Int(rate.burst)), cost: cost
         ) { [self] result in
             switch result {
-            case .failure(let error): unavailable("redis: \(error.kind)", Self.describe(error))
+            case .failure(let error): unavailable("redis: \(error.kind)", error.description)
             case .success(let decision):
                 let admitted = Int(clamping: decision.admitted)
                 for _ in admitted..<cost { metrics.rateLimited(worker: worker) }
@@ -75,26 +76,12 @@ extension PresignService {
         }
     }
 
-    static func describe(_ error: RedisError) -> String {
-        switch error {
-        case .unavailable(let why): return "unavailable (\(why))"
-        case .timeout: return "timeout"
-        case .disconnected: return "disconnected"
-        case .protocolError(let why): return "protocol error (\(why))"
-        case .tooLarge: return "reply too large"
-        }
-    }
-
     /// `presignd:rl:` and a digest of the caller's name (and of the JWT subject for `per: subject`), so any name
     /// or subject makes a short key of fixed shape. One key per call: Redis Cluster safe.
     static func rateKey(_ caller: Authenticated, perSubject: Bool) -> [UInt8] {
         var key = Array("presignd:rl:".utf8)
         func digest(_ text: String) {
-            let hex = Array("0123456789abcdef".utf8)
-            for byte in SHA256.hash(data: Array(text.utf8)).prefix(16) {
-                key.append(hex[Int(byte >> 4)])
-                key.append(hex[Int(byte & 15)])
-            }
+            for byte in SHA256.hash(data: Array(text.utf8)).prefix(16) { ASCII.appendHex(byte, to: &key) }
         }
         digest(caller.caller.name)
         if perSubject, let subject = caller.claims["sub"] {

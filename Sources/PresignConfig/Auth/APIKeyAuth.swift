@@ -9,10 +9,7 @@ public enum APIKeyAuth {
 
     public static func digestHex(_ key: String) -> String {
         var out: [UInt8] = []
-        for byte in digest(key) {
-            out.append(ASCII.hexDigit(byte >> 4))
-            out.append(ASCII.hexDigit(byte & 15))
-        }
+        for byte in digest(key) { ASCII.appendHex(byte, to: &out) }
         return String(decoding: out, as: UTF8.self)
     }
 
