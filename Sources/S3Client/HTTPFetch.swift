@@ -1,4 +1,5 @@
 import CCurl
+import JSONKit
 import UVLoop
 
 /// A small HTTP client on the worker's curl loop, for documents presignd fetches for itself: a JWKS, STS answers,
@@ -36,7 +37,7 @@ public enum HTTPFetch {
 
         /// The first header of that name, any case.
         public func header(_ name: String) -> String? {
-            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+            headers.first { $0.name.caseInsensitiveEquals(name) }?.value
         }
     }
 

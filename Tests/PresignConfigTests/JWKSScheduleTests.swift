@@ -147,6 +147,7 @@ struct JWKSScheduleTests {
         #expect(JWKSSchedule.lifetime(cacheControl: "no-store, max-age=3600") == 300)
         #expect(JWKSSchedule.lifetime(cacheControl: "public, no-cache") == 300)
         #expect(JWKSSchedule.clampMaxAge(Int.max) == 86_400)
+        #expect(JWKSSchedule.lifetime(cacheControl: "max-age=300, max-age=99999") == 300, "a repeated max-age is not the last one")
         // Empty directives (a provider's header that is only "=", or ends in ",="): ignored, never a crash.
         for (header, lifetime) in [("=", 300), (",=", 300), ("max-age=600,=", 600), ("=, max-age=600", 600), ("= max-age=600", 300),
                                    ("==", 300), (",,,", 300), (" = , max-age", 300), ("max-age=", 300)] {

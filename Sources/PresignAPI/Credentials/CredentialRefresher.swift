@@ -97,15 +97,19 @@ final class CredentialRefresher {
     }
 
     /// Watches the file's directory: a write, a rename into place, or a Kubernetes `..data` symlink swap all make
-    /// the source due now.
+    /// the source due now. Changes to other files in the directory are ignored (a busy directory such as /tmp
+    /// would otherwise keep the file being re-read back to back).
     private func watch(_ entry: Entry, path: String) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         do {
-            entry.watch = try FileWatch.start(directory: directory, on: loop) { [weak self, unowned entry] _ in
+            entry.watch = try FileWatch.start(directory: directory, on: loop) { [weak self, unowned entry] changed in
                 guard let self, !entry.retired else { return }
-                entry.schedule.changed(now: clock.wallSeconds())
-                if entry.schedule.isDue(now: clock.wallSeconds()) { fetch(entry) }
+                if let changed, changed != name, changed != "..data" { return }
+                let now = clock.wallSeconds()
+                entry.schedule.changed(now: now)
+                if entry.schedule.isDue(now: now) { fetch(entry) }
             }
         } catch {
             logger.warning("credentials: cannot watch \(directory); the file is re-read on SIGHUP only",

@@ -103,6 +103,8 @@ public struct JWKSSchedule: Sendable, Equatable {
             var value = Substring(parts[1])
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = value.dropFirst().dropLast() }
             guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { continue }
+            // A repeated max-age is invalid (RFC 9111 §4.2.1): the shortest lifetime, not whichever came last.
+            if maxAge != nil { return maxAgeBounds.lowerBound }
             // Digits beyond Int's range are "very long": the upper bound.
             maxAge = Int(value) ?? Int.max
         }
