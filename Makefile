@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .cache/venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev redis-server libxml2 curl iproute2 wrk nginx chromium systemd
+APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libsqlite3-dev redis-server libxml2 curl iproute2 wrk nginx chromium systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 

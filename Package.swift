@@ -87,10 +87,9 @@ let package = Package(
             dependencies: ["CSQLite", "JSONKit", "UVLoop", "RedisClient", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "RedisClient",
-            dependencies: ["CHiredis", "CUV", "UVLoop", "JSONKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CUV", "UVLoop", "JSONKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "HTTPFuzzHarness", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),

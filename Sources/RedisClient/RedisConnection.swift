@@ -1,16 +1,10 @@
-internal import CHiredis
 internal import CUV
 import UVLoop
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One Redis connection on a worker's libuv loop, made again by itself when it fails. Create it, use it and close it
-/// on that loop's thread. The lifecycle is `RedisConnectionCore`'s; this glue carries out its actions: the hiredis
-/// context, one uv_timer for every deadline, and the callers' callbacks.
-/// `self` travels as `Unmanaged` in each context's `data`, retained when the context opens and released when hiredis
-/// lets it go (its disconnect callback, a failed connect callback, or right after freeing one that never connected).
+/// on that loop's thread. The lifecycle is `RedisConnectionCore`'s; this glue carries out its actions: the socket
+/// (`RedisSocket`, one per attempt), RESP in (`RESPParser`, every limit checked as the bytes arrive) and out
+/// (`RESPWriter`), one uv_timer for every deadline, and the callers' callbacks.
 public final class RedisConnection {
     typealias Core = RedisConnectionCore<SystemRandomNumberGenerator>
 
@@ -32,13 +26,15 @@ public final class RedisConnection {
     private var performing = false
     private(set) var closed = false
 
-    /// The current context and whether hiredis has reported it connected.
-    var context: UnsafeMutablePointer<redisAsyncContext>?
-    var contextGeneration: UInt64 = 0
-    var contextConnected = false
-    /// A connect that succeeded, told to the core from the timer: never from inside hiredis's connect callback,
-    /// where freeing the context would leave hiredis writing to freed memory.
-    var connectedToReport: UInt64?
+    /// The current attempt's socket, and whether it has connected.
+    var socket: RedisSocket?
+    var socketConnected = false
+    /// Replies read on the current socket; made new with each socket.
+    var parser = RESPParser()
+    /// The ids of the commands written on the current socket and not yet answered, oldest first from `inFlightHead`:
+    /// replies come back in the order the commands went.
+    var inFlight: [UInt64] = []
+    var inFlightHead = 0
     /// The generation whose host name is being resolved (uv_getaddrinfo), if any.
     var resolving: UInt64?
 
@@ -97,8 +93,8 @@ public final class RedisConnection {
         return false
     }
 
-    /// Runs `event` through the core and carries out its actions; events that arrive meanwhile (hiredis callbacks
-    /// run by a free, callers sending from their callbacks) are queued and run here, never from inside an action.
+    /// Runs `event` through the core and carries out its actions; events that arrive meanwhile (a failed write,
+    /// callers sending from their callbacks) are queued and run here, never from inside an action.
     func feed(_ event: Core.Event) {
         queued.append(event)
         guard !performing else { return }
@@ -128,7 +124,7 @@ public final class RedisConnection {
             }
             waiter.done(result)
         case .disconnect:
-            dropContext()
+            dropSocket()
         case .reconnected:
             hooks.reconnect()
         case .report(let kind):
@@ -139,8 +135,7 @@ public final class RedisConnection {
     func rearm() {
         guard !closed else { return }
         let now = uv_now(loop)
-        let due: UInt64? = connectedToReport != nil ? now : core.nextDeadline
-        guard let due else {
+        guard let due = core.nextDeadline else {
             uv_timer_stop(timer)
             return
         }
@@ -151,10 +146,6 @@ public final class RedisConnection {
     }
 
     private func timerFired() {
-        if let generation = connectedToReport {
-            connectedToReport = nil
-            feed(.connected(generation: generation))
-        }
         feed(.tick)
     }
 }

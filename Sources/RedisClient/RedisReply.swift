@@ -7,13 +7,19 @@ public enum RedisReply: Equatable, Sendable {
     case status(String)
     case error(String)
 
-    /// The limits every reply is checked against before it is handed out; over them the command fails with
-    /// `.tooLarge`. hiredis itself refuses nesting deeper than 7 arrays (a protocol error that drops the connection)
-    /// but bounds neither a bulk string's length nor an array's element count.
+    /// The limits every reply is held to while it arrives (`RESPParser` checks each at the header that crosses it):
+    /// over one, the command fails with `.tooLarge`, and the connection is dropped and made again.
     public enum Limits {
+        /// Arrays nested in arrays, the outermost counted.
         public static let maxDepth = 8
+        /// Elements announced by all the array headers of one reply together.
         public static let maxElements = 1024
+        /// One bulk string.
         public static let maxBulkBytes = 1 << 20
+        /// One reply, every byte counted (headers and CRLFs too): room for one string at its limit.
+        public static let maxReplyBytes = 2 << 20
+        /// One status or error line, CRLF not counted (an integer line is at most 20 bytes).
+        public static let maxLineBytes = 64 << 10
     }
 }
 
@@ -27,8 +33,8 @@ public enum RedisError: Error, Equatable, Sendable {
     case disconnected
     /// The server's bytes were not RESP, or the command was malformed.
     case protocolError(String)
-    /// The reply was over `RedisReply.Limits`.
-    case tooLarge
+    /// The reply was over `RedisReply.Limits`; the text says which.
+    case tooLarge(String)
 
     /// The failure in words, for log lines (the client hears only `kind`).
     public var description: String {
@@ -37,7 +43,7 @@ public enum RedisError: Error, Equatable, Sendable {
         case .timeout: "timeout"
         case .disconnected: "disconnected"
         case .protocolError(let why): "protocol error (\(why))"
-        case .tooLarge: "reply too large"
+        case .tooLarge(let why): "reply too large (\(why))"
         }
     }
 

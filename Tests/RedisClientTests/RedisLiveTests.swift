@@ -77,29 +77,34 @@ final class RedisLiveTests: XCTestCase {
         XCTAssertEqual(answers, (1...500).map { .success(.integer(Int64($0))) })
     }
 
-    func testRepliesOverTheLimitsFailAsTooLargeAndTheConnectionStaysUp() throws {
+    /// A reply over a limit fails its command at the header that crosses it, and the connection is dropped (the
+    /// rest of the reply is never read) and made again.
+    func testRepliesOverTheLimitsFailAsTooLargeAndTheConnectionIsMadeAgain() throws {
         let redis = try connect()
         let limit = RedisReply.Limits.maxBulkBytes
         XCTAssertEqual(send(redis, [Array("SET".utf8), Array("big".utf8), [UInt8](repeating: 7, count: limit)]), .success(.status("OK")))
         XCTAssertEqual(send(redis, command("GET", "big")), .success(.string([UInt8](repeating: 7, count: limit))))
         XCTAssertEqual(send(redis, command("APPEND", "big", "x")), .success(.integer(Int64(limit + 1))))
-        XCTAssertEqual(send(redis, command("GET", "big")), .failure(.tooLarge))
+        XCTAssertEqual(send(redis, command("GET", "big")), .failure(.tooLarge("a bulk string of 1048577 bytes (the limit is 1048576)")))
+        XCTAssertTrue(loop.run(until: { redis.isConnected }, millis: 2000))
         let table = "local t = {} for i = 1, tonumber(ARGV[1]) do t[i] = i end return t"
         XCTAssertEqual(send(redis, command("EVAL", table, "0", "1024")), .success(.array((1...1024).map { .integer(Int64($0)) })))
-        XCTAssertEqual(send(redis, command("EVAL", table, "0", "1025")), .failure(.tooLarge))
+        XCTAssertEqual(send(redis, command("EVAL", table, "0", "1025")),
+                       .failure(.tooLarge("1025 array elements in one reply (the limit is 1024)")))
+        XCTAssertTrue(loop.run(until: { redis.isConnected }, millis: 2000))
         XCTAssertEqual(send(redis, command("PING")), .success(.status("PONG")))
-        XCTAssertTrue(redis.isConnected)
+        XCTAssertEqual(errors, ["too_large", "disconnected", "too_large", "disconnected"])
+        XCTAssertEqual(reconnects, 2)
     }
 
-    /// hiredis refuses arrays nested deeper than 7 itself: a protocol error that drops the connection, which comes back.
-    func testTooDeeplyNestedRepliesAreAProtocolErrorAndTheConnectionRecovers() throws {
+    /// Eight arrays deep is a reply; nine fail at the ninth header, and the connection comes back.
+    func testTooDeeplyNestedRepliesFailAndTheConnectionRecovers() throws {
         let redis = try connect()
         let nest = "local t = {1} for i = 1, tonumber(ARGV[1]) do t = {t} end return t"
         var reply: RedisReply = .integer(1)
-        for _ in 0..<6 { reply = .array([reply]) }
-        XCTAssertEqual(send(redis, command("EVAL", nest, "0", "5")), .success(reply))
-        XCTAssertEqual(send(redis, command("EVAL", nest, "0", "9")),
-                       .failure(.protocolError("No support for nested multi bulk replies with depth > 7")))
+        for _ in 0..<8 { reply = .array([reply]) }
+        XCTAssertEqual(send(redis, command("EVAL", nest, "0", "7")), .success(reply))
+        XCTAssertEqual(send(redis, command("EVAL", nest, "0", "8")), .failure(.tooLarge("arrays nested deeper than 8")))
         XCTAssertTrue(loop.run(until: { redis.isConnected }, millis: 2000))
         XCTAssertEqual(send(redis, command("PING")), .success(.status("PONG")))
     }
@@ -219,7 +224,7 @@ final class RedisLiveTests: XCTestCase {
         XCTAssertEqual(later, .failure(.unavailable("closed")))
     }
 
-    /// Closing from inside a reply's callback (hiredis defers that free until the callback returns) and sending from
+    /// Closing from inside a reply's callback (while the replies of that read are being handed out) and sending from
     /// inside one: the rest fail once with `.disconnected` in the order sent, nothing is answered twice.
     func testCloseAndSendFromInsideACallback() throws {
         let redis = try connect()
