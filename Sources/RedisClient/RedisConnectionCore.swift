@@ -29,7 +29,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         case connected(generation: UInt64)
         case connectFailed(generation: UInt64, reason: String)
         case replied(id: UInt64, Result<RedisReply, RedisError>)
-        /// hiredis gave up on the command (its NULL reply): the connection is going away.
+        /// The glue could not write the command (no socket): the connection is going away.
         case lost(id: UInt64, RedisError)
         case disconnected(generation: UInt64, reason: String)
         /// The timer fired (a deadline passed).
@@ -43,7 +43,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         case write(id: UInt64, arguments: [[UInt8]])
         /// Answer the caller of `id`, once.
         case complete(id: UInt64, Result<RedisReply, RedisError>)
-        /// Free the current context (hiredis then gives NULL replies to what was pending; they are ignored).
+        /// Close the current socket (what was pending is failed here; anything the glue reports for it is ignored).
         case disconnect
         /// A connection is up again after having been up before.
         case reconnected

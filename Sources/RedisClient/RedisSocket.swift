@@ -94,7 +94,7 @@ final class RedisSocket {
         }
     }
 
-    /// A libuv status in words: the C library's text for an errno (as hiredis said it), libuv's for the rest.
+    /// A libuv status in words: the C library's text for an errno ("Connection refused"), libuv's for the rest.
     static func reason(_ status: Int32) -> String {
         if status == Int32(UV_EOF.rawValue) { return "Server closed the connection" }
         if status < 0 && status > -4000 { return String(cString: strerror(-status)) }

@@ -69,7 +69,7 @@ final class RedisConnectionCoreTests: XCTestCase {
             .complete(id: 2, .failure(.disconnected)),
         ])
         XCTAssertEqual(core.phase, .backoff(until: 525))
-        // hiredis's NULL replies from the free, and a late reply, are ignored: each caller was answered once.
+        // Losses reported for a dropped socket, and a late reply, are ignored: each caller was answered once.
         XCTAssertEqual(core.handle(.lost(id: 1, .disconnected), now: 500), [])
         XCTAssertEqual(core.handle(.replied(id: 2, .success(Self.pong)), now: 501), [])
         XCTAssertEqual(core.handle(.disconnected(generation: 1, reason: "closed"), now: 501), [])
@@ -211,7 +211,7 @@ final class RedisConnectionCoreTests: XCTestCase {
         var core = Self.connected()
         _ = core.handle(.submit(id: 1, arguments: Self.ping), now: 0)
         _ = core.handle(.submit(id: 2, arguments: Self.ping), now: 0)
-        // hiredis's free: NULL replies, then the disconnect callback.
+        // A dropped socket: its commands lost, then the disconnect.
         XCTAssertEqual(core.handle(.lost(id: 1, .protocolError("bad")), now: 1), [.complete(id: 1, .failure(.protocolError("bad")))])
         XCTAssertEqual(core.handle(.disconnected(generation: 1, reason: "Server closed the connection"), now: 1),
                        [.report("disconnected"), .complete(id: 2, .failure(.disconnected))])
