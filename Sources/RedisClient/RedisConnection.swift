@@ -4,7 +4,8 @@ import UVLoop
 /// One Redis connection on a worker's libuv loop, made again by itself when it fails. Create it, use it and close it
 /// on that loop's thread. The lifecycle is `RedisConnectionCore`'s; this glue carries out its actions: the socket
 /// (`RedisSocket`, one per attempt), RESP in (`RESPParser`, every limit checked as the bytes arrive) and out
-/// (`RESPWriter`), one uv_timer for every deadline, and the callers' callbacks.
+/// (`RESPWriter`), one uv_timer for every deadline, and the callers' callbacks. A socket holds its connection
+/// (`RedisSocket.owner`) until the socket is closed; the timer holds it from `close` until its close callback.
 public final class RedisConnection {
     typealias Core = RedisConnectionCore<SystemRandomNumberGenerator>
 
