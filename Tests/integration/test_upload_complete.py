@@ -7,7 +7,9 @@ complete is the one stored, byte for byte.
 """
 import json
 import os
+import re
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -167,6 +169,13 @@ def test_an_object_that_grew_after_the_listing_is_deleted_and_403(faked, fake):
     assert steps(seen) == [("GET", "uploadId"), ("POST", "uploadId"), ("HEAD", "object"), ("DELETE", "object")]
     assert seen[1][3]["x-amz-mp-object-size"] == "5242980"
     assert seen[3][1] == f"/fakebucket/{key}" and seen[3][2] == {}
+    # Audited with the stored size (the line may be written after the answer: wait for it, bounded).
+    wanted = re.compile(r'"step":"delete_over_limit".*"key":"%s".*"size":9242880' % re.escape(key))
+    for _ in range(100):
+        if wanted.search(faked.output()):
+            break
+        time.sleep(0.05)
+    assert wanted.search(faked.output()), faked.output()[-2000:]
 
 
 def test_an_object_whose_size_cannot_be_read_or_deleted_is_never_a_success(faked, fake):
