@@ -12,10 +12,13 @@ import uuid
 
 from conftest import concurrently
 from test_fleet import FAST_KEY, RedisServer, redis_servers, resp, services  # noqa: F401 - fixtures
-from test_links import KEY_A, Service, objects  # noqa: F401 - fixture
+from test_links import KEY_A, Service
 
 ADDRESS_LIMITED = {"error": {"code": "RateLimited", "message": "too many requests for this client address; retry later"}}
 LINK_LIMITED = {"error": {"code": "RateLimited", "message": "too many requests for this link; retry later"}}
+# Redirects are never followed here, so the backend is a port nobody listens on.
+S3 = "http://127.0.0.1:9"
+BUCKET = "b"
 NOT_FOUND = {"error": {"code": "LinkNotFound", "message": "no such link"}}
 
 
@@ -70,10 +73,10 @@ class DataVersion:
 # SQLite
 
 
-def test_sqlite_over_the_address_limit_is_429_and_writes_nothing(seaweed, bucket, objects):
-    s = Service(seaweed, bucket, links_extra=limits(per_address=(0.001, 5)))
+def test_sqlite_over_the_address_limit_is_429_and_writes_nothing():
+    s = Service(S3, BUCKET, links_extra=limits(per_address=(0.001, 5)))
     try:
-        link = s.create(bucket, "share/small.txt")
+        link = s.create(BUCKET, "share/small.txt")
         version = DataVersion(s.sqlite_path)
         for _ in range(5):
             assert get(s.port, f"/l/{link['id']}")[0] == 302
@@ -95,10 +98,10 @@ def test_sqlite_over_the_address_limit_is_429_and_writes_nothing(seaweed, bucket
         s.stop()
 
 
-def test_sqlite_unknown_ids_cost_no_write(seaweed, bucket, objects):
-    s = Service(seaweed, bucket, links_extra=limits())
+def test_sqlite_unknown_ids_cost_no_write():
+    s = Service(S3, BUCKET, links_extra=limits())
     try:
-        s.create(bucket, "share/small.txt")
+        s.create(BUCKET, "share/small.txt")
         version = DataVersion(s.sqlite_path)
         before = version()
         for i in range(30):
@@ -111,11 +114,11 @@ def test_sqlite_unknown_ids_cost_no_write(seaweed, bucket, objects):
         s.stop()
 
 
-def test_sqlite_over_the_link_limit_is_429_from_every_address(seaweed, bucket, objects):
+def test_sqlite_over_the_link_limit_is_429_from_every_address():
     # Clients behind the trusted proxy 127.0.0.1: each named address has its own budget, the link has one.
-    s = Service(seaweed, bucket, links_extra=limits(per_link=(0.001, 4), trusted=["127.0.0.1/32"]))
+    s = Service(S3, BUCKET, links_extra=limits(per_link=(0.001, 4), trusted=["127.0.0.1/32"]))
     try:
-        link = s.create(bucket, "share/small.txt")
+        link = s.create(BUCKET, "share/small.txt")
         version = DataVersion(s.sqlite_path)
         answers = [get(s.port, f"/l/{link['id']}", forwarded=f"198.51.100.{i}") for i in range(1, 11)]
         assert [status for status, _, _ in answers] == [302] * 4 + [429] * 6
@@ -129,10 +132,10 @@ def test_sqlite_over_the_link_limit_is_429_from_every_address(seaweed, bucket, o
         s.stop()
 
 
-def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_budget(seaweed, bucket, objects):
-    s = Service(seaweed, bucket, links_extra=limits(per_address=(0.001, 3), trusted=["127.0.0.1/32"]))
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_budget():
+    s = Service(S3, BUCKET, links_extra=limits(per_address=(0.001, 3), trusted=["127.0.0.1/32"]))
     try:
-        link = s.create(bucket, "share/small.txt")
+        link = s.create(BUCKET, "share/small.txt")
         # 127.0.0.2 is not a trusted proxy: whatever it forwards, it is the client.
         statuses = [get(s.port, f"/l/{link['id']}", source="127.0.0.2", forwarded=f"203.0.113.{i}")[0] for i in range(8)]
         assert statuses == [302] * 3 + [429] * 5
@@ -147,11 +150,11 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_budget(sea
         s.stop()
 
 
-def test_sqlite_the_live_link_cap_holds_under_50_concurrent_creates_on_four_workers(seaweed, bucket, objects):
+def test_sqlite_the_live_link_cap_holds_under_50_concurrent_creates_on_four_workers():
     cap = 20
-    s = Service(seaweed, bucket, workers=4, links_extra=limits(cap=cap))
+    s = Service(S3, BUCKET, workers=4, links_extra=limits(cap=cap))
     try:
-        results = concurrently(50, lambda i: (s.port, "POST", "/v1/links", json.dumps({"bucket": bucket, "key": f"share/{i}"}),
+        results = concurrently(50, lambda i: (s.port, "POST", "/v1/links", json.dumps({"bucket": BUCKET, "key": f"share/{i}"}),
                                               {"Authorization": f"Bearer {KEY_A}", "Content-Type": "application/json"}))
         statuses = sorted(status for status, _ in results)
         assert statuses == [201] * cap + [429] * 30, results
@@ -161,11 +164,11 @@ def test_sqlite_the_live_link_cap_holds_under_50_concurrent_creates_on_four_work
         # A revocation gives its place back; so does spending a link's last use.
         first = json.loads(next(body for status, body in results if status == 201))["id"]
         assert s.request("DELETE", f"/v1/links/{first}", key=KEY_A)[0] == 204
-        once = s.create(bucket, "share/small.txt", max_uses=1)
-        assert s.request("POST", "/v1/links", {"bucket": bucket, "key": "share/x"}, key=KEY_A)[0] == 429
+        once = s.create(BUCKET, "share/small.txt", max_uses=1)
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, key=KEY_A)[0] == 429
         assert get(s.port, f"/l/{once['id']}")[0] == 302
-        assert s.request("POST", "/v1/links", {"bucket": bucket, "key": "share/x"}, key=KEY_A)[0] == 201
-        assert s.request("POST", "/v1/links", {"bucket": bucket, "key": "share/y"}, key=KEY_A)[0] == 429
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, key=KEY_A)[0] == 201
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/y"}, key=KEY_A)[0] == 429
     finally:
         s.stop()
 
@@ -201,7 +204,8 @@ def delta(before, after):
 
 def test_redis_refused_and_unknown_requests_cost_no_store_write(redis_servers, services):
     redis = redis_servers()
-    a = services(redis.port, links_extra=limits(per_address=(0.001, 5), per_link=(0.001, 1000), trusted=["127.0.0.1/32"]))
+    # One worker: the buckets are per worker loop, and this test counts exactly.
+    a = services(redis.port, workers=1, links_extra=limits(per_address=(0.001, 5), per_link=(0.001, 1000), trusted=["127.0.0.1/32"]))
     status, _, body = a.request("POST", "/v1/links", {"bucket": "b", "key": "k/x"}, bearer=FAST_KEY)
     assert status == 201, body
     link = json.loads(body)
@@ -213,10 +217,10 @@ def test_redis_refused_and_unknown_requests_cost_no_store_write(redis_servers, s
         assert (status, headers["retry-after"]) == (429, "1000")
     # A refused request sends Redis nothing at all.
     assert delta(before, commands(redis.port)) == {}
-    # Unknown ids from a fresh address: one read each (HGETALL), no script, no write.
+    # Unknown ids from fresh addresses: one read each (HGETALL), no script, no write.
     for i in range(20):
         method = "GET" if i % 2 else "HEAD"
-        status, _, body = get(a.port, "/l/" + uuid.uuid4().hex[:32], forwarded="198.51.100.2", method=method)
+        status, _, body = get(a.port, "/l/" + uuid.uuid4().hex[:32], forwarded=f"198.51.100.{100 + i}", method=method)
         assert status == 404 and (method == "HEAD" or json.loads(body) == NOT_FOUND)
     assert delta(before, commands(redis.port)) == {"cmdstat_hgetall": 20}
     assert a.metric("presignd_link_rate_limited_total", limit="address") == 10
