@@ -14,7 +14,7 @@ final class KeyedRateLimiter: Sendable {
     private let rows: PerWorker<[[UInt8]: RateLimiter.Bucket]>
     let capacity: Int
 
-    init(workers: Int, capacity: Int = 65_536) {
+    init(workers: Int, capacity: Int = 16_384) {
         rows = PerWorker(count: max(workers, 1)) { _ in [:] }
         self.capacity = max(8, capacity)
     }
