@@ -136,6 +136,11 @@ public final class APIMetrics: Sendable {
         counter(worker, "presignd_rate_limited_total", []).increment()
     }
 
+    /// A `/l/{id}` request refused by its per-address or per-link limit (`limit` is `address` or `link`).
+    public func linkRateLimited(worker: Int, limit: String) {
+        counter(worker, "presignd_link_rate_limited_total", [("limit", limit)]).increment()
+    }
+
     /// Prometheus text exposition format.
     public func render() -> [UInt8] {
         var buffer: [UInt8] = []

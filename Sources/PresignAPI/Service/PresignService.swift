@@ -15,6 +15,9 @@ import UVLoop
 public final class ServiceState: Sendable {
     let rateLimiter: RateLimiter
     let links: (any LinkStore)?
+    /// The `/l/{id}` buckets, per client address and per link.
+    let linkClientLimiter: KeyedRateLimiter
+    let linkLimiter: KeyedRateLimiter
     /// The `jwks_url` key sets of this generation's JWT callers, by `RemoteKeySets.name(issuer:url:)`.
     let remoteKeys: [String: RemoteKeySet]
     /// API-key callers by key digest, and each worker's recently verified JWTs.
@@ -23,6 +26,8 @@ public final class ServiceState: Sendable {
 
     init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets) {
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
+        linkClientLimiter = KeyedRateLimiter(workers: workers)
+        linkLimiter = KeyedRateLimiter(workers: workers)
         apiKeys = APIKeyIndex(config.callers)
         verifiedTokens = VerifiedTokens(workers: workers)
         remoteKeys = keySets.sets(for: config)
