@@ -99,7 +99,8 @@ test-asan: deps
 	swift build --scratch-path $(ASAN_BUILD) --sanitize=address --product presignd
 	PRESIGND_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
 	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py \
-	  Tests/integration/test_admin_proxy.py Tests/integration/test_links.py Tests/integration/test_fleet.py
+	  Tests/integration/test_admin_proxy.py Tests/integration/test_links.py Tests/integration/test_fleet.py \
+	  Tests/integration/test_late_answers.py
 
 # ThreadSanitizer: the Swift tests, then the real-socket tests (4 workers under concurrent load, SIGHUP reloads)
 # against a sanitized binary. No suppressions: any report fails (TSan exits non-zero, the tests read its output).

@@ -127,8 +127,18 @@ public final class APIMetrics: Sendable {
         counter(worker, "presignd_jwks_fetches_total", [("outcome", outcome)]).increment()
     }
 
+    /// An answer that came after its client had left (closed, reset, timed out, drained) and was dropped.
+    public func lateAnswerDropped(worker: Int, route: String) {
+        counter(worker, "presignd_late_answers_dropped_total", [("route", route)]).increment()
+    }
+
     public func rateLimited(worker: Int) {
         counter(worker, "presignd_rate_limited_total", []).increment()
+    }
+
+    /// A `/l/{id}` request refused by its per-address or per-link limit (`limit` is `address` or `link`).
+    public func linkRateLimited(worker: Int, limit: String) {
+        counter(worker, "presignd_link_rate_limited_total", [("limit", limit)]).increment()
     }
 
     /// Prometheus text exposition format.

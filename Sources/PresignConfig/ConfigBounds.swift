@@ -27,6 +27,10 @@ public enum ConfigBounds {
     public static let linkURLTTL: ClosedRange<Int64> = 1...3600
     /// How long a link write waits for SQLite's lock, in milliseconds (the loop waits with it).
     public static let linkBusyTimeoutMs: ClosedRange<Int> = 1...1000
+    /// `links.max_live_per_caller`: live links one caller may hold.
+    public static let maxLiveLinks: ClosedRange<Int> = 1...1_000_000
+    /// `links.rate_limit.trusted_proxies`: how many networks the list may name.
+    public static let maxTrustedProxies = 256
     /// Redis connect and command timeouts, in milliseconds.
     public static let redisConnectTimeoutMs: ClosedRange<Int> = 10...60_000
     public static let redisCommandTimeoutMs: ClosedRange<Int> = 1...10_000

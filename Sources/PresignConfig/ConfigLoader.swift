@@ -185,30 +185,6 @@ public enum ConfigLoader {
             failOpen: failOpen)
     }
 
-    static func links(_ raw: RawConfig.RawLinks, redis: Bool) throws(ConfigError) -> ServiceConfig.Links {
-        var base = raw.publicBaseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        let endpoint: S3Endpoint
-        do { endpoint = try S3Endpoint(parsing: base) } catch {
-            throw ConfigError("links.public_base_url", "must be scheme://host[:port] (http or https, no path): \(error.message)")
-        }
-        guard base.utf8.count <= 512, base.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !base.contains("?"), !base.contains("#"),
-            !base.contains("@"), endpoint.scheme == "http" || endpoint.scheme == "https"
-        else { throw ConfigError("links.public_base_url", "must be an http(s) URL of visible ASCII with no user, query or fragment (at most 512 bytes)") }
-        guard let path = raw.sqlitePath else {
-            if !redis { throw ConfigError("links.sqlite_path", "is required (the SQLite file links are kept in), unless state.redis holds them") }
-            let ttl = try ConfigBounds.check(raw.urlTTL ?? 60, ConfigBounds.linkURLTTL, path: "links.url_ttl")
-            return .init(publicBaseURL: base, sqlitePath: nil, urlTTL: ttl)
-        }
-        if redis { throw ConfigError("links.sqlite_path", "links live in Redis when state.redis is set; leave sqlite_path out") }
-        guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0), !path.hasPrefix("file:"), path != ":memory:" else {
-            throw ConfigError("links.sqlite_path", "must be a file path (not empty, not a URI or :memory:, at most 4096 bytes)")
-        }
-        let ttl = try ConfigBounds.check(raw.urlTTL ?? 60, ConfigBounds.linkURLTTL, path: "links.url_ttl")
-        let busy = try ConfigBounds.check(raw.busyTimeoutMs ?? 50, ConfigBounds.linkBusyTimeoutMs, path: "links.busy_timeout_ms")
-        return .init(publicBaseURL: base, sqlitePath: path, urlTTL: ttl, busyTimeoutMillis: busy)
-    }
-
     static func backend(_ name: String, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {
         let path = "backends.\(name)"
         let endpoint: S3Endpoint

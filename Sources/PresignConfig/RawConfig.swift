@@ -228,20 +228,6 @@ struct RawConfig: Decodable {
         }
     }
 
-    struct RawLinks: Decodable {
-        var publicBaseURL: String
-        var sqlitePath: String?
-        var urlTTL: Int64?
-        var busyTimeoutMs: Int?
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case publicBaseURL = "public_base_url"
-            case sqlitePath = "sqlite_path"
-            case urlTTL = "url_ttl"
-            case busyTimeoutMs = "busy_timeout_ms"
-        }
-    }
-
     struct RawAdmin: Decodable {
         var tokenSHA256: [String]
 
@@ -269,6 +255,9 @@ struct RawConfig: Decodable {
             "admin": keys(RawAdmin.CodingKeys.self),
             "uploads": keys(RawUploads.CodingKeys.self),
             "links": keys(RawLinks.CodingKeys.self),
+            "links.rate_limit": keys(RawLinkLimits.CodingKeys.self),
+            "links.rate_limit.per_address": keys(RawLinkRate.CodingKeys.self),
+            "links.rate_limit.per_link": keys(RawLinkRate.CodingKeys.self),
             "state": keys(RawState.CodingKeys.self),
             "state.redis": keys(RawRedis.CodingKeys.self),
         ]
@@ -301,13 +290,6 @@ extension RawConfig.RawBackend {
         self.addressing = addressing
         self.accessKeyEnv = accessKeyEnv
         self.secretKeyEnv = secretKeyEnv
-    }
-}
-
-extension RawConfig.RawLinks {
-    init(publicBaseURL: String, sqlitePath: String) {
-        self.publicBaseURL = publicBaseURL
-        self.sqlitePath = sqlitePath
     }
 }
 

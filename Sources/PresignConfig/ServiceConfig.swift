@@ -144,6 +144,13 @@ public struct ServiceConfig: Sendable {
         public var urlTTL: Int64
         /// How long a write waits for SQLite's lock before answering 503.
         public var busyTimeoutMillis: Int
+        /// Live (unexpired, unrevoked, not used up) links one caller may hold; one more is 429 `TooManyLinks`.
+        public var maxLivePerCaller = 1000
+        /// `GET`/`HEAD /l/{id}` limits per client address (IPv4, or an IPv6 /64) and per link: 429 past them.
+        public var perAddress = Caller.RateLimit(perSecond: 5, burst: 20)
+        public var perLink = Caller.RateLimit(perSecond: 20, burst: 100)
+        /// Peers whose `X-Forwarded-For` names the client (see `TrustedProxies`); empty: the peer is the client.
+        public var trustedProxies = TrustedProxies([])
 
         public init(publicBaseURL: String, sqlitePath: String?, urlTTL: Int64 = 60, busyTimeoutMillis: Int = 50) {
             self.publicBaseURL = publicBaseURL

@@ -25,9 +25,10 @@ final class CurlLoop {
         let made = CurlLoop(loop: eventLoop)
         slot.current = made
         // Runs after the CurlLoop's own shutdown hook (hooks run in order): the slot lets go of it. The slot lives
-        // as long as the process (a static LoopLocal holds it), so it is captured unowned: a weak reference would
-        // give an immortal object a side table that LeakSanitizer cannot trace (seen in make test-asan).
-        eventLoop.onShutdown { [unowned slot, weak made] in
+        // as long as the process (a static LoopLocal holds it) and holds no hook, so the hook holds it strongly (a
+        // weak reference would give an immortal object a side table that LeakSanitizer cannot trace, seen in make
+        // test-asan; an unowned one would cross the asynchronous boundary unchecked).
+        eventLoop.onShutdown { [slot, weak made] in
             if slot.current === made { slot.current = nil }
         }
         return made
@@ -41,11 +42,13 @@ final class CurlLoop {
     private var active: [ObjectIdentifier: Unmanaged<CurlTransfer>] = [:]
     private(set) var closed = false
 
-    /// The state kept for one watched socket: its poll handle and the socket number.
+    /// The state kept for one watched socket: its poll handle and the socket number. It holds its CurlLoop
+    /// strongly (the CurlLoop never holds a watch: curl's socket pointer and the poll handle do, released when the
+    /// poll closes), so a poll callback can never find its owner freed.
     final class SocketWatch {
         let poll = UnsafeMutablePointer<uv_poll_t>.allocate(capacity: 1)
         let socket: curl_socket_t
-        unowned let owner: CurlLoop
+        let owner: CurlLoop
 
         init(socket: curl_socket_t, owner: CurlLoop) {
             self.socket = socket

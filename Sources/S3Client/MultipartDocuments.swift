@@ -90,7 +90,8 @@ public struct MultipartPart: Sendable, Equatable {
     }
 }
 
-/// `GET /bucket/key?uploadId=…`: one page of parts, in ascending part number order.
+/// `GET /bucket/key?uploadId=…`: one page of parts, in ascending part number order; a part number uploaded again
+/// before the complete may be listed once per version (SeaweedFS does), each with its own ETag and size.
 public struct ListPartsResult: Sendable, Equatable {
     public var bucket: String
     public var key: String
@@ -125,7 +126,8 @@ public struct ListPartsResult: Sendable, Equatable {
         parts.reserveCapacity(elements.count)
         for element in elements {
             let number = Int(try S3XML.number(element.text("PartNumber"), "PartNumber", in: 1...max))
-            if let previous = parts.last, previous.number >= number {
+            // A number may repeat: SeaweedFS lists every version of a retried part until the complete.
+            if let previous = parts.last, previous.number > number {
                 throw S3XML.ParseError(message: "part \(number) follows part \(previous.number): parts must ascend")
             }
             parts.append(MultipartPart(

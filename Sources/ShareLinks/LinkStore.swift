@@ -74,6 +74,13 @@ public enum LinkUse: Sendable, Equatable {
     case unknown
 }
 
+/// What a create under the live-link cap did.
+public enum LinkCreation: Sendable, Equatable {
+    case created
+    /// The caller holds its `maxLive` live links already; nothing was written.
+    case tooMany
+}
+
 /// Why a store could not answer. Both are the store's trouble, never the caller's: answered 503.
 public enum LinkStoreError: Error, Sendable, Equatable {
     /// Another writer held the lock past the store's timeout.
@@ -97,6 +104,10 @@ public protocol LinkStore: AnyObject, Sendable {
     var label: String { get }
     /// Stores a new link (its digest is fresh from the CSPRNG).
     func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void)
+    /// Stores a new link unless its caller already holds `maxLive` live links (unrevoked, not used up, expiring after
+    /// the record's `createdAt`). The count and the insert are one atomic step, so creates racing on any number of
+    /// workers or replicas never pass the cap; a revoked or used-up link gives its place back.
+    func create(_ record: LinkRecord, maxLive: Int, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkCreation, LinkStoreError>) -> Void)
     /// The link with this digest, or nil.
     func fetch(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkRecord?, LinkStoreError>) -> Void)
     /// Counts one use, atomically: only while the link is not revoked, not expired at `now` and under its limit.

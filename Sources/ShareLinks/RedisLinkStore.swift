@@ -34,21 +34,24 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         return 1
         """)
 
-    /// KEYS[1] the link; ARGV[1] now (epoch seconds). {1, uses} when counted; {0, why} when not.
+    /// KEYS[1] the link; ARGV[1] now (epoch seconds). {1, uses} when counted, {1, uses, caller} when that was its
+    /// last use (its place in the caller's live set is then given back); {0, why} when not counted.
     static let useScript = RedisScript("""
-        local h = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'max_uses', 'uses')
+        local h = redis.call('HMGET', KEYS[1], 'revoked', 'expires_at', 'max_uses', 'uses', 'caller')
         if not h[2] then return {0, 'unknown'} end
         if h[1] == '1' then return {0, 'revoked'} end
         if tonumber(ARGV[1]) >= tonumber(h[2]) then return {0, 'expired'} end
         if h[3] and tonumber(h[4]) >= tonumber(h[3]) then return {0, 'used_up'} end
-        return {1, redis.call('HINCRBY', KEYS[1], 'uses', 1)}
+        local n = redis.call('HINCRBY', KEYS[1], 'uses', 1)
+        if h[3] and n >= tonumber(h[3]) then return {1, n, h[5] or ''} end
+        return {1, n}
         """)
 
-    /// KEYS[1] the link. 1 when it exists (now revoked), 0 when it does not.
+    /// KEYS[1] the link. {1, caller} when it exists (now revoked; its live place is then given back), 0 when not.
     static let revokeScript = RedisScript("""
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'revoked', '1')
-        return 1
+        return {1, redis.call('HGET', KEYS[1], 'caller') or ''}
         """)
 
     static let keyPrefix = Array("presignd:link:".utf8)
@@ -140,9 +143,14 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
 
     public func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void) {
         guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
-        redis.evalScript(Self.useScript, keys: [Self.key(digest)], args: [Array(String(now).utf8)]) { result in
+        redis.evalScript(Self.useScript, keys: [Self.key(digest)], args: [Array(String(now).utf8)]) { [self] result in
             switch result {
             case .failure(let error): done(.failure(Self.failure(error)))
+            case .success(.array(let pair)) where pair.count == 3:
+                guard case (.integer(1), .integer(let uses), .string(let caller)) = (pair[0], pair[1], pair[2]) else {
+                    return done(.failure(Self.unexpected(.array(pair), "use")))
+                }
+                release(caller: String(decoding: caller, as: UTF8.self), digest: digest, loop: loop) { done(.success(.used(uses))) }
             case .success(.array(let pair)) where pair.count == 2:
                 switch (pair[0], pair[1]) {
                 case (.integer(1), .integer(let uses)): done(.success(.used(uses)))
@@ -163,10 +171,13 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
 
     public func revoke(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<Bool, LinkStoreError>) -> Void) {
         guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
-        redis.evalScript(Self.revokeScript, keys: [Self.key(digest)], args: []) { result in
+        redis.evalScript(Self.revokeScript, keys: [Self.key(digest)], args: []) { [self] result in
             switch result {
             case .failure(let error): done(.failure(Self.failure(error)))
-            case .success(.integer(let found)) where found == 0 || found == 1: done(.success(found == 1))
+            case .success(.integer(0)): done(.success(false))
+            case .success(.array(let pair)) where pair.count == 2 && pair[0] == .integer(1):
+                guard case .string(let caller) = pair[1] else { return done(.failure(Self.unexpected(.array(pair), "revoke"))) }
+                release(caller: String(decoding: caller, as: UTF8.self), digest: digest, loop: loop) { done(.success(true)) }
             case .success(let other): done(.failure(Self.unexpected(other, "revoke")))
             }
         }

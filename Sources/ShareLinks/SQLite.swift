@@ -59,7 +59,8 @@ final class SQLiteDatabase {
 /// the call.
 final class SQLiteStatement {
     private let statement: OpaquePointer
-    private unowned let database: SQLiteDatabase
+    /// Held strongly: the database closes only after its last statement is finalized.
+    private let database: SQLiteDatabase
 
     init(_ statement: OpaquePointer, database: SQLiteDatabase) {
         self.statement = statement

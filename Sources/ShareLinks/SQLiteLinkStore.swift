@@ -69,7 +69,7 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
 
     /// Runs `body` on this worker's connection. A connection that failed for any reason but a busy lock is
     /// dropped, so the next call opens the file afresh (it may have been replaced, or its disk remounted).
-    private func with<T>(_ worker: Int, writes: Bool = false, _ body: (LinkDatabase) throws(LinkStoreError) -> T) -> Result<T, LinkStoreError> {
+    func with<T>(_ worker: Int, writes: Bool = false, _ body: (LinkDatabase) throws(LinkStoreError) -> T) -> Result<T, LinkStoreError> {
         if writes && monotonicNanos() < busyUntil[worker] { return .failure(.busy) }
         switch database(worker) {
         case .failure(let error): return .failure(error)
@@ -129,6 +129,7 @@ final class LinkDatabase {
     private let sweepStatement: SQLiteStatement
     private let synchronousFull: SQLiteStatement
     private let synchronousNormal: SQLiteStatement
+    let live: LiveLinkStatements
     private var nextSweep: Int64 = 0
 
     init(_ settings: SQLiteLinkStore.Settings) throws(LinkStoreError) {
@@ -178,6 +179,7 @@ final class LinkDatabase {
             "DELETE FROM links WHERE digest IN (SELECT digest FROM links WHERE expires_at < ?1 LIMIT ?2) RETURNING 1")
         synchronousFull = try database.prepare("PRAGMA synchronous=FULL")
         synchronousNormal = try database.prepare("PRAGMA synchronous=NORMAL")
+        live = try LiveLinkStatements(database)
     }
 
     func insert(_ record: LinkRecord) throws(LinkStoreError) {

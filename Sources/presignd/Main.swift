@@ -26,6 +26,6 @@ struct Presignd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presignd",
         abstract: "Hands out short-lived S3 presigned URLs under policy.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, ProbeCommand.self, SignCommand.self, SignPostCommand.self, BenchSignCommand.self, BenchAPICommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, RoutesCommand.self, ProbeCommand.self, SignCommand.self, SignPostCommand.self, BenchSignCommand.self, BenchAPICommand.self]
     )
 }

@@ -116,18 +116,8 @@ struct ServeCommand: ParsableCommand {
         configuration.drainMillis = UInt64(drain * 1000)
         configuration.accessLog = accessLog.map { $0 == .on } ?? service.accessLog
 
-        let api = PresignService(config: service, workers: configuration.workers, logger: logger, audit: audit)
-        var router = Router()
-        api.install(into: &router)
-        if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
-        if service.isDevProfile {
-            router.add("GET", "/demo") { _, _ in
-                HTTPResponse(status: .ok, headers: [("Content-Type", "text/html; charset=utf-8")], body: DemoPage.html)
-            }
-        }
-        var adminRouter = Router()
-        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit).install(into: &adminRouter)
-        let server = HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger)
+        let (server, api) = Self.makeServer(
+            service: service, configuration: configuration, logger: logger, audit: audit, streamProbe: streamProbe)
         let workerCount = configuration.workers
         let listenText = configuration.listen
         let configPath = config
@@ -162,6 +152,66 @@ struct ServeCommand: ParsableCommand {
                 api.startBackgroundWork(on: loop)
                 api.startCredentialRefresh(on: loop)
             })
+    }
+}
+
+extension ServeCommand {
+    /// The server and the presign service as `serve` runs them: the API routes, the dev profile's demo page, the
+    /// admin proxy's routes, and the late-answer count wired to the metrics. `presignd routes` lists the same.
+    static func makeServer(
+        service: ServiceConfig, configuration: ServerConfiguration, logger: Logger, audit: Logger, streamProbe: Bool
+    ) -> (HTTPServer, PresignService) {
+        var configuration = configuration
+        let api = PresignService(config: service, workers: configuration.workers, logger: logger, audit: audit)
+        configuration.lateAnswerDropped = { [metrics = api.metrics] worker, route in
+            metrics.lateAnswerDropped(worker: worker, route: route)
+        }
+        var router = Router()
+        api.install(into: &router)
+        if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
+        if service.isDevProfile {
+            router.add("GET", "/demo") { _, _ in
+                HTTPResponse(status: .ok, headers: [("Content-Type", "text/html; charset=utf-8")], body: DemoPage.html)
+            }
+        }
+        var adminRouter = Router()
+        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit).install(into: &adminRouter)
+        return (HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger), api)
+    }
+}
+
+/// `presignd routes [--config FILE]`: every route `serve` would answer, one JSON object per line.
+struct RoutesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "routes", abstract: "List the routes serve answers.")
+
+    @Option(help: "The YAML configuration file (the dev profile without it).")
+    var config: String?
+
+    @Flag(help: "Include the --stream-probe test route.")
+    var streamProbe = false
+
+    func run() throws {
+        let service: ServiceConfig
+        do {
+            service = try config.map { try ConfigLoader.loadBlocking(file: $0, secrets: .placeholders()) }
+                ?? ConfigLoader.devProfileBlocking(secrets: .process)
+        } catch {
+            throw ValidationError("config: \(error)")
+        }
+        let quiet = Logger(label: "presignd.routes", factory: { _ in SwiftLogNoOpLogHandler() })
+        var configuration = ServerConfiguration()
+        configuration.workers = 1
+        let (server, _) = ServeCommand.makeServer(
+            service: service, configuration: configuration, logger: quiet, audit: quiet, streamProbe: streamProbe)
+        for route in server.routeList {
+            var line = JSONWriter(capacity: 96)
+            line.beginObject()
+            line.string("listener", route.listener)
+            line.string("method", route.method)
+            line.string("path", route.pattern)
+            line.endObject()
+            print(line.text)
+        }
     }
 }
 

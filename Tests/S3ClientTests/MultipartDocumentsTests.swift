@@ -69,8 +69,8 @@ struct MultipartDocumentsTests {
     }
 
     @Test func otherBrokenPagesAreRefused() {
-        #expect(throws: S3XML.ParseError(message: "part 2 follows part 2: parts must ascend")) {
-            try ListPartsResult(xml: Self.listParts(truncated: false, parts: ["2", "2"]))
+        #expect(throws: S3XML.ParseError(message: "part 2 follows part 3: parts must ascend")) {
+            try ListPartsResult(xml: Self.listParts(truncated: false, parts: ["3", "2"]))
         }
         #expect(throws: S3XML.ParseError(message: "<IsTruncated> 'yes' is not true or false")) {
             try ListPartsResult(xml: Self.bytes("<ListPartsResult><IsTruncated>yes</IsTruncated></ListPartsResult>"))
@@ -84,6 +84,15 @@ struct MultipartDocumentsTests {
         #expect(throws: S3XML.ParseError(message: "<NextPartNumberMarker> '10001' is not a number in 0...10000")) {
             try ListPartsResult(xml: Self.listParts(truncated: true, next: "10001", parts: ["1"]))
         }
+    }
+
+    /// SeaweedFS lists a part uploaded twice (a retried PUT) once per version, both kept for complete to choose.
+    @Test func aRepeatedPartNumberIsKept() throws {
+        let page = try ListPartsResult(xml: Self.listParts(truncated: false, parts: ["1", "2", "2", "3"]))
+        #expect(page.parts.map(\.number) == [1, 2, 2, 3])
+        var collected: [MultipartPart] = []
+        #expect(try page.append(to: &collected, after: 0) == nil)
+        #expect(collected.count == 4)
     }
 
     @Test func pagingRefusesAMarkerThatDoesNotAdvance() throws {

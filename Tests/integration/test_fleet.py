@@ -142,7 +142,12 @@ def token(subject):
     return hs256_jwt({"sub": subject, "iss": ISSUER, "aud": "fleet", "exp": int(time.time()) + 600}, HS_SECRET)
 
 
-def config_text(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS):
+# Generous link-route limits: test_link_limits.py tests them.
+UNLIMITED_LINKS = ", rate_limit: {per_address: {per_second: 100000, burst: 100000}, per_link: {per_second: 100000, burst: 100000}}"
+
+
+def config_text(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS,
+                links_extra=UNLIMITED_LINKS):
     key = hashlib.sha256(KEY.encode()).hexdigest()
     fast = hashlib.sha256(FAST_KEY.encode()).hexdigest()
     password = f", password_env: {password_env}" if password_env else ""
@@ -172,7 +177,7 @@ callers:
 state:
   redis: {{url: "redis://127.0.0.1:{redis_port}/0", command_timeout_ms: {command_timeout_ms}{password}}}
   on_error: {on_error}
-links: {{public_base_url: "http://127.0.0.1:{public_port}", url_ttl: 60}}
+links: {{public_base_url: "http://127.0.0.1:{public_port}", url_ttl: 60{links_extra}}}
 """
 
 

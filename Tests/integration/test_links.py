@@ -33,7 +33,11 @@ UNAVAILABLE = {"error": {"code": "LinkStoreUnavailable", "message": "the link st
 ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-def config_text(endpoint, bucket, port, sqlite_path):
+# The route limits are not what these tests are about (test_link_limits.py is): generous, so they never answer 429.
+UNLIMITED = ", rate_limit: {per_address: {per_second: 100000, burst: 100000}, per_link: {per_second: 100000, burst: 100000}}"
+
+
+def config_text(endpoint, bucket, port, sqlite_path, links_extra=UNLIMITED):
     a = hashlib.sha256(KEY_A.encode()).hexdigest()
     b = hashlib.sha256(KEY_B.encode()).hexdigest()
     return f"""
@@ -54,20 +58,20 @@ callers:
     rules:
       - {{operations: [share_link], bucket: "{bucket}", key: "share/*", max_expires_in: 86400}}
 links: {{public_base_url: "http://127.0.0.1:{port}", sqlite_path: "{sqlite_path}", url_ttl: 60,
-        busy_timeout_ms: {BUSY_MS}}}
+        busy_timeout_ms: {BUSY_MS}{links_extra}}}
 """
 
 
 class Service(ServeProcess):
     """presignd with links on, its SQLite file in its own directory (or `sqlite_path`, to restart on the same one)."""
 
-    def __init__(self, endpoint, bucket, workers=1, sqlite_path=None):
+    def __init__(self, endpoint, bucket, workers=1, sqlite_path=None, links_extra=UNLIMITED):
         self.port = free_port()
         directory = tempfile.mkdtemp(prefix="presignd-links-")
         self.sqlite_path = sqlite_path or os.path.join(directory, "links.sqlite")
         self.config = os.path.join(directory, "presignd.yaml")
         with open(self.config, "w") as f:
-            f.write(config_text(endpoint, bucket, self.port, self.sqlite_path))
+            f.write(config_text(endpoint, bucket, self.port, self.sqlite_path, links_extra))
         super().__init__(
             ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
              "--admin-listen", "off", "--access-log", "off"], self.port,

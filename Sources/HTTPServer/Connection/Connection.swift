@@ -3,8 +3,11 @@ internal import CUV
 
 /// The libuv side of one TCP connection: reads feed `HTTPConnectionCore`, its actions become writes and closes.
 /// `self` travels as `Unmanaged` in `handle->data`: retained when opened, released in the close callback.
+/// The worker is held strongly (it holds its connections back until `connectionClosed`); the current request's
+/// `ResponseContext` holds the connection while its exchange is live, so an answer that comes late finds a closed
+/// connection, never a freed one.
 final class Connection {
-    unowned let worker: Worker
+    let worker: Worker
     let admin: Bool
     let core: HTTPConnectionCore
     let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -172,6 +175,7 @@ final class Connection {
             clientRequestId: clientRequestId)
         switch router.resolve(request) {
         case .handler(let handler, let bound):
+            context.route = bound.route
             if let response = handler(bound, context) { context.respond(response) }
         case .answer(let response):
             context.respond(response)
@@ -289,8 +293,9 @@ final class Connection {
     private func linger() {
         guard !closing, lingerUntil == nil else { return }
         lingerUntil = uv_now(worker.loop) + Self.lingerMillis
-        context?.connectionLost()
+        let lost = context
         context = nil
+        lost?.connectionLost()
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         // The request keeps the connection alive until libuv is done with it (ECANCELED if the handle closes first).
         request.pointee.data = Unmanaged.passRetained(self).toOpaque()
@@ -319,7 +324,9 @@ final class Connection {
     func close() {
         guard !closing else { return }
         closing = true
-        context?.connectionLost()
+        let lost = context
+        context = nil
+        lost?.connectionLost()
         uv_close(handle) { handle in
             let unmanaged = Unmanaged<Connection>.fromOpaque(handle!.pointee.data)
             let connection = unmanaged.takeUnretainedValue()

@@ -2,31 +2,44 @@ import JSONKit
 /// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
 /// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread. A detached
 /// context (no connection: the in-process client) keeps the one response it is given.
+///
+/// This is the one way to answer later, and it owns the question "is the client still there". It holds its
+/// connection strongly while the exchange is live (the connection holds it back; the cycle ends when the exchange
+/// does: answered, streamed to the end, aborted, or the client gone). An answer that comes after the client left
+/// (closed, half-closed, reset, timed out, or dropped by a drain) is dropped, its handlers released, and counted once
+/// through the server's `lateAnswerDropped` hook by route. A context belongs to one request: a late answer can never
+/// reach the next request on the same socket, which gets a context of its own.
 public final class ResponseContext {
-    private unowned let attached: Connection?
+    /// The connection while the exchange is live; nil once it has ended, and always for a detached context.
+    private var attached: Connection?
+    private let detached: Bool
     /// What a detached context was answered with.
     private(set) var detachedResponse: HTTPResponse?
+    /// The route pattern that took the request (`/l/{id}`), for the late-answer count.
+    public internal(set) var route: String = "-"
+    /// The loop this request runs on, fixed when the request arrives: it outlives the connection, so glue that
+    /// answers later may ask for it whatever the client did. Nil for a detached context.
+    public let eventLoopIfAttached: EventLoop?
+    private let worker: Worker?
     /// Streaming and body flow need a socket; the in-process client serves only whole answers.
-    var connection: Connection {
-        guard let attached else { preconditionFailure("streaming needs a connection; the in-process client answers whole responses only") }
-        return attached
-    }
-    var attachedConnection: Connection? { attached }
+    var connection: Connection? { attached }
     public let requestId: String
     let head: HTTPRequestHead
     private var done = false
     private var streaming = false
     private var streamedBytes = 0
+    /// The client left before the answer: everything said from now on is dropped (and counted once).
+    private var gone = false
+    private var dropCounted = false
     /// Called if the client goes away before the response is finished (the admin proxy cancels its transfer).
     public var onConnectionLost: (() -> Void)?
     /// For routes added with `streamsBody: true`: each piece of the request body as it arrives, then the end.
     public var onBodyChunk: (([UInt8]) -> Void)?
     public var onBodyEnd: (() -> Void)?
-    private var bodyChunksSeen = false
 
     /// Stops reading the request body from the socket (the consumer is behind); `resumeBody` starts again.
-    public func pauseBody() { connection.setBodyPaused(true) }
-    public func resumeBody() { connection.setBodyPaused(false) }
+    public func pauseBody() { attached?.setBodyPaused(true) }
+    public func resumeBody() { attached?.setBodyPaused(false) }
 
     /// Handlers often capture this context in these closures; dropping them when the exchange ends breaks the cycle.
     private func dropHandlers() {
@@ -35,44 +48,70 @@ public final class ResponseContext {
         onConnectionLost = nil
     }
 
+    /// The exchange is over: the connection and the handlers are let go.
+    private func end() {
+        done = true
+        attached = nil
+        dropHandlers()
+    }
+
     func bodyChunk(_ bytes: [UInt8]) { onBodyChunk?(bytes) }
     func bodyEnded() { onBodyEnd?() }
 
     init(connection: Connection?, requestId: String, head: HTTPRequestHead) {
         attached = connection
+        detached = connection == nil
+        worker = connection?.worker
+        eventLoopIfAttached = connection.map { EventLoop($0.worker.context) }
         self.requestId = requestId
         self.head = head
     }
 
     /// True once the server is shutting down (`/readyz` answers 503).
-    public var isDraining: Bool { attached?.draining ?? false }
+    public var isDraining: Bool { worker?.draining ?? false }
 
     /// Whether a response (or a streamed response head) has been sent.
     public var hasStarted: Bool { streaming || done }
 
-    /// Whether the client is still there.
-    public var isOpen: Bool { !(attached?.isClosing ?? false) && !done }
+    /// Whether the client is still there and unanswered: the one liveness question for late work.
+    public var isOpen: Bool {
+        if detached { return !done }
+        guard let attached else { return false }
+        return !attached.isClosing && !done
+    }
+
+    /// Counts an answer that found its client gone (once per request).
+    private func dropLate() {
+        guard gone, !dropCounted, let worker else { return }
+        dropCounted = true
+        worker.server.configuration.lateAnswerDropped?(worker.index, route)
+    }
 
     public func respond(_ response: HTTPResponse) {
-        guard attached != nil else {
+        if detached {
             if !done { detachedResponse = response }
             done = true
             return
         }
-        guard !done, !streaming, !connection.isClosing else { return }
-        done = true
+        guard let connection = attached, !done, !streaming, !connection.isClosing else {
+            if !done || gone { dropLate() }
+            return
+        }
         let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }
         let bytes = HTTPResponseWriter.serialize(
             response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,
             requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == "HEAD")
+        end()
         connection.write(bytes)
-        dropHandlers()
         connection.finished(status: response.status.code, bytes: response.body.count, keepAlive: keepAlive)
     }
 
     /// Starts a chunked response.
     public func startStream(status: HTTPStatus, headers: [(name: String, value: String)]) {
-        guard !done, !streaming, !connection.isClosing else { return }
+        guard let connection = attached, !done, !streaming, !connection.isClosing else {
+            dropLate()
+            return
+        }
         streaming = true
         streamStatus = status.code
         connection.write(
@@ -84,12 +123,12 @@ public final class ResponseContext {
     private var streamStatus = 200
 
     /// Bytes written and not yet released by their write callbacks; producers pause above their bound and resume
-    /// from a `flushed` callback.
-    public var queuedBytes: Int { connection.queuedBytes }
+    /// from a `flushed` callback. Zero once the exchange has ended.
+    public var queuedBytes: Int { attached?.queuedBytes ?? 0 }
 
     /// Writes one chunk; `flushed` runs when it has reached the kernel (backpressure).
     public func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
-        guard streaming, !done, !bytes.isEmpty else { return }
+        guard let connection = attached, streaming, !done, !bytes.isEmpty else { return }
         streamedBytes += bytes.count
         if head.method == "HEAD" {
             connection.write([], flushed: flushed)
@@ -104,29 +143,28 @@ public final class ResponseContext {
 
     /// Ends a streamed response.
     public func finish() {
-        guard streaming, !done else { return }
-        done = true
+        guard let connection = attached, streaming, !done else { return }
+        end()
         if head.method != "HEAD" { connection.write(HTTPResponseWriter.chunk([])) }
-        dropHandlers()
         connection.finished(status: streamStatus, bytes: streamedBytes, keepAlive: connection.keepAlive)
     }
 
     /// Aborts a streamed response: the client sees a truncated chunked body and a closed connection.
     public func abort() {
-        guard !done else { return }
-        done = true
-        dropHandlers()
+        guard let connection = attached, !done else { return }
+        end()
         connection.closeWhenFlushed()
     }
 
+    /// The connection is going (closed, reset, timed out, lingering after an answer, drained): called by it once.
     func connectionLost() {
         guard !done else {
-            dropHandlers()
+            end()
             return
         }
-        done = true
+        gone = true
         let lost = onConnectionLost
-        dropHandlers()
+        end()
         lost?()
     }
 }

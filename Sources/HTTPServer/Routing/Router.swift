@@ -134,6 +134,8 @@ public struct HTTPRequest: Sendable {
     /// The client's own `X-Request-Id`, when it sent a well-formed one. Logged beside `requestId`, never in its
     /// place: the server's id is the one a log line can be trusted to carry.
     public var clientRequestId: String?
+    /// The pattern of the route that took it (`/l/{id}`), set when it is resolved; "-" before.
+    public var route: String = "-"
 
     public init(
         head: HTTPRequestHead, body: [UInt8], requestId: String, parameters: [String: String] = [:],
@@ -164,6 +166,7 @@ extension RouteTable where Handler == RouteHandler {
         case .found(let route, let parameters):
             var bound = request
             bound.parameters = parameters
+            bound.route = route.pattern
             return .handler(route.handler, bound)
         case .methodNotAllowed(let allowed):
             return .answer(

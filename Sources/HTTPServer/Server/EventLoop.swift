@@ -1,8 +1,10 @@
 @_exported import UVLoop
 
 extension ResponseContext {
-    /// The loop this request runs on, for glue that adds its own handles (the admin proxy's curl client).
-    public var eventLoop: EventLoop { EventLoop(connection.worker.context) }
-    /// The loop, or nil for a detached context (the in-process client), for work that may run without one.
-    public var eventLoopIfAttached: EventLoop? { attachedConnection.map { EventLoop($0.worker.context) } }
+    /// The loop this request runs on, for glue that adds its own handles (the admin proxy's curl client). Only for
+    /// a request that came in on a socket.
+    public var eventLoop: EventLoop {
+        guard let eventLoopIfAttached else { preconditionFailure("a detached context (the in-process client) has no loop") }
+        return eventLoopIfAttached
+    }
 }

@@ -38,6 +38,13 @@ public final class HTTPServer: Sendable {
     static let ready = HTTPResponse.json(.ok, Array(#"{"status":"ready"}"#.utf8))
     static let draining = HTTPResponse.json(.serviceUnavailable, Array(#"{"status":"draining"}"#.utf8))
 
+    /// Every route this server answers, built-ins included, by listener (`public`, `admin`): what `presignd routes`
+    /// prints and what the late-answer socket tests walk, so a new route is covered by default.
+    public var routeList: [(listener: String, method: String, pattern: String)] {
+        router.routes.map { ("public", $0.method, $0.pattern) }
+            + (adminRouter?.routes ?? []).map { ("admin", $0.method, $0.pattern) }
+    }
+
     static func addBuiltins(to router: inout Router) {
         router.add("GET", "/healthz") { _, _ in healthy }
         router.add("GET", "/readyz") { _, context in context.isDraining ? draining : ready }

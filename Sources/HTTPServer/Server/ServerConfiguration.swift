@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var accessLog: Bool = true
     /// The largest body a streaming route (the admin proxy's uploads) accepts.
     public var maxStreamedBodyBytes: Int64 = 5 << 30
+    /// Called on the worker's loop when an answer came after its client had left and was dropped, with the
+    /// worker's index and the route pattern (presignd counts `presignd_late_answers_dropped_total{route}`).
+    public var lateAnswerDropped: (@Sendable (_ worker: Int, _ route: String) -> Void)?
 
     public init() {}
 }

@@ -104,8 +104,8 @@ final class CredentialRefresher {
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         do {
-            entry.watch = try FileWatch.start(directory: directory, on: loop) { [weak self, unowned entry] changed in
-                guard let self, !entry.retired else { return }
+            entry.watch = try FileWatch.start(directory: directory, on: loop) { [weak self, weak entry] changed in
+                guard let self, let entry, !entry.retired else { return }
                 if let changed, changed != name, changed != "..data" { return }
                 let now = clock.wallSeconds()
                 entry.schedule.changed(now: now)

@@ -84,10 +84,11 @@ extension PresignService {
                 backend: backendName, bucket: parsed.bucket, key: parsed.key, response: parsed.response,
                 createdAt: created, expiresAt: created + lifetime, maxUses: parsed.maxUses)
             let reply = LaterReply(answer)
-            store.create(record, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
+            store.create(record, maxLive: settings.maxLivePerCaller, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
                 case .failure(let error): reply.send(storeFailure(error, store, request))
-                case .success:
+                case .success(.tooMany): reply.send(Self.noStore(Self.response(Self.tooManyLinks(settings.maxLivePerCaller))))
+                case .success(.created):
                     var out = JSONWriter(capacity: 256)
                     out.beginObject()
                     out.string("id", id.text)
@@ -130,6 +131,7 @@ extension PresignService {
         do throws(APIError) { (settings, store) = try linkStore(snapshot) } catch { return Self.noStore(Self.response(error)) }
         // A malformed id is answered like an unknown one, without touching the store.
         guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { return Self.noStore(Self.response(Self.linkNotFound)) }
+        if let refused = limitLinkClient(request, settings, snapshot) { return refused }
         let head = request.head.method == "HEAD"
         let now = clock.wallSeconds()
         let reply = LaterReply(answer)
@@ -140,6 +142,7 @@ extension PresignService {
             case .success(nil): return reply.send(Self.noStore(Self.response(Self.linkNotFound)))
             case .success(let found?): record = found
             }
+            if let refused = limitLink(id, settings, request, snapshot) { return reply.send(refused) }
             if let gone = record.gone(at: Int64(now)) { return reply.send(Self.goneResponse(gone)) }
             // The link obeys today's policy: its maker must still have a share_link rule for this object.
             guard let backend = linkBackend(record, snapshot.config, worker: request.worker) else {

@@ -209,6 +209,10 @@ extension PresignService {
 
     // MARK: GET /v1/uploads/{upload}/parts
 
+    /// Every entry S3 lists, in its order (ascending part numbers): a part uploaded again before the complete is
+    /// shown once per version S3 keeps, each with its own ETag and size, since only the client knows which PUT it
+    /// means to keep (the ETag it names at complete chooses it). S3's listing cannot say which version is newest.
+
     func listUploadParts(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
@@ -240,86 +244,6 @@ extension PresignService {
             return nil
         } catch {
             return Self.response(error)
-        }
-    }
-
-    // MARK: POST /v1/uploads/{upload}/complete
-
-    func completeUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
-        do throws(APIError) {
-            let upload = try openUpload(request, caller, snapshot)
-            let token = upload.token
-            let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
-            let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
-            let connection = try s3(upload.backend, context, worker: request.worker, now: upload.now)
-            let time = SigningTime(epochSeconds: Int64(upload.now))
-            // The sizes come from S3, not from the client: presignd lists the parts itself.
-            connection.listParts(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] listed in
-                completeListed(listed, parsed, upload, algorithm, connection, time, request, answer)
-            }
-            return nil
-        } catch {
-            return Self.response(error)
-        }
-    }
-
-    /// Complete's second step: the parts S3 holds are known; check their total, then complete (or abort).
-    private func completeListed(
-        _ listed: Result<[MultipartPart], S3Error>, _ parsed: CompleteUploadRequest, _ upload: OpenedUpload,
-        _ algorithm: ChecksumAlgorithm?, _ connection: S3fmAuthConnection, _ time: SigningTime, _ request: HTTPRequest,
-        _ answer: @escaping (HTTPResponse) -> Void
-    ) {
-        let token = upload.token
-        let stored: [MultipartPart]
-        switch listed {
-        case .failure(let error):
-            answer(Self.response(Self.apiError(error)))
-            return
-        case .success(let parts):
-            stored = parts
-        }
-        var sizes: [Int: Int64] = [:]
-        for part in stored where sizes[part.number] == nil { sizes[part.number] = part.size }
-        let known = parsed.parts.allSatisfy { sizes[$0.number] != nil }
-        var total: Int64 = 0
-        for part in parsed.parts { total += sizes[part.number] ?? 0 }
-        var exceeded: (name: String, limit: Int64)?
-        if let limit = upload.rule.maxContentLength, total > limit {
-            exceeded = ("max_content_length", limit)
-        } else if let limit = token.contentLength, total > limit {
-            exceeded = ("content_length", limit)
-        }
-        if let exceeded {
-            connection.abortMultipartUpload(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] _ in
-                writeUploadAudit("abort_over_limit", request, token: token, now: upload.now, size: total)
-                answer(Self.response(APIError(
-                    status: 403, code: "PolicyDenied",
-                    message: "the upload's parts hold \(total) bytes, over its \(exceeded.name) \(exceeded.limit); the upload was aborted")))
-            }
-            return
-        }
-        var parts: [CompletedPart] = []
-        for part in parsed.parts {
-            let checksum = algorithm == nil ? nil : part.checksum
-            parts.append(CompletedPart(number: part.number, etag: part.etag, checksumAlgorithm: checksum == nil ? nil : algorithm?.rawValue, checksum: checksum))
-        }
-        connection.completeMultipartUpload(
-            token.bucket, key: token.key, uploadId: token.uploadId, parts: parts, objectSize: known ? total : nil, now: time
-        ) { [self] completed in
-            switch completed {
-            case .failure(let error):
-                answer(Self.response(Self.apiError(error)))
-            case .success(let result):
-                var out = JSONWriter(capacity: 256)
-                out.beginObject()
-                out.string("bucket", token.bucket)
-                out.string("key", token.key)
-                out.string("etag", result.etag)
-                out.integer("size", total)
-                out.endObject()
-                writeUploadAudit("complete", request, token: token, now: upload.now, parts: parts.count, size: total)
-                answer(.json(.ok, out.bytes))
-            }
         }
     }
 

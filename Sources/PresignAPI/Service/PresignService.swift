@@ -15,6 +15,9 @@ import UVLoop
 public final class ServiceState: Sendable {
     let rateLimiter: RateLimiter
     let links: (any LinkStore)?
+    /// The `/l/{id}` buckets, per client address and per link.
+    let linkClientLimiter: KeyedRateLimiter
+    let linkLimiter: KeyedRateLimiter
     /// The `jwks_url` key sets of this generation's JWT callers, by `RemoteKeySets.name(issuer:url:)`.
     let remoteKeys: [String: RemoteKeySet]
     /// API-key callers by key digest, and each worker's recently verified JWTs.
@@ -23,6 +26,8 @@ public final class ServiceState: Sendable {
 
     init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets) {
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
+        linkClientLimiter = KeyedRateLimiter(workers: workers)
+        linkLimiter = KeyedRateLimiter(workers: workers)
         apiKeys = APIKeyIndex(config.callers)
         verifiedTokens = VerifiedTokens(workers: workers)
         remoteKeys = keySets.sets(for: config)
@@ -104,18 +109,26 @@ public final class PresignService: @unchecked Sendable {
     // MARK: Routes
 
     /// Puts the API routes into a router: the server's, or the in-process client's (`respond`). Handlers are
-    /// named unapplied (`PresignService.presign`) and applied to an unowned `self` per request: the service owns
-    /// its in-process router, so a handler that held `self` strongly would be a retain cycle.
+    /// named unapplied (`PresignService.presign`) and applied to a weak `self` per request: the service owns its
+    /// in-process router, so a handler that held `self` strongly would be a retain cycle, and a handler runs from a
+    /// socket callback, so an unowned `self` would be an unchecked reference across that boundary. A request that
+    /// finds the service gone gets 503.
     public func install(into router: inout Router) {
         typealias Now = @Sendable (PresignService) -> (HTTPRequest, Snapshot) -> HTTPResponse
         typealias Later = @Sendable (PresignService) -> (HTTPRequest, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
         typealias Guarded = @Sendable (PresignService) -> (HTTPRequest, Authenticated, ResponseContext, Snapshot, @escaping (HTTPResponse) -> Void) -> HTTPResponse?
         typealias GuardedNow = @Sendable (PresignService) -> (HTTPRequest, Authenticated, Snapshot) -> HTTPResponse
         func add(_ method: String, _ path: String, _ label: String, _ handler: @escaping Now) {
-            router.add(method, path) { [unowned self] request, _ in self.serve(label, request, handler(self)) }
+            router.add(method, path) { [weak self] request, _ in
+                guard let self else { return PresignService.gone }
+                return self.serve(label, request, handler(self))
+            }
         }
         func later(_ method: String, _ path: String, _ label: String, _ handler: @escaping Later) {
-            router.add(method, path) { [unowned self] request, context in self.serveLater(label, request, context, handler(self)) }
+            router.add(method, path) { [weak self] request, context in
+                guard let self else { return PresignService.gone }
+                return self.serveLater(label, request, context, handler(self))
+            }
         }
         /// A route for authenticated callers: credentials are checked and one unit of the caller's rate limit is
         /// taken (in process, or in Redis, answered later) before the handler runs with the caller.
@@ -163,6 +176,8 @@ public final class PresignService: @unchecked Sendable {
             { _, _ in HTTPResponse(status: .ok, headers: [("Content-Type", "application/yaml")], body: service.openAPI) }
         }
     }
+
+    static let gone = HTTPResponse.error(.serviceUnavailable, code: "ServiceStopped", message: "the presign service has stopped")
 
     /// Answers a request the way the server does, through the same routes and the server's own 404/405 mapping,
     /// without sockets (tests, benchmarks).

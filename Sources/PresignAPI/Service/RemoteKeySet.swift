@@ -26,22 +26,20 @@ final class RemoteKeySet: Sendable {
         }
     }
 
-    /// A request waiting for the fetch in flight; `wake` runs on `loop` (posted through its inbox).
+    /// A request waiting for fetch number `fetch` (or an earlier one) to answer. Kept on its own worker's row and
+    /// run on that worker's loop: the closure (which holds the request) never crosses to another thread; only the
+    /// news that a fetch answered does (`wake(worker:upTo:)`, posted to each waiting loop).
     struct Waiter {
-        let loop: EventLoop
-        let wake: Wake
-    }
-
-    /// `@unchecked Sendable`: the closure is only ever run on the loop its request runs on.
-    final class Wake: @unchecked Sendable {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        let fetch: Int
+        let wake: () -> Void
     }
 
     struct State {
         var schedule = JWKSSchedule()
         var view: View
-        var waiters: [Waiter] = []
+        /// The loops with requests waiting for the fetch in flight, and how many fetches have started.
+        var waitingLoops: [EventLoop] = []
+        var fetches = 0
         var lastFailureLog: UInt64?
         var quietFailures = 0
     }
@@ -54,6 +52,8 @@ final class RemoteKeySet: Sendable {
     private let state: Mutex<State>
     private let published = Atomic<Int>(0)
     private let views: PerWorker<View>
+    /// Each worker's waiting requests, touched only on that worker's loop.
+    private let waiting: PerWorker<[Waiter]>
 
     init(issuer: String, url: String, workers: Int, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
         self.issuer = issuer
@@ -64,6 +64,7 @@ final class RemoteKeySet: Sendable {
         let first = View(number: 0, keys: nil, refreshAt: 0)
         state = Mutex(State(view: first))
         views = PerWorker(count: workers) { _ in first }
+        waiting = PerWorker(count: workers) { _ in [] }
     }
 
     /// Worker `worker`'s view of the keys: call it on that worker's loop thread.
@@ -83,6 +84,7 @@ final class RemoteKeySet: Sendable {
         guard now >= view.refreshAt else { return }
         let start = state.withLock { state in
             guard state.schedule.refreshIfDue(now: now) else { return false }
+            state.fetches += 1
             publish(&state)
             return true
         }
@@ -95,18 +97,21 @@ final class RemoteKeySet: Sendable {
     func keyMissing(loop: EventLoop?, _ then: @escaping () -> Void) -> Int? {
         guard let loop, !loop.isDraining else { return 1 }
         let now = clock.monotonicNanos()
-        let decision = state.withLock { state in
+        let (decision, number) = state.withLock { state in
             let decision = state.schedule.unknownKey(now: now)
             switch decision {
             case .fetch:
+                state.fetches += 1
                 publish(&state)
-                state.waiters.append(Waiter(loop: loop, wake: Wake(then)))
+                if !state.waitingLoops.contains(loop) { state.waitingLoops.append(loop) }
             case .wait:
-                state.waiters.append(Waiter(loop: loop, wake: Wake(then)))
+                if !state.waitingLoops.contains(loop) { state.waitingLoops.append(loop) }
             case .refuse: break
             }
-            return decision
+            return (decision, state.fetches)
         }
+        // On this loop's thread, before it returns to its loop: a wake posted by the fetch runs after this.
+        if case .refuse = decision {} else { waiting.withValue(loop.index) { $0.append(Waiter(fetch: number, wake: then)) } }
         switch decision {
         case .fetch:
             fetch(on: loop)
@@ -162,7 +167,7 @@ final class RemoteKeySet: Sendable {
     private func finish(_ result: Result<JWTAuth.KeySet, JWKSSchedule.Failure>, maxAge: Int, skipped: [String], loop: EventLoop) {
         let now = clock.monotonicNanos()
         var failureLine: String?
-        let waiters = state.withLock { state in
+        let (loops, number) = state.withLock { state in
             switch result {
             case .success(let keys):
                 state.schedule.finished(succeeded: true, maxAgeSeconds: maxAge, now: now)
@@ -181,8 +186,8 @@ final class RemoteKeySet: Sendable {
                     state.quietFailures = 0
                 }
             }
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            defer { state.waitingLoops.removeAll() }
+            return (state.waitingLoops, state.fetches)
         }
         let metadata: Logger.Metadata = ["issuer": "\(issuer)", "jwks_url": "\(url)"]
         switch result {
@@ -198,7 +203,17 @@ final class RemoteKeySet: Sendable {
             if let failureLine { logger.error("\(failureLine)", metadata: metadata) }
         }
         // Posted, never run from inside the fetch's own callback.
-        for waiter in waiters { waiter.loop.post { [wake = waiter.wake] in wake.body() } }
+        for waiting in loops { waiting.post { [self] in wake(worker: waiting.index, upTo: number) } }
+    }
+
+    /// On worker `worker`'s loop: runs the requests there that waited for fetch `upTo` or an earlier one.
+    private func wake(worker: Int, upTo number: Int) {
+        let due = waiting.withValue(worker) { list -> [Waiter] in
+            let due = list.filter { $0.fetch <= number }
+            list.removeAll { $0.fetch <= number }
+            return due
+        }
+        for waiter in due { waiter.wake() }
     }
 }
 

@@ -1,0 +1,54 @@
+import HTTPServer
+import PresignConfig
+import UVLoop
+
+/// Token buckets by key (a client address, a link), one table per worker loop, each touched only by its own loop,
+/// as `RateLimiter` does for callers: a local limit is therefore `per_second × workers × replicas` at most.
+///
+/// The keys come from anonymous clients, so each table is bounded: at `capacity` keys, the buckets that have
+/// filled up again are dropped first (a full bucket and no bucket are the same), then the least recently touched,
+/// an eighth of the table at a time so the scan is paid once per `capacity / 8` new keys. Only a client with more
+/// than `capacity` addresses in play can see one of its drained buckets forgotten, and it had that many fresh
+/// buckets anyway.
+final class KeyedRateLimiter: Sendable {
+    private let rows: PerWorker<[[UInt8]: RateLimiter.Bucket]>
+    let capacity: Int
+
+    init(workers: Int, capacity: Int = 16_384) {
+        rows = PerWorker(count: max(workers, 1)) { _ in [:] }
+        self.capacity = max(8, capacity)
+    }
+
+    /// Takes one token from `key`'s bucket on this worker. Call only on the thread of worker `worker`.
+    func take(_ key: [UInt8], limit: Caller.RateLimit, worker: Int, nowNanos: UInt64) -> RateLimiter.Decision {
+        rows.withValue(worker) { table in
+            var bucket = table[key] ?? RateLimiter.Bucket(tokens: limit.burst, updatedNanos: nowNanos)
+            bucket.tokens = Self.refilled(bucket, limit: limit, nowNanos: nowNanos)
+            bucket.updatedNanos = max(bucket.updatedNanos, nowNanos)
+            if table[key] == nil && table.count >= capacity { Self.evict(&table, limit: limit, nowNanos: nowNanos, target: capacity - capacity / 8) }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                table[key] = bucket
+                return .allowed
+            }
+            table[key] = bucket
+            return .limited(retryAfter: RateLimiter.retryAfter(missing: 1 - bucket.tokens, perSecond: limit.perSecond))
+        }
+    }
+
+    /// Keys held by worker `worker` (tests).
+    func count(worker: Int) -> Int { rows[worker].count }
+
+    static func refilled(_ bucket: RateLimiter.Bucket, limit: Caller.RateLimit, nowNanos: UInt64) -> Double {
+        guard nowNanos > bucket.updatedNanos else { return bucket.tokens }
+        return min(limit.burst, bucket.tokens + Double(nowNanos - bucket.updatedNanos) / 1e9 * limit.perSecond)
+    }
+
+    /// Shrinks `table` to `target` keys: refilled buckets first, then the least recently touched.
+    static func evict(_ table: inout [[UInt8]: RateLimiter.Bucket], limit: Caller.RateLimit, nowNanos: UInt64, target: Int) {
+        table = table.filter { refilled($0.value, limit: limit, nowNanos: nowNanos) < limit.burst }
+        guard table.count > target else { return }
+        let oldest = table.sorted { $0.value.updatedNanos < $1.value.updatedNanos }.prefix(table.count - target)
+        for (key, _) in oldest { table[key] = nil }
+    }
+}

@@ -1,0 +1,57 @@
+import HTTPServer
+import JSONKit
+import PresignConfig
+import ShareLinks
+
+/// The limits of the one anonymous route, `GET`/`HEAD /l/{id}`: a token bucket per client address (checked before
+/// the store is read) and one per link (checked once the link is known to exist, before its use is counted), and
+/// the cap on the live links a caller may hold.
+///
+/// The buckets are local to each worker loop, like the in-process caller limits, in fleet mode too: a refused
+/// request then costs no I/O at all, where a bucket in Redis would spend a script call (a Redis write) on every
+/// anonymous request, refused or not, which is the very cost these limits bound. The ceiling is therefore
+/// `per_second × workers × replicas` per address and per link.
+extension PresignService {
+    static func linkRateLimited(_ what: String, retryAfter: Int) -> HTTPResponse {
+        noStore(response(APIError(
+            status: 429, code: "RateLimited", message: "too many requests for \(what); retry later",
+            headers: ["Retry-After": String(retryAfter)])))
+    }
+
+    static func tooManyLinks(_ max: Int) -> APIError {
+        APIError(status: 429, code: "TooManyLinks", message: "this caller already holds \(max) live links (links.max_live_per_caller); revoke one or let one expire")
+    }
+
+    /// The key of the client's address bucket: the peer, or the client a trusted proxy names (`TrustedProxies`).
+    /// A peer that is not an address (an in-process request) shares one bucket with every other such peer.
+    static func linkClientKey(_ request: HTTPRequest, _ settings: ServiceConfig.Links) -> [UInt8] {
+        var forwarded: [String] = []
+        if !settings.trustedProxies.networks.isEmpty {
+            for header in request.head.headers where header.name.caseInsensitiveEquals("X-Forwarded-For") {
+                forwarded.append(header.value)
+            }
+        }
+        return settings.trustedProxies.client(peer: request.clientAddress, forwardedFor: forwarded)?.limitKey ?? [0]
+    }
+
+    /// Takes one token of the client's address bucket; the 429 to answer when it is empty.
+    func limitLinkClient(_ request: HTTPRequest, _ settings: ServiceConfig.Links, _ snapshot: Snapshot) -> HTTPResponse? {
+        let key = Self.linkClientKey(request, settings)
+        switch snapshot.derived.linkClientLimiter.take(key, limit: settings.perAddress, worker: request.worker, nowNanos: clock.monotonicNanos()) {
+        case .allowed: return nil
+        case .limited(let retryAfter):
+            metrics.linkRateLimited(worker: request.worker, limit: "address")
+            return Self.linkRateLimited("this client address", retryAfter: retryAfter)
+        }
+    }
+
+    /// Takes one token of the link's own bucket (keyed by its digest); the 429 to answer when it is empty.
+    func limitLink(_ id: LinkID, _ settings: ServiceConfig.Links, _ request: HTTPRequest, _ snapshot: Snapshot) -> HTTPResponse? {
+        switch snapshot.derived.linkLimiter.take(Array(id.digest.prefix(16)), limit: settings.perLink, worker: request.worker, nowNanos: clock.monotonicNanos()) {
+        case .allowed: return nil
+        case .limited(let retryAfter):
+            metrics.linkRateLimited(worker: request.worker, limit: "link")
+            return Self.linkRateLimited("this link", retryAfter: retryAfter)
+        }
+    }
+}
