@@ -85,6 +85,7 @@ extension PresignService {
             let now = clock.wallSeconds()
             let secret = try uploadKey(snapshot.config)
             let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
+            try requireAuditRoom(snapshot.config)
             if let denial = PolicyEngine.checkKey(parsed.key) {
                 metrics.denied(worker: request.worker, reason: denial.reason)
                 throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
@@ -123,7 +124,7 @@ extension PresignService {
                     out.integer("max_parts", MultipartLimits.maxParts)
                     out.string("expires_at", SigningTime(epochSeconds: expiresAt).iso8601)
                     out.endObject()
-                    writeUploadAudit("create", request, token: token, now: now)
+                    guard writeUploadAudit("create", request, token: token, now: now) else { return answer(Self.response(Self.auditUnavailable)) }
                     answer(.json(.created, out.bytes))
                 }
             }
@@ -200,7 +201,7 @@ extension PresignService {
             }
             out.endArray()
             out.endObject()
-            writeUploadAudit("sign_parts", request, token: token, now: upload.now, parts: parsed.parts.count)
+            guard writeUploadAudit("sign_parts", request, token: token, now: upload.now, parts: parsed.parts.count) else { throw Self.auditUnavailable }
             return .json(.ok, out.bytes)
         } catch {
             return Self.response(error)
@@ -213,6 +214,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
+            try requireAuditRoom(snapshot.config)
             try s3(upload.backend, context, worker: request.worker, now: upload.now).listParts(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
             ) { [self] result in
@@ -233,7 +235,7 @@ extension PresignService {
                     }
                     out.endArray()
                     out.endObject()
-                    writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count)
+                    guard writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count) else { return answer(Self.response(Self.auditUnavailable)) }
                     answer(.json(.ok, out.bytes))
                 }
             }
@@ -251,6 +253,8 @@ extension PresignService {
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
+            // Checked before S3 is asked: once the object is complete its line is written if it fits (or dropped).
+            try requireAuditRoom(snapshot.config)
             let connection = try s3(upload.backend, context, worker: request.worker, now: upload.now)
             let time = SigningTime(epochSeconds: Int64(upload.now))
             // The sizes come from S3, not from the client: presignd lists the parts itself.
@@ -291,7 +295,7 @@ extension PresignService {
         }
         if let exceeded {
             connection.abortMultipartUpload(token.bucket, key: token.key, uploadId: token.uploadId, now: time) { [self] _ in
-                writeUploadAudit("abort_over_limit", request, token: token, now: upload.now, size: total)
+                writeUploadAudit("abort_over_limit", request, token: token, now: upload.now, size: total, grants: false)
                 answer(Self.response(APIError(
                     status: 403, code: "PolicyDenied",
                     message: "the upload's parts hold \(total) bytes, over its \(exceeded.name) \(exceeded.limit); the upload was aborted")))
@@ -317,7 +321,7 @@ extension PresignService {
                 out.string("etag", result.etag)
                 out.integer("size", total)
                 out.endObject()
-                writeUploadAudit("complete", request, token: token, now: upload.now, parts: parts.count, size: total)
+                writeUploadAudit("complete", request, token: token, now: upload.now, parts: parts.count, size: total, grants: false)
                 answer(.json(.ok, out.bytes))
             }
         }
@@ -336,7 +340,7 @@ extension PresignService {
                 case .failure(let error):
                     answer(Self.response(Self.apiError(error)))
                 case .success:
-                    writeUploadAudit("abort", request, token: token, now: upload.now)
+                    writeUploadAudit("abort", request, token: token, now: upload.now, grants: false)
                     answer(HTTPResponse(status: .noContent))
                 }
             }
@@ -344,27 +348,5 @@ extension PresignService {
         } catch {
             return Self.response(error)
         }
-    }
-
-    /// One JSON line per upload step: never the token, an upload URL or a signature.
-    func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil) {
-        guard store.generation(worker: request.worker).config.auditLog else { return }
-        var line = JSONWriter(capacity: 320)
-        line.beginObject()
-        line.string("audit", "upload")
-        line.string("step", step)
-        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
-        line.string("request_id", request.requestId)
-        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
-        line.string("caller", token.caller)
-        if let subject = token.subject { line.string("subject", subject) }
-        line.string("backend", token.backend)
-        line.string("bucket", token.bucket)
-        line.string("key", token.key)
-        if let parts { line.integer("parts", parts) }
-        if let size { line.integer("size", size) }
-        line.string("client_ip", request.clientAddress)
-        line.endObject()
-        audit.info("\(line.text)")
     }
 }
