@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import JSONKit
 import LineLog
 import Logging
 import PresignAPI
@@ -79,5 +80,36 @@ struct AuditBackpressureTests {
         let answer = service.respond(Fixture.request("POST", "/v1/presign", body: Self.presign, headers: Self.auth))
         #expect(answer.status.code == 200)
         #expect(output.dropped(.audit) == 0)
+    }
+
+    @Test func aLinkIsNeitherMadeNorSpentWhileItsLineCannotBeQueued() async throws {
+        let keys = try Fixture.makeKeys()
+        let path = NSTemporaryDirectory() + "presignd-audit-links-\(UUID().uuidString).sqlite"
+        let yaml = LinkRoutesTests.yaml(jwksPath: keys.jwksPath, sqlitePath: path)
+        let config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: Fixture.environment))
+        let room = LineQueue.Bounds(access: 1 << 20, audit: 1 << 20, log: 1 << 20)
+        let full = LineQueue.Bounds(access: 1 << 20, audit: 0, log: 1 << 20)
+        let output = LineOutput(fd: -1, bounds: room, start: false)
+        let audit = Logger(label: "presignd.audit", factory: { LineLogHandler(label: $0, output: output) })
+        let service = PresignService(config: config, workers: 1, logger: audit, audit: audit, logOutput: output)
+        let body = #"{"bucket":"reports","key":"public/a.txt","max_uses":1}"#
+        let made = service.respond(Fixture.request("POST", "/v1/links", body: body, headers: Self.auth))
+        #expect(made.status.code == 201)
+        guard case .string(let id)? = try JSONValue.parse(made.body)["id"] else { Issue.record("no id"); return }
+
+        output.setBounds(full)
+        let refusedMake = service.respond(Fixture.request("POST", "/v1/links", body: body, headers: Self.auth))
+        #expect(refusedMake.status.code == 503)
+        #expect(Fixture.text(refusedMake) == Self.refused)
+        let refusedOpen = service.respond(Fixture.request("GET", "/l/\(id)"))
+        #expect(refusedOpen.status.code == 503)
+        #expect(Fixture.text(refusedOpen) == Self.refused)
+        #expect(Fixture.header(refusedOpen, "Cache-Control") == "no-store")
+        #expect(output.dropped(.audit) == 0)
+
+        // The one use was not spent by the refused redirect.
+        output.setBounds(room)
+        #expect(service.respond(Fixture.request("GET", "/l/\(id)")).status.code == 302)
+        #expect(service.respond(Fixture.request("GET", "/l/\(id)")).status.code == 410)
     }
 }

@@ -16,14 +16,18 @@ import uuid
 from conftest import ServeProcess, free_port
 
 API_KEY = "backpressure-key-" + uuid.uuid4().hex
+ADMIN_TOKEN = "backpressure-admin-" + uuid.uuid4().hex
 ACCESS = "AKIDBACKPRESSURE"
 SECRET = "backpressure-secret-0123456789abcdef"
+ADMIN_AUDIT_UNAVAILABLE = (b'{"error":{"code":"AuditUnavailable","message":"the audit log cannot take this call\'s line right '
+                           b'now (stdout is not being read fast enough); nothing was done; retry later"}}')
 AUDIT_UNAVAILABLE = (b'{"error":{"code":"AuditUnavailable","message":"the audit log cannot take this grant\'s line right '
                      b'now (stdout is not being read fast enough); nothing was granted; retry later"}}')
 
 
 def config_text(policy, buffer_bytes):
     digest = hashlib.sha256(API_KEY.encode()).hexdigest()
+    admin = hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()
     return f"""
 listen: 127.0.0.1:0
 access_log: true
@@ -38,6 +42,7 @@ callers:
     auth: {{api_key_sha256: "{digest}"}}
     rules:
       - {{name: all, operations: [get, put], bucket: logs, key: "*", max_expires_in: 3600}}
+admin: {{token_sha256: ["{admin}"]}}
 """
 
 
@@ -46,11 +51,12 @@ class StuckShipper(ServeProcess):
 
     def __init__(self, policy, buffer_bytes=65536):
         self.port = free_port()
+        self.admin_port = free_port()
         path = os.path.join(tempfile.mkdtemp(prefix="presignd-backpressure-"), "presignd.yaml")
         with open(path, "w") as f:
             f.write(config_text(policy, buffer_bytes))
         super().__init__(["--config", path, "--listen", f"127.0.0.1:{self.port}", "--workers", "1",
-                          "--admin-listen", "off"], self.port, env=dict(BP_ACCESS=ACCESS, BP_SECRET=SECRET),
+                          "--admin-listen", f"127.0.0.1:{self.admin_port}"], self.port, env=dict(BP_ACCESS=ACCESS, BP_SECRET=SECRET),
                          prefix="presignd-backpressure-", pipe_stdout=True)
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         self.read = bytearray()
@@ -61,6 +67,15 @@ class StuckShipper(ServeProcess):
         self.conn.request(method, path, body=body, headers=headers or {})
         response = self.conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
+
+    def admin(self, method, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=15)
+        try:
+            conn.request(method, path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
 
     def presign(self, key, request_id=None):
         headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
@@ -91,14 +106,14 @@ class StuckShipper(ServeProcess):
         with self.lock:
             return bytes(self.read)
 
-    def wait_for(self, *needles):
-        """Waits (bounded) until every needle was read from stdout; the bytes read so far."""
+    def wait_for(self, needle, times):
+        """Waits (bounded) until `needle` was read from stdout `times` times; the bytes read so far."""
         for _ in range(400):
             text = self.collected()
-            if all(n in text for n in needles):
+            if text.count(needle) >= times:
                 return text
             time.sleep(0.05)
-        raise AssertionError(f"{needles} never reached stdout: {self.collected()[-2000:]!r}")
+        raise AssertionError(f"{needle} never reached stdout {times} times: {self.collected()[-2000:]!r}")
 
     def close(self):
         self.conn.close()
@@ -148,17 +163,22 @@ def test_refuse_answers_503_instead_of_an_unaudited_grant_and_grants_again_when_
         # Refused, not granted: no audit line was dropped, and the next grant is refused too.
         assert server.dropped()["audit"] == 0
         assert server.presign("k/again")[0] == 503
+        # The admin proxy (same worker) refuses too, before asking the backend anything.
+        status, headers, body = server.admin("GET", "/admin/v1/buckets")
+        assert (status, body, headers.get("Retry-After")) == (503, ADMIN_AUDIT_UNAVAILABLE, "5")
 
         # The shipper reads again: grants resume, and their lines arrive whole.
         server.resume()
-        for _ in range(400):
-            if server.presign("k/retry")[0] == 200:
-                break
-            time.sleep(0.05)
         marker = "resume-" + uuid.uuid4().hex
-        status, _, body = server.presign("k/after-resume", request_id=marker)
+        for _ in range(400):
+            status, _, body = server.presign("k/after-resume", request_id=marker)
+            if status == 200:
+                break
+            assert (status, body) == (503, AUDIT_UNAVAILABLE)
+            time.sleep(0.05)
         assert status == 200 and json.loads(body)["url"].startswith("http://127.0.0.1:9/logs/k/after-resume?")
-        text = server.wait_for(f'"audit":"presign"'.encode(), f'"client_request_id":"{marker}"'.encode())
+        # Its audit line and its access line (written once the answer is sent).
+        text = server.wait_for(f'"client_request_id":"{marker}"'.encode(), 2)
         lines = complete_lines(text)
         mine = [json.loads(line) for line in lines if marker.encode() in line]
         assert sorted(line.get("audit", "access") for line in mine) == ["access", "presign"], mine
@@ -180,14 +200,15 @@ def test_drop_grants_and_counts_the_audit_lines_it_could_not_hold():
         assert dropped["access"] > 0
         # The reader resumes: a new grant's audit line and access line arrive whole.
         server.resume()
-        marker = "drop-resume-" + uuid.uuid4().hex
-        for _ in range(400):
-            server.presign("k/after", request_id=marker)
-            text = server.collected()
-            if text.count(marker.encode()) >= 2:
-                break
+        # Lines queued before the reader came back drain first; until then a new line may still be dropped, so
+        # each try has its own marker.
+        for attempt in range(200):
+            marker = f"drop-resume-{attempt}-{uuid.uuid4().hex}"
+            assert server.presign("k/after", request_id=marker)[0] == 200
             time.sleep(0.05)
-        text = server.wait_for(f'"client_request_id":"{marker}"'.encode())
+            if any(marker.encode() in line and b'"audit":"presign"' in line for line in server.collected().split(b"\n")):
+                break
+        text = server.wait_for(f'"client_request_id":"{marker}"'.encode(), 2)
         lines = complete_lines(text)
         assert any(b'"audit":"presign"' in line and marker.encode() in line for line in lines)
         assert any(b'"path":"/v1/presign"' in line and marker.encode() in line for line in lines)
