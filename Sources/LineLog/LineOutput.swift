@@ -28,9 +28,20 @@ public final class LineOutput: Sendable {
     /// The most bytes one write carries: a pipe takes a write of this size whole or not at all.
     static let batchBytes = Int(PIPE_BUF)
 
-    final class Slot: Sendable {
-        let queue: Mutex<LineQueue>
-        init(_ bounds: LineQueue.Bounds) { queue = Mutex(LineQueue(bounds: bounds)) }
+    /// One queue and its lock. `@unchecked Sendable`: `queue` is only touched inside `withLock`. An `NSLock`
+    /// (a pthread mutex) rather than `Mutex`: ThreadSanitizer knows pthread mutexes, but not this toolchain's
+    /// `Synchronization.Mutex`, and reports every access under one that two threads take as a race.
+    final class Slot: @unchecked Sendable {
+        private let lock = NSLock()
+        private var queue: LineQueue
+
+        init(_ bounds: LineQueue.Bounds) { queue = LineQueue(bounds: bounds) }
+
+        func withLock<Result>(_ body: (inout LineQueue) -> Result) -> Result {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&queue)
+        }
     }
 
     private let fd: Int32
@@ -78,7 +89,7 @@ public final class LineOutput: Sendable {
     /// Queues one line (no newline; one is added) on the calling thread's queue; false when it was dropped.
     @discardableResult
     public func append(_ line: some Collection<UInt8>, stream: LogStream) -> Bool {
-        let queued = current.queue.withLock { $0.append(line, stream: stream) }
+        let queued = current.withLock { $0.append(line, stream: stream) }
         if queued { signal() }
         return queued
     }
@@ -86,17 +97,17 @@ public final class LineOutput: Sendable {
     /// Whether a line of `bytes` bytes would be queued now by the calling thread. Only the writer thread takes
     /// lines out of a worker's queue, so on that worker's thread the answer holds until the thread itself appends.
     public func admits(bytes: Int, stream: LogStream) -> Bool {
-        current.queue.withLock { $0.admits(bytes: bytes, stream: stream) }
+        current.withLock { $0.admits(bytes: bytes, stream: stream) }
     }
 
     /// Lines dropped so far, by stream, over every queue.
     public func dropped(_ stream: LogStream) -> UInt64 {
-        slots.reduce(0) { sum, slot in sum &+ slot.queue.withLock { $0.dropped(stream) } }
+        slots.reduce(0) { sum, slot in sum &+ slot.withLock { $0.dropped(stream) } }
     }
 
     /// New bounds for every queue (lines already queued stay).
     public func setBounds(_ bounds: LineQueue.Bounds) {
-        for slot in slots { slot.queue.withLock { $0.bounds = bounds } }
+        for slot in slots { slot.withLock { $0.bounds = bounds } }
     }
 
     /// Waits up to `seconds` for every queued line to be written (at exit); true when all were.
@@ -104,7 +115,7 @@ public final class LineOutput: Sendable {
     public func flush(waitingAtMost seconds: Double) -> Bool {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, seconds) * 1e9)
         while true {
-            let empty = slots.allSatisfy { slot in slot.queue.withLock { $0.isEmpty } }
+            let empty = slots.allSatisfy { slot in slot.withLock { $0.isEmpty } }
             if empty && !writing.load(ordering: .sequentiallyConsistent) { return true }
             if !started.load(ordering: .sequentiallyConsistent) || DispatchTime.now().uptimeNanoseconds >= deadline { return false }
             signal()
@@ -138,7 +149,7 @@ public final class LineOutput: Sendable {
         while true {
             if writeOneRound() { continue }
             idle.store(true, ordering: .sequentiallyConsistent)
-            let pending = slots.contains { slot in slot.queue.withLock { !$0.isEmpty } }
+            let pending = slots.contains { slot in slot.withLock { !$0.isEmpty } }
             // Lines queued before `idle` was set would signal nobody: take them back at once, unless an
             // appender already flipped `idle` (then its signal is the one to consume).
             if pending && idle.exchange(false, ordering: .sequentiallyConsistent) { continue }
@@ -153,10 +164,10 @@ public final class LineOutput: Sendable {
         for index in indexes {
             writing.store(true, ordering: .sequentiallyConsistent)
             defer { writing.store(false, ordering: .sequentiallyConsistent) }
-            guard let batch = slots[index].queue.withLock({ $0.take(maxBytes: Self.batchBytes) }) else { continue }
+            guard let batch = slots[index].withLock({ $0.take(maxBytes: Self.batchBytes) }) else { continue }
             wrote = true
             let written = writeAll(batch.bytes)
-            if written < batch.bytes.count { slots[index].queue.withLock { $0.lost(batch, written: written) } }
+            if written < batch.bytes.count { slots[index].withLock { $0.lost(batch, written: written) } }
         }
         return wrote
     }
