@@ -85,7 +85,6 @@ extension PresignService {
             let now = clock.wallSeconds()
             let secret = try uploadKey(snapshot.config)
             let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
-            try requireAuditRoom(snapshot.config)
             if let denial = PolicyEngine.checkKey(parsed.key) {
                 metrics.denied(worker: request.worker, reason: denial.reason)
                 throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
@@ -103,6 +102,7 @@ extension PresignService {
             var headers: [(name: String, value: String)] = []
             if let type = parsed.contentType { headers.append(("Content-Type", type)) }
             if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
+            try requireAuditRoom(snapshot.config)
             try s3(backend, context, worker: request.worker, now: now).createMultipartUpload(
                 parsed.bucket, key: parsed.key, headers: headers, now: SigningTime(epochSeconds: Int64(now))
             ) { [self] result in
