@@ -33,6 +33,11 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .target(name: "UVLoop", dependencies: ["CUV"], swiftSettings: swiftSettings),
         .target(
+            name: "LineLog",
+            dependencies: ["JSONKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HTTPServer",
             dependencies: ["JSONKit", "UVLoop", "CUV", "CHTTPParser", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -60,6 +65,7 @@ let package = Package(
                 "HTTPServer",
                 "ShareLinks",
                 "RedisClient",
+                "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -78,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "JSONKit", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -119,12 +125,14 @@ let package = Package(
                 "PresignAPI",
                 "AdminProxy",
                 "ShareLinks",
+                "LineLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "LineLogTests", dependencies: ["LineLog", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3SigningTests",
@@ -135,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit",
+                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import LineLog
 import Logging
 import PresignConfig
 import S3Client
@@ -18,6 +19,8 @@ public final class AdminProxy: Sendable {
     /// The configuration a worker serves with (the presign API's `ConfigStore`, read lock-free per worker).
     let config: @Sendable (_ worker: Int) -> ServiceConfig
     let audit: Logger
+    /// stdout as `presignd serve` writes it: whether an audit line fits now. Nil in tests: every line fits.
+    let logOutput: LineOutput?
     /// Bytes queued for the client above which the download pauses curl, and below which it resumes.
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
@@ -28,9 +31,10 @@ public final class AdminProxy: Sendable {
 
     let connections = S3ConnectionCache()
 
-    public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger) {
+    public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger, logOutput: LineOutput? = nil) {
         self.config = config
         self.audit = audit
+        self.logOutput = logOutput
     }
 
     public func install(into router: inout Router) {
@@ -65,8 +69,10 @@ public final class AdminProxy: Sendable {
             request: request, context: context, connection: connection, query: query,
             now: SigningTime(epochSeconds: Int64(seconds)))
         if config.auditLog {
-            writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
-                       bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now)
+            guard writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
+                             bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now,
+                             policy: config.auditOnBackpressure)
+            else { return Self.auditUnavailable }
         }
         return start(route, call)
     }

@@ -2,6 +2,7 @@ import RedisClient
 import PresignConfig
 import CoreMetrics
 import HTTPServer
+import LineLog
 import Metrics
 import Prometheus
 
@@ -12,6 +13,8 @@ public final class APIMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     /// Each worker's handle cache, in its own box: a worker writes only its own.
     private let rows: PerWorker<Row>
+    /// stdout's queues, whose dropped lines `render` adds (`presignd_log_lines_dropped_total{stream}`).
+    let logOutput: LineOutput?
 
     struct Key: Hashable {
         let label: String
@@ -31,7 +34,8 @@ public final class APIMetrics: Sendable {
         var requests: [RequestKey: (count: CoreMetrics.Counter, duration: Metrics.Timer)] = [:]
     }
 
-    public init(workers: Int) {
+    public init(workers: Int, logOutput: LineOutput? = nil) {
+        self.logOutput = logOutput
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["presignd_http_request_duration_seconds"] = [
@@ -146,6 +150,13 @@ public final class APIMetrics: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
         registry.emit(into: &buffer)
+        if let logOutput {
+            // Counted by the log queues themselves (a drop can happen on any thread, the writer's included).
+            buffer += "# TYPE presignd_log_lines_dropped_total counter\n".utf8
+            for stream in LogStream.allCases {
+                buffer += "presignd_log_lines_dropped_total{stream=\"\(stream.name)\"} \(logOutput.dropped(stream))\n".utf8
+            }
+        }
         return buffer
     }
 }

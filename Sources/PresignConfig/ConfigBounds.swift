@@ -14,6 +14,9 @@ public enum ConfigBounds {
     public static let serverTimeout: ClosedRange<Double> = 0.001...3600
     public static let maxConnections: ClosedRange<Int> = 1...1_000_000
     public static let drainSeconds: ClosedRange<Double> = 0...3600
+    /// `server.log_buffer_bytes` and `server.audit_buffer_bytes`: what a worker holds of each stream while stdout
+    /// is not read. At least 64 KiB, so the longest audit line (a 1,024-byte key, escaped) always fits.
+    public static let logBufferBytes: ClosedRange<Int> = (64 << 10)...(256 << 20)
     /// connect, request and low-speed timeouts of a backend, in seconds.
     public static let backendTimeout: ClosedRange<Double> = 0.001...86_400
     public static let ratePerSecond: ClosedRange<Double> = 0.001...1_000_000

@@ -99,6 +99,8 @@ public enum ConfigLoader {
             if let v = s.bodyTimeout { server.bodyTimeout = try B.check(v, B.serverTimeout, path: "server.body_timeout") }
             if let v = s.maxConnections { server.maxConnections = try B.check(v, B.maxConnections, path: "server.max_connections") }
             if let v = s.drainSeconds { server.drainSeconds = try B.check(v, B.drainSeconds, path: "server.drain_seconds") }
+            if let v = s.logBufferBytes { server.logBufferBytes = try B.check(v, B.logBufferBytes, path: "server.log_buffer_bytes") }
+            if let v = s.auditBufferBytes { server.auditBufferBytes = try B.check(v, B.logBufferBytes, path: "server.audit_buffer_bytes") }
         }
         if let workers = raw.workers { _ = try ConfigBounds.check(workers, ConfigBounds.workers, path: "workers") }
         guard !raw.backends.isEmpty else { throw ConfigError("backends", "at least one backend is required") }
@@ -148,6 +150,11 @@ public enum ConfigLoader {
             listen: raw.listen ?? "127.0.0.1:8080", adminListen: raw.adminListen, workers: raw.workers,
             accessLog: raw.accessLog ?? true, auditLog: raw.auditLog ?? true, server: server, backends: backends,
             callers: callers, cors: cors, adminTokenDigests: adminDigests, isDevProfile: dev, uploadTokenKey: uploadTokenKey)
+        switch raw.auditOnBackpressure ?? "refuse" {
+        case "refuse": config.auditOnBackpressure = .refuse
+        case "drop": config.auditOnBackpressure = .drop
+        case let other: throw ConfigError("audit_on_backpressure", "must be refuse or drop (got '\(other)')")
+        }
         if let state = raw.state { config.state = try Self.state(state, secrets: secrets) }
         if let links = raw.links { config.links = try Self.links(links, redis: config.state?.redis != nil) }
         for (index, caller) in config.callers.enumerated() where caller.rateLimit?.perSubject == true && config.state?.redis == nil {

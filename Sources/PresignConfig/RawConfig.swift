@@ -11,6 +11,7 @@ struct RawConfig: Decodable {
     var workers: Int?
     var accessLog: Bool?
     var auditLog: Bool?
+    var auditOnBackpressure: String?
     var server: RawServer?
     var backends: [String: RawBackend]
     var callers: [RawCaller]
@@ -25,6 +26,7 @@ struct RawConfig: Decodable {
         case adminListen = "admin_listen"
         case accessLog = "access_log"
         case auditLog = "audit_log"
+        case auditOnBackpressure = "audit_on_backpressure"
     }
 
     struct RawServer: Decodable {
@@ -35,6 +37,8 @@ struct RawConfig: Decodable {
         var bodyTimeout: Double?
         var maxConnections: Int?
         var drainSeconds: Double?
+        var logBufferBytes: Int?
+        var auditBufferBytes: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case maxHeaderBytes = "max_header_bytes"
@@ -44,6 +48,8 @@ struct RawConfig: Decodable {
             case bodyTimeout = "body_timeout"
             case maxConnections = "max_connections"
             case drainSeconds = "drain_seconds"
+            case logBufferBytes = "log_buffer_bytes"
+            case auditBufferBytes = "audit_buffer_bytes"
         }
     }
 

@@ -14,6 +14,10 @@ public struct ServiceConfig: Sendable {
         public var bodyTimeout = 30.0
         public var maxConnections = 20_000
         public var drainSeconds = 10.0
+        /// Bytes of access-log lines, and of other log lines, each worker holds while stdout is not read.
+        public var logBufferBytes = 1 << 20
+        /// Bytes of audit lines each worker holds while stdout is not read.
+        public var auditBufferBytes = 4 << 20
 
         public init() {}
     }
@@ -110,6 +114,9 @@ public struct ServiceConfig: Sendable {
     public var workers: Int?
     public var accessLog: Bool
     public var auditLog: Bool
+    /// What a grant does when its audit line cannot be queued (stdout is not read fast enough): `refuse` (the
+    /// default) answers 503 `AuditUnavailable` and grants nothing; `drop` grants and counts the dropped line.
+    public var auditOnBackpressure: AuditBackpressure = .refuse
     public var server: ServerSettings
     public var backends: [String: Backend]
     public var callers: [Caller]
@@ -176,4 +183,9 @@ public struct ServiceConfig: Sendable {
         guard backends.count == 1, let only = backends.first else { return .failure(.ambiguous) }
         return .success((only.key, only.value))
     }
+}
+
+/// `audit_on_backpressure`: refuse a grant whose audit line cannot be written, or grant it and drop the line.
+public enum AuditBackpressure: String, Sendable {
+    case drop, refuse
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import JSONKit
 import HTTPServer
+import LineLog
 import Logging
 import AdminProxy
 import PresignAPI
@@ -71,7 +71,11 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        LoggingSystem.bootstrap { label in JSONLineLogHandler(label: label) }
+        // Every log, access and audit line goes through stdout's bounded per-worker queues and its own writer
+        // thread: a reader that stops reading costs dropped (counted) lines, never a stalled worker loop.
+        let output = LineOutput()
+        output.flushAtExit()
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, output: output) }
         let logger = Logger(label: "presignd")
         let audit = Logger(label: "presignd.audit")
         let service: ServiceConfig
@@ -98,6 +102,7 @@ struct ServeCommand: ParsableCommand {
         }
         var configuration = ServerConfiguration()
         let settings = service.server
+        output.setBounds(.init(access: settings.logBufferBytes, audit: settings.auditBufferBytes, log: settings.logBufferBytes))
         let headerBytes = maxHeaderBytes ?? settings.maxHeaderBytes
         let bodyBytes = maxBodyBytes ?? settings.maxBodyBytes
         let header = headerTimeout ?? settings.headerTimeout
@@ -117,7 +122,8 @@ struct ServeCommand: ParsableCommand {
         configuration.accessLog = accessLog.map { $0 == .on } ?? service.accessLog
 
         let (server, api) = Self.makeServer(
-            service: service, configuration: configuration, logger: logger, audit: audit, streamProbe: streamProbe)
+            service: service, configuration: configuration, logger: logger, audit: audit, streamProbe: streamProbe,
+            logOutput: output)
         let workerCount = configuration.workers
         let listenText = configuration.listen
         let configPath = config
@@ -149,6 +155,7 @@ struct ServeCommand: ParsableCommand {
                 }
             },
             onLoopStart: { [api] loop in
+                output.bind(worker: loop.index)
                 api.startBackgroundWork(on: loop)
                 api.startCredentialRefresh(on: loop)
             })
@@ -159,10 +166,12 @@ extension ServeCommand {
     /// The server and the presign service as `serve` runs them: the API routes, the dev profile's demo page, the
     /// admin proxy's routes, and the late-answer count wired to the metrics. `presignd routes` lists the same.
     static func makeServer(
-        service: ServiceConfig, configuration: ServerConfiguration, logger: Logger, audit: Logger, streamProbe: Bool
+        service: ServiceConfig, configuration: ServerConfiguration, logger: Logger, audit: Logger, streamProbe: Bool,
+        logOutput: LineOutput? = nil
     ) -> (HTTPServer, PresignService) {
         var configuration = configuration
-        let api = PresignService(config: service, workers: configuration.workers, logger: logger, audit: audit)
+        let api = PresignService(
+            config: service, workers: configuration.workers, logger: logger, audit: audit, logOutput: logOutput)
         configuration.lateAnswerDropped = { [metrics = api.metrics] worker, route in
             metrics.lateAnswerDropped(worker: worker, route: route)
         }
@@ -175,8 +184,12 @@ extension ServeCommand {
             }
         }
         var adminRouter = Router()
-        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit).install(into: &adminRouter)
-        return (HTTPServer(configuration: configuration, router: router, adminRouter: adminRouter, logger: logger), api)
+        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit, logOutput: logOutput)
+            .install(into: &adminRouter)
+        let server = HTTPServer(
+            configuration: configuration, router: router, adminRouter: adminRouter, logger: logger,
+            accessLogger: Logger(label: "presignd.access"))
+        return (server, api)
     }
 }
 
@@ -234,37 +247,5 @@ struct CheckConfigCommand: ParsableCommand {
         }
         let rules = config.callers.reduce(0) { $0 + $1.rules.count }
         print("\(file): OK (\(config.backends.count) backend(s), \(config.callers.count) caller(s), \(rules) rule(s))")
-    }
-}
-
-/// Writes each log record as one line on stdout: access-log and audit records are already JSON; others are wrapped.
-struct JSONLineLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let text = "\(event.message)"
-        var line: String
-        if text.hasPrefix("{") {
-            line = text
-        } else {
-            var fields: [String: String] = ["level": "\(event.level)", "message": text]
-            for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-                fields[key] = "\(value)"
-            }
-            var out = JSONWriter(capacity: 128)
-            out.beginObject()
-            for key in fields.keys.sorted() { out.string(key, fields[key]!) }
-            out.endObject()
-            line = out.text
-        }
-        line += "\n"
-        FileHandle.standardOutput.write(Data(line.utf8))
     }
 }

@@ -35,6 +35,8 @@ struct ConfigBoundsTests {
         Field(path: "server.body_timeout", placeholder: "BT", bounds: 0.001...3600) { $0.server.bodyTimeout },
         Field(path: "server.max_connections", placeholder: "MC", bounds: 1...1_000_000) { Double($0.server.maxConnections) },
         Field(path: "server.drain_seconds", placeholder: "DS", bounds: 0...3600) { $0.server.drainSeconds },
+        Field(path: "server.log_buffer_bytes", placeholder: "LBB", bounds: 65536...268_435_456) { Double($0.server.logBufferBytes) },
+        Field(path: "server.audit_buffer_bytes", placeholder: "ABB", bounds: 65536...268_435_456) { Double($0.server.auditBufferBytes) },
         Field(path: "backends.main.connect_timeout", placeholder: "CT", bounds: 0.001...86_400) { $0.backends["main"]?.connectTimeout },
         Field(path: "backends.main.request_timeout", placeholder: "RT", bounds: 0.001...86_400) { $0.backends["main"]?.requestTimeout },
         Field(path: "backends.main.low_speed_timeout", placeholder: "LT", bounds: 0.001...86_400) { $0.backends["main"]?.lowSpeedTimeout },
@@ -50,7 +52,7 @@ struct ConfigBoundsTests {
 
     static let defaults = [
         "W": "2", "MHB": "16384", "MBB": "1048576", "HT": "10", "IT": "60", "BT": "30", "MC": "20000", "DS": "10",
-        "CT": "5", "RT": "300", "LT": "30", "PS": "1", "BU": "3", "ME": "60", "MCL": "1000", "LS": "5", "MA": "600",
+        "LBB": "1048576", "ABB": "4194304", "CT": "5", "RT": "300", "LT": "30", "PS": "1", "BU": "3", "ME": "60", "MCL": "1000", "LS": "5", "MA": "600",
     ]
 
     /// The aws-v2 backend lets max_expires_in reach its own bound (SigV4 stops at 604800 s, tested elsewhere).
@@ -59,7 +61,8 @@ struct ConfigBoundsTests {
         return """
             workers: \(v["W"]!)
             server: {max_header_bytes: \(v["MHB"]!), max_body_bytes: \(v["MBB"]!), header_timeout: \(v["HT"]!),
-                     idle_timeout: \(v["IT"]!), body_timeout: \(v["BT"]!), max_connections: \(v["MC"]!), drain_seconds: \(v["DS"]!)}
+                     idle_timeout: \(v["IT"]!), body_timeout: \(v["BT"]!), max_connections: \(v["MC"]!), drain_seconds: \(v["DS"]!),
+                     log_buffer_bytes: \(v["LBB"]!), audit_buffer_bytes: \(v["ABB"]!)}
             backends:
               main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v2, access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY,
                      connect_timeout: \(v["CT"]!), request_timeout: \(v["RT"]!), low_speed_timeout: \(v["LT"]!)}

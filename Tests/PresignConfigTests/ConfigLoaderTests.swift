@@ -56,6 +56,22 @@ struct ConfigLoaderTests {
         #expect(error == "listne: unknown field")
     }
 
+    @Test func auditOnBackpressureIsRefuseUnlessSetAndTakesDropOrRefuseOnly() async throws {
+        let secrets = SecretSource(environment: Self.environment)
+        #expect(try await ConfigLoader.load(yaml: Self.valid, secrets: secrets).auditOnBackpressure == .refuse)
+        #expect(try await ConfigLoader.load(yaml: "audit_on_backpressure: drop\n" + Self.valid, secrets: secrets).auditOnBackpressure == .drop)
+        #expect(try await ConfigLoader.load(yaml: "audit_on_backpressure: refuse\n" + Self.valid, secrets: secrets).auditOnBackpressure == .refuse)
+        #expect(await Self.error("audit_on_backpressure: block\n" + Self.valid) == "audit_on_backpressure: must be refuse or drop (got 'block')")
+        #expect(await Self.error("audit_on_backpressure: Drop\n" + Self.valid) == "audit_on_backpressure: must be refuse or drop (got 'Drop')")
+        #expect(await Self.error("audit_on_backpresure: drop\n" + Self.valid) == "audit_on_backpresure: unknown field")
+    }
+
+    @Test func theLogBuffersDefaultTo1MiBAnd4MiBPerWorker() async throws {
+        let config = try await ConfigLoader.load(yaml: Self.valid, secrets: SecretSource(environment: Self.environment))
+        #expect(config.server.logBufferBytes == 1_048_576)
+        #expect(config.server.auditBufferBytes == 4_194_304)
+    }
+
     @Test func anUnknownFieldInABackendIsNamedWithItsPath() async {
         let yaml = Self.valid(replacing: "region: us-east-1", with: "regoin: us-east-1")
         let error = await Self.error(yaml)

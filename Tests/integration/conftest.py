@@ -80,15 +80,18 @@ def bucket(s3):
 
 
 class ServeProcess:
-    """`presignd serve ARGS` with its output (stdout and stderr) in a file; started when `host:port` accepts
+    """`presignd serve ARGS` with its output (stdout and stderr) in a file (stdout on a pipe with `pipe_stdout`); started when `host:port` accepts
     connections, and `connect()` opens a client connection there. `stop()` sends SIGTERM, requires exit status 0,
     and under `make test-asan` requires no sanitizer report in the output."""
 
-    def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1"):
+    def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1", pipe_stdout=False):
         self.address = (host, port)
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.log = open(os.path.join(self.dir, "out.log"), "wb")
-        self.proc = subprocess.Popen([presignd_binary(), "serve", *args], stdout=self.log, stderr=subprocess.STDOUT,
+        # pipe_stdout: stdout is a pipe the test reads (or not) from `proc.stdout`; the file keeps stderr.
+        self.proc = subprocess.Popen([presignd_binary(), "serve", *args],
+                                     stdout=subprocess.PIPE if pipe_stdout else self.log,
+                                     stderr=self.log if pipe_stdout else subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
         for _ in range(300):
             try:

@@ -10,16 +10,19 @@ public final class HTTPServer: Sendable {
     let router: Router
     let adminRouter: Router?
     let logger: Logger
+    /// Where access-log lines go (`presignd.access`); the server's logger when none is given.
+    let accessLogger: Logger
     /// Set once listeners are bound (port 0 resolves here); for tests and sd_notify later.
     public let boundPorts = Mutex<[Int]>([])
 
-    public init(configuration: ServerConfiguration, router: Router, adminRouter: Router? = nil, logger: Logger) {
+    public init(configuration: ServerConfiguration, router: Router, adminRouter: Router? = nil, logger: Logger, accessLogger: Logger? = nil) {
         self.configuration = configuration
         var router = router
         Self.addBuiltins(to: &router)
         self.router = router
         self.adminRouter = adminRouter.map { var r = $0; Self.addBuiltins(to: &r); return r }
         self.logger = logger
+        self.accessLogger = accessLogger ?? logger
         publicStreaming = Self.streamingPredicate(self.router)
         adminStreaming = Self.streamingPredicate(self.adminRouter ?? self.router)
     }

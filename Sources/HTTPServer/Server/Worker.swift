@@ -184,6 +184,6 @@ final class Worker: @unchecked Sendable {
     }
 
     func log(_ line: String) {
-        server.logger.info("\(line)")
+        server.accessLogger.info("\(line)")
     }
 }

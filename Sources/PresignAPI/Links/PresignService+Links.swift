@@ -77,6 +77,7 @@ extension PresignService {
                 caller.caller, claims: caller.claims, backendName: backendName, backend: backend, bucket: parsed.bucket,
                 key: parsed.key, responseType: parsed.response["content_type"], expiresIn: parsed.expiresIn ?? 0, worker: request.worker)
             let lifetime = parsed.expiresIn ?? min(Self.defaultLinkLifetime, rule.maxExpiresIn)
+            try requireAuditRoom(snapshot.config)
             let id = LinkID.generate()
             let created = Int64(now)
             let record = LinkRecord(
@@ -97,7 +98,9 @@ extension PresignService {
                     out.key("max_uses")
                     if let max = record.maxUses { out.integer(max) } else { out.null() }
                     out.endObject()
-                    writeLinkAudit("link_create", request, id: id, record: record, now: now)
+                    guard writeLinkAudit("link_create", request, id: id, record: record, now: now) else {
+                        return reply.send(Self.noStore(Self.response(Self.auditUnavailable)))
+                    }
                     reply.send(Self.noStore(.json(.created, out.bytes)))
                 }
             }
@@ -132,6 +135,8 @@ extension PresignService {
         // A malformed id is answered like an unknown one, without touching the store.
         guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { return Self.noStore(Self.response(Self.linkNotFound)) }
         if let refused = limitLinkClient(request, settings, snapshot) { return refused }
+        // No use is spent on a redirect that could not be audited.
+        do throws(APIError) { try requireAuditRoom(snapshot.config) } catch { return Self.noStore(Self.response(error)) }
         let head = request.head.method == "HEAD"
         let now = clock.wallSeconds()
         let reply = LaterReply(answer)
@@ -217,8 +222,10 @@ extension PresignService {
             // The record was checked when it was made; a store edited by hand could still hold a bad one.
             return Self.noStore(Self.response(APIError(status: 500, code: "LinkUnsignable", message: "this link cannot be signed: \(error.message)")))
         }
+        guard writeLinkAudit(use == nil ? "link_head" : "link_use", request, id: id, record: record, now: now, use: use) else {
+            return Self.noStore(Self.response(Self.auditUnavailable))
+        }
         metrics.issued(worker: request.worker, operation: use == nil ? "share_link_head" : "share_link", backend: record.backend)
-        writeLinkAudit(use == nil ? "link_head" : "link_use", request, id: id, record: record, now: now, use: use)
         return HTTPResponse(
             status: HTTPStatus(code: 302),
             headers: [("Location", signed.url), ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")])
@@ -278,33 +285,10 @@ extension PresignService {
                 case .failure(let error): reply.send(storeFailure(error, store, request))
                 case .success(false): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
                 case .success(true):
-                    writeLinkAudit("link_revoke", request, id: id, record: record, now: now)
+                    writeLinkAudit("link_revoke", request, id: id, record: record, now: now, grants: false)
                     reply.send(HTTPResponse(status: .noContent, headers: [("Cache-Control", "no-store")]))
                 }
             }
         }
     }
-
-    /// One audit line per link event. The id appears only as its 8-character prefix.
-    func writeLinkAudit(_ event: String, _ request: HTTPRequest, id: LinkID, record: LinkRecord, now: Double, use: Int64? = nil) {
-        guard auditEnabled(request) else { return }
-        var line = JSONWriter(capacity: 320)
-        line.beginObject()
-        line.string("audit", event)
-        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
-        line.string("request_id", request.requestId)
-        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
-        line.string("link", id.logPrefix)
-        line.string("caller", record.caller)
-        line.string("backend", record.backend)
-        line.string("bucket", record.bucket)
-        line.string("key", record.key)
-        if let use { line.integer("use", use) }
-        line.string("expires_at", SigningTime(epochSeconds: record.expiresAt).iso8601)
-        line.string("client_ip", request.clientAddress)
-        line.endObject()
-        audit.info("\(line.text)")
-    }
-
-    func auditEnabled(_ request: HTTPRequest) -> Bool { store.config(worker: request.worker).auditLog }
 }

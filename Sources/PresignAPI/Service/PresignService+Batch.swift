@@ -47,19 +47,24 @@ extension PresignService {
             case .failure(let error): return reply.send(Self.response(error))
             case .success(let got): admission = got
             }
+            var results: [Result<Grant, APIError>] = []
+            for (index, (parsed, checked)) in items.enumerated() {
+                if index >= admission.admitted {
+                    results.append(.failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(admission.retryAfter) s")))
+                } else {
+                    results.append(sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now))
+                }
+            }
+            // Every URL of the batch is audited, or the whole batch is refused: none is handed out unaudited.
+            let grants = results.compactMap { try? $0.get() }
+            guard issue(grants, request, snapshot.config) else { return reply.send(Self.response(Self.auditUnavailable)) }
             var body = JSONWriter(capacity: items.count * 400 + 16)
             body.beginObject()
             body.key("results")
             body.beginArray()
-            for (index, (parsed, checked)) in items.enumerated() {
-                let result: Result<[UInt8], APIError>
-                if index >= admission.admitted {
-                    result = .failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(admission.retryAfter) s"))
-                } else {
-                    result = sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now)
-                }
+            for result in results {
                 switch result {
-                case .success(let bytes): body.raw(bytes)
+                case .success(let grant): body.raw(grant.body)
                 case .failure(let error): Self.errorItem(error, into: &body)
                 }
             }

@@ -26,6 +26,8 @@ extension PresignService {
             let token = upload.token
             let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
+            // Checked before S3 is asked: once the object is complete its line is written if it fits (or dropped).
+            try requireAuditRoom(snapshot.config)
             let step = Completion(
                 upload: upload, connection: try s3(upload.backend, context, worker: request.worker, now: upload.now),
                 time: SigningTime(epochSeconds: Int64(upload.now)), request: request,
@@ -62,7 +64,7 @@ extension PresignService {
                 message: "\(why): finish uploading it (or name the ETag its PUT answered), then complete again; nothing was completed")))
         case .overLimit(let total, let limit):
             step.connection.abortMultipartUpload(token.bucket, key: token.key, uploadId: token.uploadId, now: step.time) { [self] _ in
-                writeUploadAudit("abort_over_limit", step.request, token: token, now: step.upload.now, size: total)
+                writeUploadAudit("abort_over_limit", step.request, token: token, now: step.upload.now, size: total, grants: false)
                 step.answer(Self.response(APIError(
                     status: 403, code: "PolicyDenied",
                     message: "the upload's parts hold \(total) bytes, over its \(limit.name) \(limit.value); the upload was aborted")))
@@ -124,7 +126,7 @@ extension PresignService {
         out.string("etag", result.etag)
         out.integer("size", size)
         out.endObject()
-        writeUploadAudit("complete", step.request, token: token, now: step.upload.now, parts: parts, size: size)
+        writeUploadAudit("complete", step.request, token: token, now: step.upload.now, parts: parts, size: size, grants: false)
         step.answer(.json(.ok, out.bytes))
     }
 
@@ -135,11 +137,11 @@ extension PresignService {
         step.connection.delete(token.bucket, key: token.key, now: step.time) { [self] deleted in
             switch deleted {
             case .success:
-                writeUploadAudit(audit, step.request, token: token, now: step.upload.now, size: size)
+                writeUploadAudit(audit, step.request, token: token, now: step.upload.now, size: size, grants: false)
                 step.answer(Self.response(error("was deleted")))
             case .failure(let failure):
                 let reason = failure.answer
-                writeUploadAudit(audit + "_failed", step.request, token: token, now: step.upload.now, size: size)
+                writeUploadAudit(audit + "_failed", step.request, token: token, now: step.upload.now, size: size, grants: false)
                 step.answer(Self.response(error("could not be deleted (\(reason.code): \(reason.message))")))
             }
         }

@@ -12,18 +12,20 @@ extension PresignService {
             let now = clock.wallSeconds()
             let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
             let checked = try CheckedRequest.check(parsed, path: "")
-            let body = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
-            return .json(.ok, body)
+            let grant = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
+            guard issue([grant], request, snapshot.config) else { throw Self.auditUnavailable }
+            return .json(.ok, grant.body)
         } catch {
             return Self.response(error)
         }
     }
 
-    /// Checks, authorizes and signs one request; returns the success JSON object.
+    /// Checks, authorizes and signs one request: the success JSON object and its audit line, not yet handed out
+    /// (`issue` does that).
     func sign(
         _ parsed: PresignRequest, _ checked: CheckedRequest, path: String, caller: Authenticated, snapshot: Snapshot,
         request: HTTPRequest, now: Double
-    ) -> Result<[UInt8], APIError> {
+    ) -> Result<Grant, APIError> {
         let config = snapshot.config
         let backendName: String
         let backend: ServiceConfig.Backend
@@ -116,12 +118,11 @@ extension PresignService {
         Self.writeExpiry(expiresAt, lifetime, now: now, into: &out)
         out.string("signature_version", Self.versionName(signature))
         out.endObject()
-        metrics.issued(worker: request.worker, operation: parsed.operation, backend: backendName)
-        if config.auditLog {
-            writeAudit(request: request, caller: caller.caller.name, operation: parsed.operation, backend: backendName,
-                       bucket: checked.bucket, key: checked.key, expiresAt: expiresAt, now: now)
-        }
-        return .success(out.bytes)
+        let line = config.auditLog
+            ? auditLine(request: request, caller: caller.caller.name, operation: parsed.operation, backend: backendName,
+                        bucket: checked.bucket, key: checked.key, expiresAt: expiresAt, now: now)
+            : nil
+        return .success(Grant(body: out.bytes, auditLine: line, operation: parsed.operation, backend: backendName))
     }
 
     static func versionName(_ version: SignatureVersion) -> String {

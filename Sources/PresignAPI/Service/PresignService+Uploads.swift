@@ -102,6 +102,7 @@ extension PresignService {
             var headers: [(name: String, value: String)] = []
             if let type = parsed.contentType { headers.append(("Content-Type", type)) }
             if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
+            try requireAuditRoom(snapshot.config)
             try s3(backend, context, worker: request.worker, now: now).createMultipartUpload(
                 parsed.bucket, key: parsed.key, headers: headers, now: SigningTime(epochSeconds: Int64(now))
             ) { [self] result in
@@ -123,7 +124,7 @@ extension PresignService {
                     out.integer("max_parts", MultipartLimits.maxParts)
                     out.string("expires_at", SigningTime(epochSeconds: expiresAt).iso8601)
                     out.endObject()
-                    writeUploadAudit("create", request, token: token, now: now)
+                    guard writeUploadAudit("create", request, token: token, now: now) else { return answer(Self.response(Self.auditUnavailable)) }
                     answer(.json(.created, out.bytes))
                 }
             }
@@ -200,7 +201,7 @@ extension PresignService {
             }
             out.endArray()
             out.endObject()
-            writeUploadAudit("sign_parts", request, token: token, now: upload.now, parts: parsed.parts.count)
+            guard writeUploadAudit("sign_parts", request, token: token, now: upload.now, parts: parsed.parts.count) else { throw Self.auditUnavailable }
             return .json(.ok, out.bytes)
         } catch {
             return Self.response(error)
@@ -217,6 +218,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
+            try requireAuditRoom(snapshot.config)
             try s3(upload.backend, context, worker: request.worker, now: upload.now).listParts(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
             ) { [self] result in
@@ -237,7 +239,7 @@ extension PresignService {
                     }
                     out.endArray()
                     out.endObject()
-                    writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count)
+                    guard writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count) else { return answer(Self.response(Self.auditUnavailable)) }
                     answer(.json(.ok, out.bytes))
                 }
             }
@@ -260,7 +262,7 @@ extension PresignService {
                 case .failure(let error):
                     answer(Self.response(Self.apiError(error)))
                 case .success:
-                    writeUploadAudit("abort", request, token: token, now: upload.now)
+                    writeUploadAudit("abort", request, token: token, now: upload.now, grants: false)
                     answer(HTTPResponse(status: .noContent))
                 }
             }
@@ -268,27 +270,5 @@ extension PresignService {
         } catch {
             return Self.response(error)
         }
-    }
-
-    /// One JSON line per upload step: never the token, an upload URL or a signature.
-    func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil) {
-        guard store.generation(worker: request.worker).config.auditLog else { return }
-        var line = JSONWriter(capacity: 320)
-        line.beginObject()
-        line.string("audit", "upload")
-        line.string("step", step)
-        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
-        line.string("request_id", request.requestId)
-        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
-        line.string("caller", token.caller)
-        if let subject = token.subject { line.string("subject", subject) }
-        line.string("backend", token.backend)
-        line.string("bucket", token.bucket)
-        line.string("key", token.key)
-        if let parts { line.integer("parts", parts) }
-        if let size { line.integer("size", size) }
-        line.string("client_ip", request.clientAddress)
-        line.endObject()
-        audit.info("\(line.text)")
     }
 }

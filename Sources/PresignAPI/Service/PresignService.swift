@@ -2,6 +2,7 @@ import PresignConfig
 import JSONKit
 import Foundation
 import HTTPServer
+import LineLog
 import Logging
 import S3Client
 import S3Signing
@@ -53,6 +54,9 @@ public final class PresignService: @unchecked Sendable {
     let clock: RequestClock
     let audit: Logger
     let logger: Logger
+    /// stdout as `presignd serve` writes it: whether an audit line fits now (`audit_on_backpressure`), and the
+    /// dropped-line counts on /metrics. Nil in process (tests): every audit line fits.
+    let logOutput: LineOutput?
     let openAPI: [UInt8]
     /// Each worker's Redis connection for the rate limiter (fleet mode); the link store has its own pool.
     let redisPool: RedisConnectionPool
@@ -63,9 +67,9 @@ public final class PresignService: @unchecked Sendable {
     /// The API's routes alone, for `respond`.
     private var client = InProcessClient(router: Router())
 
-    public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger) {
+    public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger, logOutput: LineOutput? = nil) {
         let workers = max(workers, 1)
-        let metrics = APIMetrics(workers: workers)
+        let metrics = APIMetrics(workers: workers, logOutput: logOutput)
         let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
         // Links get their own connection per worker: anonymous GET /l/{id} traffic filling a connection's
         // in-flight budget, or timing it out, must not take the rate limiter down with it (503s, or no limit at
@@ -80,6 +84,7 @@ public final class PresignService: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.audit = audit
+        self.logOutput = logOutput
         openAPI = Array(OpenAPIDocument.yaml.utf8)
         var router = Router()
         install(into: &router)
