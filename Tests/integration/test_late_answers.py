@@ -404,3 +404,45 @@ def test_a_jwt_waiting_for_its_key_set_survives_its_client_leaving(stack):
         time.sleep(0.02)
     assert service.dropped("/v1/presign") == 1
     served(service)
+
+
+def test_writing_to_a_client_that_left_is_an_error_on_that_connection_not_the_end_of_the_process(stack):
+    """Two pipelined requests and a close without reading: the second answer's write fails (EPIPE after the reset
+    the first one drew). Before SIGPIPE was ignored this ended the process (status -13)."""
+    service, _, _, _ = stack
+    for _ in range(30):
+        sock = socket.create_connection(("127.0.0.1", service.port), timeout=30)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 2)
+        sock.close()
+        time.sleep(0.01)
+    assert service.proc.poll() is None, service.output()[-2000:]
+    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    served(service)
+
+
+def test_a_client_that_leaves_while_its_reading_is_paused_has_its_late_answer_dropped(stack):
+    """A request waits on Redis with 100 KiB of pipelined requests behind it, so the server has stopped reading the
+    socket and cannot see the client leave by a read: the late answer asks the socket (TCP_INFO) and is dropped,
+    counted, and none of the pipelined requests is answered into the dead socket."""
+    service, proxy, _, _ = stack
+    served(service)
+    before = service.dropped("/v1/presign")
+    proxy.gate.hold()
+    sock = socket.create_connection(("127.0.0.1", service.port), timeout=30)
+    body = json.dumps(PRESIGN).encode()
+    sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + KEY.encode()
+                 + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                 + body + b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 3000)
+    deadline = time.monotonic() + 5
+    while not proxy.gate.seen.is_set() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proxy.gate.seen.is_set()
+    sock.close()
+    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    proxy.gate.release()
+    deadline = time.monotonic() + 20
+    while service.dropped("/v1/presign") < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert service.dropped("/v1/presign") == before + 1
+    assert service.proc.poll() is None, service.output()[-2000:]
+    served(service)

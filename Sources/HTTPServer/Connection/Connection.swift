@@ -107,6 +107,7 @@ final class Connection {
     func setBodyPaused(_ paused: Bool) {
         guard !closing else { return }
         core.setBodyPaused(paused, now: uv_now(worker.loop))
+        readingStopped = paused
         if paused { uv_read_stop(stream) } else { startReading() }
     }
 
@@ -156,8 +157,10 @@ final class Connection {
         case .close:
             closeWhenFlushed()
         case .pauseReading:
+            readingStopped = true
             uv_read_stop(stream)
         case .resumeReading:
+            readingStopped = false
             startReading()
         }
     }
@@ -336,6 +339,11 @@ final class Connection {
     }
 
     var isClosing: Bool { closing }
+    /// Reading is stopped (pipelined input at its bound, or a streamed body paused): a client that leaves now is
+    /// not seen by a read, so a late answer asks the socket (`peerLeft`).
+    private(set) var readingStopped = false
+    /// Whether the client has sent its FIN or a reset, read or not (TCP_INFO): one system call.
+    var peerLeft: Bool { presignd_uv_tcp_peer_left(tcp) != 0 }
     var draining: Bool { worker.draining }
     var keepAlive: Bool { core.keepAlive }
     var dateLine: [UInt8] { worker.dateLine }

@@ -97,6 +97,12 @@ public final class ResponseContext {
             if !done || gone { dropLate() }
             return
         }
+        if connection.readingStopped && connection.peerLeft {
+            // Gone while nothing was reading its socket: close it, which ends this exchange as departed.
+            connection.close()
+            dropLate()
+            return
+        }
         let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }
         let bytes = HTTPResponseWriter.serialize(
             response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,

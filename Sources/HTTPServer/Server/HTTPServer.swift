@@ -60,6 +60,9 @@ public final class HTTPServer: Sendable {
         onListening: (@Sendable ([Int]) -> Void)? = nil, onDrain: (@Sendable () -> Void)? = nil,
         onReload: (@Sendable () -> Void)? = nil, onLoopStart: (@Sendable (EventLoop) -> Void)? = nil
     ) throws {
+        // A client that leaves makes the next write to its socket fail: that must be EPIPE on that connection,
+        // never SIGPIPE's default action ending the process (libuv writes with plain write(2)).
+        presignd_ignore_sigpipe()
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
         let count = max(1, configuration.workers)

@@ -128,6 +128,9 @@ final class Worker: @unchecked Sendable {
             return
         }
         let admin = server.pointee.data != nil
+        // The loop's cached clock may be a long callback old: a connection timed from it could be closed by the
+        // next tick before its first byte is read.
+        uv_update_time(loop)
         let connection = Connection(worker: self, admin: admin, now: uv_now(loop))
         guard connection.open(from: server) else { return }
         connections[ObjectIdentifier(connection)] = connection

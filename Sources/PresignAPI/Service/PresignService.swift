@@ -142,6 +142,8 @@ public final class PresignService: @unchecked Sendable {
                 { request, context, snapshot, answer in
                     let reply = LaterReply(answer)
                     service.admit(request, context, snapshot, reply: reply) { caller in
+                        // A client that left while its credentials or rate limit were checked costs no more work.
+                        guard context.isOpen else { return reply.send(PresignService.clientGone) }
                         if let now = handler(service)(request, caller, context, snapshot, reply.send) { reply.send(now) }
                     }
                     return reply.returned()
@@ -182,6 +184,8 @@ public final class PresignService: @unchecked Sendable {
         }
     }
 
+    /// What a request whose client left is "answered" with: dropped by its context, never sent.
+    static let clientGone = HTTPResponse.error(.serviceUnavailable, code: "ClientGone", message: "the client left")
     static let gone = HTTPResponse.error(.serviceUnavailable, code: "ServiceStopped", message: "the presign service has stopped")
 
     /// Answers a request the way the server does, through the same routes and the server's own 404/405 mapping,
