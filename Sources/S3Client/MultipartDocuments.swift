@@ -43,15 +43,10 @@ extension S3XML {
     static func isToken(_ text: String) -> Bool {
         (1...MultipartLimits.maxTokenBytes).contains(text.utf8.count) && !text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
-
-    /// The document with the whitespace S3 may send ahead of it (keep-alive bytes on a slow complete) dropped.
-    static func trimmingLeadingSpace(_ data: [UInt8]) -> ArraySlice<UInt8> {
-        data.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-    }
 }
 
 /// `POST /bucket/key?uploads`.
-public struct InitiateMultipartUploadResult: Sendable, Equatable {
+public struct InitiateMultipartUploadResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     public var uploadId: String
@@ -62,8 +57,12 @@ public struct InitiateMultipartUploadResult: Sendable, Equatable {
         self.uploadId = uploadId
     }
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "InitiateMultipartUploadResult")
+    static let schema = S3XML.Schema(["InitiateMultipartUploadResult": ["Bucket", "Key", "UploadId"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "InitiateMultipartUploadResult")
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
         uploadId = try S3XML.token(root.text("UploadId"), "UploadId")
@@ -91,7 +90,7 @@ public struct MultipartPart: Sendable, Equatable {
 }
 
 /// `GET /bucket/key?uploadId=…`: one page of parts, in ascending part number order.
-public struct ListPartsResult: Sendable, Equatable {
+public struct ListPartsResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     public var uploadId: String
@@ -102,8 +101,14 @@ public struct ListPartsResult: Sendable, Equatable {
     public var isTruncated: Bool
     public var parts: [MultipartPart]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListPartsResult")
+    static let schema = S3XML.Schema(["ListPartsResult": [
+        "Bucket", "Key", "UploadId", "PartNumberMarker", "NextPartNumberMarker", "MaxParts", "IsTruncated",
+    ] + ["PartNumber", "ETag", "Size", "ChecksumSHA256", "ChecksumCRC32", "ChecksumCRC32C"].map { "Part/\($0)" }])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListPartsResult")
         let max = Int64(MultipartLimits.maxParts)
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
@@ -214,7 +219,7 @@ public struct CompletedPart: Sendable, Equatable {
 }
 
 /// `POST /bucket/key?uploadId=…` answered 200.
-public struct CompleteMultipartUploadResult: Sendable, Equatable {
+public struct CompleteMultipartUploadResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     /// The object's ETag as S3 sent it (quotes and `-N` suffix included).
@@ -228,8 +233,16 @@ public struct CompleteMultipartUploadResult: Sendable, Equatable {
         self.location = location
     }
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(Array(S3XML.trimmingLeadingSpace(xml)), expecting: "CompleteMultipartUploadResult")
+    /// The result, or the `<Error>` S3 may send in its place after a 200.
+    static let schema = S3XML.Schema([
+        "CompleteMultipartUploadResult": ["Bucket", "Key", "ETag", "Location"], "Error": S3ErrorDocument.fields,
+    ])
+
+    /// The document with the whitespace S3 may send ahead of it (keep-alive bytes on a slow complete) allowed.
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "CompleteMultipartUploadResult")
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
         etag = try S3XML.token(root.text("ETag"), "ETag")
@@ -239,10 +252,15 @@ public struct CompleteMultipartUploadResult: Sendable, Equatable {
     /// A 200's body: the result, or the failure S3 reports in it (an `<Error>` document sent after the 200 status,
     /// which S3 does when the complete fails late) as `.s3(status: 200, …)` with S3's code.
     public static func outcome(of body: [UInt8]) -> Result<CompleteMultipartUploadResult, S3Error> {
-        let trimmed = Array(S3XML.trimmingLeadingSpace(body))
-        if let document = try? S3ErrorDocument(xml: trimmed) { return .failure(.s3(status: 200, document: document)) }
-        do {
-            return .success(try CompleteMultipartUploadResult(xml: trimmed))
+        outcome(Result { () throws(S3XML.ParseError) in try S3XML.read(body, schema) })
+    }
+
+    /// The same, from the document read as it arrived.
+    static func outcome(_ read: Result<S3XML.Element, S3XML.ParseError>) -> Result<CompleteMultipartUploadResult, S3Error> {
+        do throws(S3XML.ParseError) {
+            let root = try read.get()
+            if root.name == "Error" { return .failure(.s3(status: 200, document: try S3ErrorDocument(root: root))) }
+            return .success(try CompleteMultipartUploadResult(root: root))
         } catch {
             return .failure(.badResponse(error.message))
         }
@@ -261,13 +279,17 @@ public struct MultipartUploadSummary: Sendable, Equatable {
 }
 
 /// `GET /bucket?uploads`: one page of uploads in progress.
-public struct ListMultipartUploadsResult: Sendable, Equatable {
+public struct ListMultipartUploadsResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var isTruncated: Bool
     public var uploads: [MultipartUploadSummary]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListMultipartUploadsResult")
+    static let schema = S3XML.Schema(["ListMultipartUploadsResult": ["Bucket", "IsTruncated", "Upload/Key", "Upload/UploadId"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListMultipartUploadsResult")
         bucket = root.text("Bucket") ?? ""
         isTruncated = try S3XML.flag(root.text("IsTruncated"), "IsTruncated")
         let elements = root.children("Upload")

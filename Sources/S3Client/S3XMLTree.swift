@@ -1,0 +1,130 @@
+extension S3XML {
+    /// Which elements of a document are kept: a tree of local names under each root name this document may have.
+    /// Everything else is read (checked, counted against the bounds) and dropped, so a document costs memory only
+    /// for the fields presignd uses.
+    struct Schema: Sendable {
+        private(set) var names: [String] = []
+        private(set) var nameBytes: [[UInt8]] = []
+        private(set) var children: [[Int]] = []
+        /// Whether the element's own text is kept (only elements with no kept children).
+        private(set) var keepsText: [Bool] = []
+        private(set) var keepsAttributes: [Bool] = []
+        private(set) var roots: [Int] = []
+
+        /// `paths` by root name. A path names elements from below the root, `/` between them (`Part/ETag`); the
+        /// last one's text is kept. `""` keeps the root's own text; a trailing `@` keeps an element's attributes
+        /// (`Grant/Grantee@`) instead of its text.
+        init(_ paths: [String: [String]]) {
+            for (root, list) in paths.sorted(by: { $0.key < $1.key }) {
+                let top = add(root)
+                roots.append(top)
+                for path in list {
+                    var node = top
+                    let attributes = path.hasSuffix("@")
+                    let steps = (attributes ? String(path.dropLast()) : path).split(separator: "/").map(String.init)
+                    for step in steps {
+                        if let known = children[node].first(where: { names[$0] == step }) {
+                            node = known
+                        } else {
+                            let made = add(step)
+                            children[node].append(made)
+                            node = made
+                        }
+                    }
+                    if attributes { keepsAttributes[node] = true } else { keepsText[node] = true }
+                }
+            }
+            for node in names.indices {
+                precondition(!(keepsText[node] && !children[node].isEmpty), "S3XML.Schema: <\(names[node])> keeps both text and children")
+            }
+        }
+
+        private mutating func add(_ name: String) -> Int {
+            names.append(name)
+            nameBytes.append(Array(name.utf8))
+            children.append([])
+            keepsText.append(false)
+            keepsAttributes.append(false)
+            return names.count - 1
+        }
+
+        /// The kept child of `node` with local name `local`, if any.
+        func child(of node: Int, named local: ArraySlice<UInt8>) -> Int? {
+            children[node].first { nameBytes[$0].elementsEqual(local) }
+        }
+
+        func root(named local: ArraySlice<UInt8>) -> Int? {
+            roots.first { nameBytes[$0].elementsEqual(local) }
+        }
+    }
+
+    /// The kept elements of one document, flat: one 32-byte record each and one buffer for all their text.
+    final class Tree {
+        struct Record {
+            /// Index in the schema, or -1 for a root the schema does not name.
+            var name: Int32
+            var firstChild: Int32 = -1
+            var lastChild: Int32 = -1
+            var next: Int32 = -1
+            var textStart: Int32
+            var textEnd: Int32
+            /// Child elements, kept or not.
+            var elements: Int32 = 0
+            var attributesStart: Int32
+        }
+
+        let schema: Schema
+        var records: [Record] = []
+        var text: [UInt8] = []
+        var attributes: [(node: Int32, name: String, value: String)] = []
+        var rootName = ""
+
+        init(schema: Schema) { self.schema = schema }
+    }
+
+    /// One kept element, read like a small DOM: local name, text, kept children by local name, attributes.
+    struct Element {
+        let tree: Tree
+        let index: Int32
+
+        private var record: Tree.Record { tree.records[Int(index)] }
+
+        var name: String { record.name >= 0 ? tree.schema.names[Int(record.name)] : tree.rootName }
+
+        /// Its own text (decoded), "" when the schema does not keep it.
+        var text: String { String(decoding: tree.text[Int(record.textStart)..<Int(record.textEnd)], as: UTF8.self) }
+
+        /// How many child elements it had, kept or not.
+        var elementCount: Int { Int(record.elements) }
+
+        func children(_ name: String) -> [Element] {
+            var out: [Element] = []
+            var child = record.firstChild
+            while child >= 0 {
+                let found = tree.records[Int(child)]
+                if found.name >= 0 && tree.schema.names[Int(found.name)] == name { out.append(Element(tree: tree, index: child)) }
+                child = found.next
+            }
+            return out
+        }
+
+        func child(_ name: String) -> Element? {
+            var child = record.firstChild
+            while child >= 0 {
+                let found = tree.records[Int(child)]
+                if found.name >= 0 && tree.schema.names[Int(found.name)] == name { return Element(tree: tree, index: child) }
+                child = found.next
+            }
+            return nil
+        }
+
+        func text(_ name: String) -> String? { child(name)?.text }
+
+        /// By local name (`xsi:type` is `type`); namespace declarations are not attributes.
+        var attributes: [String: String] {
+            var out: [String: String] = [:]
+            for entry in tree.attributes[Int(record.attributesStart)...] where entry.node == index { out[entry.name] = entry.value }
+            return out
+        }
+    }
+}
