@@ -15,10 +15,21 @@ extension S3XML {
             || byte == UInt8(ascii: ".")
     }
 
+    /// Which bytes `isNameByte` accepts, by value.
+    static let nameBytes: [Bool] = (0...255).map { isNameByte(UInt8($0)) }
+
     /// `s3:Key` → `Key`.
     static func localName(_ name: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        guard let colon = name.lastIndex(of: UInt8(ascii: ":")) else { return name }
-        return name[(colon + 1)...]
+        let colon = name.withUnsafeBufferPointer { bytes -> Int? in
+            var index = bytes.count
+            while index > 0 {
+                index -= 1
+                if bytes[index] == UInt8(ascii: ":") { return index }
+            }
+            return nil
+        }
+        guard let colon else { return name }
+        return name[(name.startIndex + colon + 1)...]
     }
 
     /// A reference is at most this long, `&` and `;` included (`&#x10FFFF;` is 10; padding zeros beyond are refused).

@@ -93,6 +93,13 @@ extension XMLPullParser {
     /// The `>` that ends the start tag at `position` (outside quoted values), or nil when it has not arrived.
     private mutating func startTagEnd() throws(S3XML.ParseError) -> Int? {
         var at = position + max(1, scanned)
+        // Most tags have no quoted value before their first `>`: three memchr and done.
+        if quote == 0, let gt = find(UInt8(ascii: ">"), from: at, to: buffer.count),
+            find(UInt8(ascii: "\""), from: at, to: gt) == nil, find(UInt8(ascii: "'"), from: at, to: gt) == nil {
+            guard gt + 1 - position <= limits.tagBytes else { throw tagTooLong() }
+            scanned = 0
+            return gt
+        }
         while at < buffer.count {
             if quote != 0 {
                 guard let closing = find(quote, from: at, to: buffer.count) else {
@@ -172,7 +179,11 @@ extension XMLPullParser {
     /// A name at `at` (moved past it), at most `limits.nameBytes`.
     private func scanName(_ at: inout Int, _ end: Int) throws(S3XML.ParseError) -> ArraySlice<UInt8> {
         let start = at
-        while at < end, S3XML.isNameByte(buffer[at]) { at += 1 }
+        at = buffer.withUnsafeBufferPointer { bytes in
+            var index = start
+            while index < end, S3XML.nameBytes[Int(bytes[index])] { index += 1 }
+            return index
+        }
         guard at > start, S3XML.isNameStart(buffer[start]) else { throw Self.notWellFormed }
         guard at - start <= limits.nameBytes else { throw S3XML.ParseError(message: "an XML name over \(limits.nameBytes) bytes") }
         return buffer[start..<at]
@@ -182,7 +193,11 @@ extension XMLPullParser {
     @discardableResult
     private func skipSpace(_ at: inout Int, _ end: Int) -> Bool {
         let start = at
-        while at < end, S3XML.isSpace(buffer[at]) { at += 1 }
+        at = buffer.withUnsafeBufferPointer { bytes in
+            var index = start
+            while index < end, bytes[index] <= 0x20, S3XML.isSpace(bytes[index]) { index += 1 }
+            return index
+        }
         return at > start
     }
 }

@@ -155,7 +155,7 @@ struct XMLPullParser {
     /// Pops the innermost open element.
     mutating func close() -> Event {
         let start = openEnds.count > 1 ? openEnds[openEnds.count - 2] : 0
-        openNames.removeSubrange(start...)
+        openNames.removeLast(openNames.count - start)
         openEnds.removeLast()
         textCounts.removeLast()
         return .end
