@@ -14,11 +14,21 @@ extension S3fmAuthConnection {
     ) {
         var reader = S3XML.Reader(schema: schema)
         var received = 0
+        var sinceYield = 0
         var kept: [UInt8] = []
-        start(
+        var running: S3Transfer?
+        running = start(
             call, upload: body.map(Upload.bytes), now: now,
             onHead: { _ in },
             onBody: { bytes in
+                // After `yieldBytes` read, give the loop a turn: curl keeps this piece and hands it back once
+                // resumed, on the loop's next turn, after the other connections' work.
+                if sinceYield >= Self.yieldBytes, let running {
+                    sinceYield = 0
+                    running.loop.resumeNextTurn(running.transfer)
+                    return .pause
+                }
+                sinceYield += bytes.count
                 received += bytes.count
                 guard received <= Self.maxBufferedBody else {
                     kept = []
@@ -45,6 +55,9 @@ extension S3fmAuthConnection {
                 }
             })
     }
+
+    /// How much of a document is read in one turn of the loop before it lets other work run.
+    static let yieldBytes = 64 * 1024
 
     /// Sends `call` and reads its answer as a `D`.
     func document<D: S3XMLDocument>(

@@ -250,7 +250,7 @@ def test_figures_for_a_16_mib_document_of_tiny_elements():
         rss_after, peak_after = service.memory()
         status = listing.answer.split(b"\r\n", 1)[0].decode()
         print(f"\nListParts answer: {status}; /healthz answered {len(waits)} times while "
-              f"it streamed, longest wait {max(waits, default=0) * 1000:.1f} ms; VmRSS +{(rss_after - rss_before) / MiB:.1f} MiB, "
+              f"it streamed, longest waits {[f'#{i}: {w * 1000:.1f} ms' for w, i in sorted(((w, i) for i, w in enumerate(waits)), reverse=True)[:3]]}; VmRSS +{(rss_after - rss_before) / MiB:.1f} MiB, "
               f"VmHWM +{(peak_after - peak_before) / MiB:.1f} MiB")
     finally:
         service.stop()
