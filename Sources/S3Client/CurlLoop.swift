@@ -37,6 +37,10 @@ final class CurlLoop {
     let loop: UnsafeMutablePointer<uv_loop_t>
     let multi: UnsafeMutableRawPointer
     let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+    /// Runs `resumeNextTurn`'s resumes: an idle handle runs once per turn of the loop, before it polls (a zero
+    /// timer started from a timer callback would run again in the same turn, and the poll would never come).
+    let turnIdle = UnsafeMutablePointer<uv_idle_t>.allocate(capacity: 1)
+    private var resumeOnNextTurn: [ObjectIdentifier] = []
     private var running: Int32 = 0
     /// Transfers in the multi, each retained (passRetained) when added and released when done or cancelled.
     private var active: [ObjectIdentifier: Unmanaged<CurlTransfer>] = [:]
@@ -65,8 +69,10 @@ final class CurlLoop {
         loop = eventLoop.rawLoop.assumingMemoryBound(to: uv_loop_t.self)
         multi = curl_multi_init()!
         uv_timer_init(loop, timer)
+        uv_idle_init(loop, turnIdle)
         let me = Unmanaged.passUnretained(self).toOpaque()
         timer.pointee.data = me
+        turnIdle.pointee.data = me
         presignd_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
         presignd_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
         presignd_curl_multi_setopt_socket_cb(multi) { _, socket, what, userp, socketp in
@@ -191,6 +197,22 @@ final class CurlLoop {
         collectSoon()
     }
 
+    /// Resumes a transfer that paused inside its own data callback, from the loop's next turn: the work waiting on
+    /// the loop (other connections) runs first. Resuming from inside the callback would make curl call straight
+    /// back. A body consumer that has done its share of work for one turn pauses and calls this.
+    func resumeNextTurn(_ transfer: CurlTransfer) {
+        guard !closed else { return }
+        resumeOnNextTurn.append(ObjectIdentifier(transfer))
+        uv_idle_start(turnIdle) { idle in
+            let owner = Unmanaged<CurlLoop>.fromOpaque(idle!.pointee.data).takeUnretainedValue()
+            let due = owner.resumeOnNextTurn
+            owner.resumeOnNextTurn = []
+            // Resumed transfers that pause again are due on the next turn; with none, the handle stops.
+            for id in due { if let retained = owner.active[id] { owner.resume(retained.takeUnretainedValue()) } }
+            if owner.resumeOnNextTurn.isEmpty { uv_idle_stop(idle) }
+        }
+    }
+
     private func collectSoon() {
         guard !closed else { return }
         uv_timer_start(timer, { timer in
@@ -205,18 +227,21 @@ final class CurlLoop {
         for retained in Array(active.values) { cancel(retained.takeUnretainedValue()) }
         closed = true
         uv_timer_stop(timer)
+        uv_idle_stop(turnIdle)
         curl_multi_cleanup(multi)  // sends CURL_POLL_REMOVE for sockets still watched
         // The timer's memory must outlive its close: the handle keeps `self` retained until libuv is done with it,
         // and `deinit` frees the memory.
-        timer.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        timer.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { handle in
-            uv_close(handle) { handle in Unmanaged<CurlLoop>.fromOpaque(handle!.pointee.data).release() }
+        for handle in [UnsafeMutableRawPointer(timer), UnsafeMutableRawPointer(turnIdle)] {
+            let raw = handle.assumingMemoryBound(to: uv_handle_t.self)
+            raw.pointee.data = Unmanaged.passRetained(self).toOpaque()
+            uv_close(raw) { handle in Unmanaged<CurlLoop>.fromOpaque(handle!.pointee.data).release() }
         }
     }
 
     deinit {
-        // Only reached after the close callback above released the last reference (or if the loop never ran).
+        // Only reached after the close callbacks above released the last references (or if the loop never ran).
         timer.deallocate()
+        turnIdle.deallocate()
     }
 
     var activeCount: Int { active.count }

@@ -12,46 +12,8 @@ public enum MultipartLimits {
     static let maxTokenBytes = 1024
 }
 
-extension S3XML {
-    /// A decimal number of 1-19 ASCII digits within `range`: no sign, space, or other notation.
-    static func number(_ text: String?, _ field: String, in range: ClosedRange<Int64>) throws(ParseError) -> Int64 {
-        guard let text else { throw ParseError(message: "<\(field)> is missing") }
-        let bytes = Array(text.utf8)
-        guard (1...19).contains(bytes.count), bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            let value = Int64(text), range.contains(value)
-        else { throw ParseError(message: "<\(field)> '\(text.prefix(40))' is not a number in \(range.lowerBound)...\(range.upperBound)") }
-        return value
-    }
-
-    /// `true` or `false`; absent is false.
-    static func flag(_ text: String?, _ field: String) throws(ParseError) -> Bool {
-        switch text {
-        case nil, "false": return false
-        case "true": return true
-        case let other?: throw ParseError(message: "<\(field)> '\(other.prefix(40))' is not true or false")
-        }
-    }
-
-    /// A required token (upload id, ETag): 1-1024 bytes, no control characters.
-    static func token(_ text: String?, _ field: String) throws(ParseError) -> String {
-        guard let text, isToken(text) else {
-            throw ParseError(message: "<\(field)> is missing, empty, over \(MultipartLimits.maxTokenBytes) bytes or has control characters")
-        }
-        return text
-    }
-
-    static func isToken(_ text: String) -> Bool {
-        (1...MultipartLimits.maxTokenBytes).contains(text.utf8.count) && !text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
-    }
-
-    /// The document with the whitespace S3 may send ahead of it (keep-alive bytes on a slow complete) dropped.
-    static func trimmingLeadingSpace(_ data: [UInt8]) -> ArraySlice<UInt8> {
-        data.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-    }
-}
-
 /// `POST /bucket/key?uploads`.
-public struct InitiateMultipartUploadResult: Sendable, Equatable {
+public struct InitiateMultipartUploadResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     public var uploadId: String
@@ -62,8 +24,12 @@ public struct InitiateMultipartUploadResult: Sendable, Equatable {
         self.uploadId = uploadId
     }
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "InitiateMultipartUploadResult")
+    static let schema = S3XML.Schema(["InitiateMultipartUploadResult": ["Bucket", "Key", "UploadId"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "InitiateMultipartUploadResult")
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
         uploadId = try S3XML.token(root.text("UploadId"), "UploadId")
@@ -92,7 +58,7 @@ public struct MultipartPart: Sendable, Equatable {
 
 /// `GET /bucket/key?uploadId=…`: one page of parts, in ascending part number order; a part number uploaded again
 /// before the complete may be listed once per version (SeaweedFS does), each with its own ETag and size.
-public struct ListPartsResult: Sendable, Equatable {
+public struct ListPartsResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     public var uploadId: String
@@ -103,8 +69,14 @@ public struct ListPartsResult: Sendable, Equatable {
     public var isTruncated: Bool
     public var parts: [MultipartPart]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListPartsResult")
+    static let schema = S3XML.Schema(["ListPartsResult": [
+        "Bucket", "Key", "UploadId", "PartNumberMarker", "NextPartNumberMarker", "MaxParts", "IsTruncated",
+    ] + ["PartNumber", "ETag", "Size", "ChecksumSHA256", "ChecksumCRC32", "ChecksumCRC32C"].map { "Part/\($0)" }])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListPartsResult")
         let max = Int64(MultipartLimits.maxParts)
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
@@ -216,7 +188,7 @@ public struct CompletedPart: Sendable, Equatable {
 }
 
 /// `POST /bucket/key?uploadId=…` answered 200.
-public struct CompleteMultipartUploadResult: Sendable, Equatable {
+public struct CompleteMultipartUploadResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var key: String
     /// The object's ETag as S3 sent it (quotes and `-N` suffix included).
@@ -230,8 +202,16 @@ public struct CompleteMultipartUploadResult: Sendable, Equatable {
         self.location = location
     }
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(Array(S3XML.trimmingLeadingSpace(xml)), expecting: "CompleteMultipartUploadResult")
+    /// The result, or the `<Error>` S3 may send in its place after a 200.
+    static let schema = S3XML.Schema([
+        "CompleteMultipartUploadResult": ["Bucket", "Key", "ETag", "Location"], "Error": S3ErrorDocument.fields,
+    ])
+
+    /// The document with the whitespace S3 may send ahead of it (keep-alive bytes on a slow complete) allowed.
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "CompleteMultipartUploadResult")
         bucket = root.text("Bucket") ?? ""
         key = root.text("Key") ?? ""
         etag = try S3XML.token(root.text("ETag"), "ETag")
@@ -241,10 +221,15 @@ public struct CompleteMultipartUploadResult: Sendable, Equatable {
     /// A 200's body: the result, or the failure S3 reports in it (an `<Error>` document sent after the 200 status,
     /// which S3 does when the complete fails late) as `.s3(status: 200, …)` with S3's code.
     public static func outcome(of body: [UInt8]) -> Result<CompleteMultipartUploadResult, S3Error> {
-        let trimmed = Array(S3XML.trimmingLeadingSpace(body))
-        if let document = try? S3ErrorDocument(xml: trimmed) { return .failure(.s3(status: 200, document: document)) }
-        do {
-            return .success(try CompleteMultipartUploadResult(xml: trimmed))
+        outcome(Result { () throws(S3XML.ParseError) in try S3XML.read(body, schema) })
+    }
+
+    /// The same, from the document read as it arrived.
+    static func outcome(_ read: Result<S3XML.Element, S3XML.ParseError>) -> Result<CompleteMultipartUploadResult, S3Error> {
+        do throws(S3XML.ParseError) {
+            let root = try read.get()
+            if root.name == "Error" { return .failure(.s3(status: 200, document: try S3ErrorDocument(root: root))) }
+            return .success(try CompleteMultipartUploadResult(root: root))
         } catch {
             return .failure(.badResponse(error.message))
         }
@@ -263,13 +248,17 @@ public struct MultipartUploadSummary: Sendable, Equatable {
 }
 
 /// `GET /bucket?uploads`: one page of uploads in progress.
-public struct ListMultipartUploadsResult: Sendable, Equatable {
+public struct ListMultipartUploadsResult: Sendable, Equatable, S3XMLDocument {
     public var bucket: String
     public var isTruncated: Bool
     public var uploads: [MultipartUploadSummary]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListMultipartUploadsResult")
+    static let schema = S3XML.Schema(["ListMultipartUploadsResult": ["Bucket", "IsTruncated", "Upload/Key", "Upload/UploadId"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListMultipartUploadsResult")
         bucket = root.text("Bucket") ?? ""
         isTruncated = try S3XML.flag(root.text("IsTruncated"), "IsTruncated")
         let elements = root.children("Upload")

@@ -1,11 +1,7 @@
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
-/// S3's XML documents as typed values, read with Foundation's XMLParser (libxml2's SAX parser) into a small
-/// element tree. Element names are matched by local name, so documents with or without S3's namespace read the
-/// same; malformed documents are refused.
+/// S3's XML documents as typed values, read with presignd's bounded pull parser (`XMLPullParser`, `S3XML.Reader`)
+/// as the bytes arrive. Each document names the elements it uses (its `S3XML.Schema`); nothing else is kept.
+/// Element names are matched by local name, so documents with or without S3's namespace read the same; malformed
+/// documents, a DOCTYPE, and anything over `XMLPullParser.Limits` are refused.
 public enum S3XML {
     public struct ParseError: Error, Sendable, Equatable {
         public let message: String
@@ -29,92 +25,28 @@ public enum S3XML {
         }
         return out
     }
-
-    static func root(_ data: [UInt8], expecting name: String) throws(ParseError) -> XMLNodeTree {
-        let root = try parse(data)
-        guard root.name == name else { throw ParseError(message: "expected <\(name)>, got <\(root.name)>") }
-        return root
-    }
-
-    /// S3's documents are a few levels deep. A backend that nests deeper is refused before the tree (and the
-    /// parser's recursion) can exhaust the worker's stack.
-    static let maxDepth = 32
-
-    static func parse(_ data: [UInt8]) throws(ParseError) -> XMLNodeTree {
-        // S3 never sends a DTD; refusing one shuts out entity expansion and external entities whatever the
-        // XML library's defaults are.
-        if data.firstRange(of: Array("<!DOCTYPE".utf8)) != nil {
-            throw ParseError(message: "XML with a DOCTYPE is refused")
-        }
-        let builder = TreeBuilder()
-        let parser = XMLParser(data: Data(data))
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = builder
-        let parsed = parser.parse()
-        if builder.tooDeep { throw ParseError(message: "XML nested deeper than \(maxDepth) levels") }
-        guard parsed, let root = builder.root else {
-            throw ParseError(message: builder.root == nil && builder.sawElement == false && parser.parserError == nil
-                ? "empty XML document" : "not well-formed XML")
-        }
-        return root
-    }
-
-    final class TreeBuilder: NSObject, XMLParserDelegate {
-        var root: XMLNodeTree?
-        var stack: [XMLNodeTree] = []
-        var sawElement = false
-        var tooDeep = false
-
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
-            sawElement = true
-            guard stack.count < S3XML.maxDepth else {
-                tooDeep = true
-                parser.abortParsing()
-                return
-            }
-            var local: [String: String] = [:]
-            for (key, value) in attributes { local[String(key.split(separator: ":").last ?? Substring(key))] = value }
-            let node = XMLNodeTree(name: String(elementName.split(separator: ":").last ?? Substring(elementName)), attributes: local)
-            stack.last?.children.append(node)
-            stack.append(node)
-        }
-
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-            guard !tooDeep, let node = stack.popLast() else { return }
-            if stack.isEmpty { root = node }
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            stack.last?.text += string
-        }
-    }
 }
 
-/// One element: local name, attributes by local name, text, child elements.
-final class XMLNodeTree {
-    let name: String
-    let attributes: [String: String]
-    var text = ""
-    var children: [XMLNodeTree] = []
+/// A document read from S3: the elements it keeps, and how it is made from its root.
+protocol S3XMLDocument {
+    static var schema: S3XML.Schema { get }
+    init(root: S3XML.Element) throws(S3XML.ParseError)
+}
 
-    init(name: String, attributes: [String: String]) {
-        self.name = name
-        self.attributes = attributes
+extension S3XMLDocument {
+    /// Reads a whole document (one already buffered: error bodies, tests).
+    init(reading xml: [UInt8]) throws(S3XML.ParseError) {
+        try self.init(root: try S3XML.read(xml, Self.schema))
     }
-
-    func children(_ name: String) -> [XMLNodeTree] { children.filter { $0.name == name } }
-    func child(_ name: String) -> XMLNodeTree? { children.first { $0.name == name } }
-    func text(_ name: String) -> String? { child(name)?.text }
-    var stringValue: String? { text }
 }
 
 public struct S3Owner: Sendable, Equatable {
     public var id: String?
     public var displayName: String?
 
-    init?(_ element: XMLNodeTree?) {
+    static let fields = ["ID", "DisplayName"]
+
+    init?(_ element: S3XML.Element?) {
         guard let element else { return nil }
         id = element.text("ID")
         displayName = element.text("DisplayName")
@@ -123,7 +55,7 @@ public struct S3Owner: Sendable, Equatable {
 }
 
 /// `GET /` (list_all_my_buckets).
-public struct ListAllMyBucketsResult: Sendable, Equatable {
+public struct ListAllMyBucketsResult: Sendable, Equatable, S3XMLDocument {
     public struct Bucket: Sendable, Equatable {
         public var name: String
         public var creationDate: String?
@@ -133,8 +65,12 @@ public struct ListAllMyBucketsResult: Sendable, Equatable {
     public var owner: S3Owner?
     public var buckets: [Bucket]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListAllMyBucketsResult")
+    static let schema = S3XML.Schema(["ListAllMyBucketsResult": S3Owner.fields.map { "Owner/\($0)" } + ["Buckets/Bucket/Name", "Buckets/Bucket/CreationDate"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListAllMyBucketsResult")
         owner = S3Owner(root.child("Owner"))
         buckets = (root.child("Buckets")?.children("Bucket") ?? []).map {
             Bucket(name: $0.text("Name") ?? "", creationDate: $0.text("CreationDate"))
@@ -143,7 +79,7 @@ public struct ListAllMyBucketsResult: Sendable, Equatable {
 }
 
 /// `GET /bucket` (list_bucket, ListObjects v1 and v2).
-public struct ListBucketResult: Sendable, Equatable {
+public struct ListBucketResult: Sendable, Equatable, S3XMLDocument {
     public struct Object: Sendable, Equatable {
         public var key: String
         public var lastModified: String?
@@ -166,8 +102,16 @@ public struct ListBucketResult: Sendable, Equatable {
     public var nextContinuationToken: String?
     public var keyCount: Int?
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "ListBucketResult")
+    static let schema = S3XML.Schema(["ListBucketResult": [
+        "Name", "Prefix", "Marker", "NextMarker", "MaxKeys", "Delimiter", "IsTruncated", "ContinuationToken",
+        "NextContinuationToken", "KeyCount", "Contents/Key", "Contents/LastModified", "Contents/ETag", "Contents/Size",
+        "Contents/StorageClass", "CommonPrefixes/Prefix",
+    ]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "ListBucketResult")
         name = root.text("Name") ?? ""
         prefix = root.text("Prefix") ?? ""
         marker = root.text("Marker")
@@ -187,13 +131,16 @@ public struct ListBucketResult: Sendable, Equatable {
 }
 
 /// `GET /bucket?location`: the region, "" for the default.
-public struct LocationConstraint: Sendable, Equatable {
+public struct LocationConstraint: Sendable, Equatable, S3XMLDocument {
     public var location: String
 
     /// S3 answers `<LocationConstraint>EU</LocationConstraint>`; some servers (SeaweedFS 4.48) wrap it in
     /// `<CreateBucketConfiguration>`. Both read the same; no constraint at all means the default ("").
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.parse(xml)
+    static let schema = S3XML.Schema(["LocationConstraint": [""], "CreateBucketConfiguration": ["LocationConstraint"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
         if root.name == "LocationConstraint" {
             location = root.text
         } else if root.name == "CreateBucketConfiguration" {
@@ -205,7 +152,7 @@ public struct LocationConstraint: Sendable, Equatable {
 }
 
 /// `GET ...?acl`.
-public struct AccessControlPolicy: Sendable, Equatable {
+public struct AccessControlPolicy: Sendable, Equatable, S3XMLDocument {
     public struct Grant: Sendable, Equatable {
         public var granteeType: String?
         public var id: String?
@@ -218,8 +165,14 @@ public struct AccessControlPolicy: Sendable, Equatable {
     public var owner: S3Owner?
     public var grants: [Grant]
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "AccessControlPolicy")
+    static let schema = S3XML.Schema(["AccessControlPolicy": S3Owner.fields.map { "Owner/\($0)" } + [
+        "AccessControlList/Grant/Grantee@", "AccessControlList/Grant/Permission",
+    ] + ["ID", "DisplayName", "URI", "EmailAddress"].map { "AccessControlList/Grant/Grantee/\($0)" }])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "AccessControlPolicy")
         owner = S3Owner(root.child("Owner"))
         grants = (root.child("AccessControlList")?.children("Grant") ?? []).map { grant in
             let grantee = grant.child("Grantee")
@@ -232,13 +185,17 @@ public struct AccessControlPolicy: Sendable, Equatable {
 }
 
 /// `GET /bucket?logging`.
-public struct BucketLoggingStatus: Sendable, Equatable {
+public struct BucketLoggingStatus: Sendable, Equatable, S3XMLDocument {
     public var enabled: Bool
     public var targetBucket: String?
     public var targetPrefix: String?
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "BucketLoggingStatus")
+    static let schema = S3XML.Schema(["BucketLoggingStatus": ["LoggingEnabled/TargetBucket", "LoggingEnabled/TargetPrefix"]])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "BucketLoggingStatus")
         let enabledElement = root.child("LoggingEnabled")
         enabled = enabledElement != nil
         targetBucket = enabledElement?.text("TargetBucket")
@@ -247,14 +204,19 @@ public struct BucketLoggingStatus: Sendable, Equatable {
 }
 
 /// An S3 error document, with the HTTP status it came with.
-public struct S3ErrorDocument: Sendable, Equatable {
+public struct S3ErrorDocument: Sendable, Equatable, S3XMLDocument {
     public var code: String
     public var message: String
     public var requestId: String?
     public var resource: String?
 
-    public init(xml: [UInt8]) throws(S3XML.ParseError) {
-        let root = try S3XML.root(xml, expecting: "Error")
+    static let fields = ["Code", "Message", "RequestId", "Resource"]
+    static let schema = S3XML.Schema(["Error": fields])
+
+    public init(xml: [UInt8]) throws(S3XML.ParseError) { try self.init(reading: xml) }
+
+    init(root: S3XML.Element) throws(S3XML.ParseError) {
+        try S3XML.expect(root, "Error")
         code = root.text("Code") ?? ""
         message = root.text("Message") ?? ""
         requestId = root.text("RequestId")

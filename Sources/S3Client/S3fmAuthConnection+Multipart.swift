@@ -10,9 +10,7 @@ extension S3fmAuthConnection {
         completion: @escaping (Result<InitiateMultipartUploadResult, S3Error>) -> Void
     ) {
         // An empty body, sent with Content-Length: 0 (S3 answers a POST without a length 411).
-        fetch(.createMultipartUpload(bucket, key: key, headers: headers), body: [], now: now) {
-            completion(Self.parsed($0) { (xml: [UInt8]) throws(S3XML.ParseError) in try InitiateMultipartUploadResult(xml: xml) })
-        }
+        document(.createMultipartUpload(bucket, key: key, headers: headers), body: [], now: now, completion: completion)
     }
 
     /// ListParts, all pages (follows NextPartNumberMarker while IsTruncated), up to 10000 parts; refuses (S3Error
@@ -24,8 +22,7 @@ extension S3fmAuthConnection {
         guard let uploadId = Self.checked(uploadId: uploadId, completion) else { return }
         var collected: [MultipartPart] = []
         func page(after marker: Int) {
-            fetch(.listParts(bucket, key: key, uploadId: uploadId, after: marker), now: now) { result in
-                let answer = Self.parsed(result) { (xml: [UInt8]) throws(S3XML.ParseError) in try ListPartsResult(xml: xml) }
+            document(.listParts(bucket, key: key, uploadId: uploadId, after: marker), now: now, as: ListPartsResult.self) { answer in
                 do throws(S3Error) {
                     if let next = try answer.get().append(to: &collected, after: marker) {
                         page(after: next)
@@ -58,8 +55,9 @@ extension S3fmAuthConnection {
             completion(.failure(.invalid("object size \(objectSize) is negative")))
             return
         }
-        fetch(.completeMultipartUpload(bucket, key: key, uploadId: uploadId, objectSize: objectSize), body: body, now: now) { result in
-            completion(result.flatMap { CompleteMultipartUploadResult.outcome(of: $0.1) })
+        readXML(.completeMultipartUpload(bucket, key: key, uploadId: uploadId, objectSize: objectSize), body: body, now: now,
+                schema: CompleteMultipartUploadResult.schema) { result in
+            completion(result.flatMap { CompleteMultipartUploadResult.outcome(.success($0.root)) })
         }
     }
 
@@ -75,9 +73,7 @@ extension S3fmAuthConnection {
     public func listMultipartUploads(
         _ bucket: String, now: SigningTime, completion: @escaping (Result<[MultipartUploadSummary], S3Error>) -> Void
     ) {
-        document(.listMultipartUploads(bucket), now: now,
-                 parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try ListMultipartUploadsResult(xml: xml).uploads },
-                 completion: completion)
+        document(.listMultipartUploads(bucket), now: now, as: ListMultipartUploadsResult.self) { completion($0.map(\.uploads)) }
     }
 
     /// The upload id, or nil after failing `completion`: an empty id would turn abort into DeleteObject and
@@ -88,18 +84,6 @@ extension S3fmAuthConnection {
             return nil
         }
         return uploadId
-    }
-
-    static func parsed<T>(
-        _ result: Result<(S3ResponseHead, [UInt8]), S3Error>, _ parse: ([UInt8]) throws(S3XML.ParseError) -> T
-    ) -> Result<T, S3Error> {
-        result.flatMap { (_, body) in
-            do throws(S3XML.ParseError) {
-                return .success(try parse(body))
-            } catch {
-                return .failure(.badResponse(error.message))
-            }
-        }
     }
 }
 

@@ -7,7 +7,7 @@ import S3Signing
 /// The seed's operations (S3.py's `S3fmAuthConnection`), each one signed request on the worker's loop.
 extension S3fmAuthConnection {
     public func listAllMyBuckets(now: SigningTime, completion: @escaping (Result<ListAllMyBucketsResult, S3Error>) -> Void) {
-        document(Call(.listAllMyBuckets), now: now, parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try ListAllMyBucketsResult(xml: xml) }, completion: completion)
+        document(Call(.listAllMyBuckets), now: now, completion: completion)
     }
 
     public struct ListOptions: Sendable {
@@ -43,13 +43,11 @@ extension S3fmAuthConnection {
 
     public func listBucket(_ bucket: String, options: ListOptions = .init(), now: SigningTime,
                            completion: @escaping (Result<ListBucketResult, S3Error>) -> Void) {
-        document(Call(.listBucket, bucket: bucket, query: options.query), now: now,
-                 parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try ListBucketResult(xml: xml) }, completion: completion)
+        document(Call(.listBucket, bucket: bucket, query: options.query), now: now, completion: completion)
     }
 
     public func getBucketLocation(_ bucket: String, now: SigningTime, completion: @escaping (Result<LocationConstraint, S3Error>) -> Void) {
-        document(Call(.getBucketLocation, bucket: bucket), now: now,
-                 parse: { (xml: [UInt8]) throws(S3XML.ParseError) in try LocationConstraint(xml: xml) }, completion: completion)
+        document(Call(.getBucketLocation, bucket: bucket), now: now, completion: completion)
     }
 
     /// create_bucket, or create_located_bucket when `location` is given.
@@ -100,11 +98,7 @@ extension S3fmAuthConnection {
     public func getACL(_ bucket: String, key: String? = nil, now: SigningTime,
                        completion: @escaping (Result<(AccessControlPolicy, [UInt8]), S3Error>) -> Void) {
         let call = key.map { Call(.getACL, bucket: bucket, key: $0) } ?? Call(.getBucketACL, bucket: bucket)
-        fetch(call, now: now) { result in
-            completion(result.flatMap { (_, body) in
-                do { return .success((try AccessControlPolicy(xml: body), body)) } catch { return .failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)")) }
-            })
-        }
+        documentAndBody(call, now: now, as: AccessControlPolicy.self, completion: completion)
     }
 
     public func putACL(_ bucket: String, key: String? = nil, xml: [UInt8], now: SigningTime,
@@ -116,11 +110,7 @@ extension S3fmAuthConnection {
 
     public func getBucketLogging(_ bucket: String, now: SigningTime,
                                  completion: @escaping (Result<(BucketLoggingStatus, [UInt8]), S3Error>) -> Void) {
-        fetch(Call(.getBucketLogging, bucket: bucket), now: now) { result in
-            completion(result.flatMap { (_, body) in
-                do { return .success((try BucketLoggingStatus(xml: body), body)) } catch { return .failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)")) }
-            })
-        }
+        documentAndBody(Call(.getBucketLogging, bucket: bucket), now: now, as: BucketLoggingStatus.self, completion: completion)
     }
 
     public func putBucketLogging(_ bucket: String, xml: [UInt8], now: SigningTime,

@@ -263,17 +263,4 @@ public final class S3fmAuthConnection {
                 }
             })
     }
-
-    func document<T>(_ call: Call, now: SigningTime, parse: @escaping ([UInt8]) throws(S3XML.ParseError) -> T,
-                     completion: @escaping (Result<T, S3Error>) -> Void) {
-        fetch(call, now: now) { result in
-            switch result {
-            case .success(let (_, body)):
-                do { completion(.success(try parse(body))) } catch { completion(.failure(.badResponse((error as? S3XML.ParseError)?.message ?? "\(error)"))) }
-            case .failure(let error):
-                completion(.failure(error))
-            }
-        }
-    }
 }
-

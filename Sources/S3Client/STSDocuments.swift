@@ -1,7 +1,7 @@
 import S3Signing
 
 /// STS `AssumeRoleWithWebIdentity`: the form presignd posts and the XML it reads back, bounded and strict
-/// (`S3XML`'s parser: no DTD, at most 32 levels, local names).
+/// (`S3XML`'s reader: no DTD, the parser's bounds, local names, only the fields used kept).
 public enum STSWebIdentity {
     /// The largest answer read.
     public static let maxBytes = 64 * 1024
@@ -21,11 +21,17 @@ public enum STSWebIdentity {
         case error(code: String, message: String)
     }
 
+    static let credentialFields = ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]
+    static let schema = S3XML.Schema([
+        "ErrorResponse": ["Error/Code", "Error/Message"],
+        "AssumeRoleWithWebIdentityResponse": credentialFields.map { "AssumeRoleWithWebIdentityResult/Credentials/\($0)" },
+    ])
+
     /// `AssumeRoleWithWebIdentityResponse/AssumeRoleWithWebIdentityResult/Credentials`, or `ErrorResponse/Error`.
     /// Every credential field must be there, once, as text.
     public static func parse(_ xml: [UInt8]) throws(S3XML.ParseError) -> Answer {
         guard xml.count <= maxBytes else { throw S3XML.ParseError(message: "the STS answer is over \(maxBytes) bytes") }
-        let root = try S3XML.parse(xml)
+        let root = try S3XML.read(xml, schema)
         switch root.name {
         case "ErrorResponse":
             guard let error = root.child("Error") else { throw S3XML.ParseError(message: "ErrorResponse without Error") }
@@ -38,7 +44,7 @@ public enum STSWebIdentity {
             func field(_ name: String) throws(S3XML.ParseError) -> String {
                 let found = sets[0].children(name)
                 guard found.count == 1 else { throw S3XML.ParseError(message: "expected one Credentials/\(name)") }
-                guard found[0].children.isEmpty else { throw S3XML.ParseError(message: "Credentials/\(name) must be text") }
+                guard found[0].elementCount == 0 else { throw S3XML.ParseError(message: "Credentials/\(name) must be text") }
                 return found[0].text.trimmingASCIISpace()
             }
             return .credentials(

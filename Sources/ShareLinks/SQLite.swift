@@ -38,11 +38,22 @@ final class SQLiteDatabase {
         return SQLiteStatement(statement, database: self)
     }
 
+    /// The longest string or blob this connection reads or writes (`limitValues`), nil for SQLite's default.
+    private(set) var maxValueBytes: Int32?
+
+    /// Bounds every string and blob read back, as SQLite loads it: a row with a longer value fails its step with
+    /// SQLITE_TOOBIG before the value is copied out, instead of loading a corrupt or hostile file's giant column.
+    func limitValues(to bytes: Int32) {
+        sqlite3_limit(handle, SQLITE_LIMIT_LENGTH, bytes)
+        maxValueBytes = bytes
+    }
+
     /// A result code as the store's error: lock trouble is `.busy`; anything else names the file and SQLite's
     /// own message.
     func error(_ rc: Int32, doing what: String) -> LinkStoreError {
         switch rc & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+        case SQLITE_TOOBIG: return .unavailable("link database \(path): a value over \(maxValueBytes.map(String.init) ?? "SQLite's limit of") bytes is refused")
         default: return .unavailable("link database \(path): cannot \(what): \(String(cString: sqlite3_errmsg(handle))) (code \(rc))")
         }
     }

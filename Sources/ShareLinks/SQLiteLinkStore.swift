@@ -119,6 +119,9 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
 /// One worker's connection and its prepared statements.
 final class LinkDatabase {
     static let schemaVersion = "1"
+    /// No column of a link is longer than this (claims come from a token within the request head's bound); a
+    /// longer one in the file is refused as SQLite reads it.
+    static let maxValueBytes: Int32 = 1024 * 1024
     let database: SQLiteDatabase
     let settings: SQLiteLinkStore.Settings
     private let insertStatement: SQLiteStatement
@@ -135,6 +138,7 @@ final class LinkDatabase {
     init(_ settings: SQLiteLinkStore.Settings) throws(LinkStoreError) {
         self.settings = settings
         database = try SQLiteDatabase(path: settings.path, busyTimeoutMillis: settings.busyTimeoutMillis)
+        database.limitValues(to: Self.maxValueBytes)
         let mode = try database.text("PRAGMA journal_mode=WAL")
         guard mode?.lowercased() == "wal" else {
             throw .unavailable("link database \(settings.path): cannot use WAL mode (journal_mode is \(mode ?? "unknown"))")

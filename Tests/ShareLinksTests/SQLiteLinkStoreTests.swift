@@ -153,6 +153,24 @@ import RedisClient
         }
     }
 
+    /// A column over 1 MiB in the file (another writer, a corrupt file) fails as SQLite reads it, before it is
+    /// copied out; the link store answers unavailable rather than load it, and reads other links as before.
+    @Test func aGiantColumnIsRefusedAsItIsRead() throws {
+        let path = Self.tempPath()
+        try SQLiteLinkStore.prepare(.init(path: path))
+        let store = SQLiteLinkStore(settings: .init(path: path), workers: 1)
+        let (big, small) = (LinkID.generate(), LinkID.generate())
+        _ = Self.now { store.create(Self.record(big), worker: 0, loop: nil, $0) }
+        _ = Self.now { store.create(Self.record(small), worker: 0, loop: nil, $0) }
+        let raw = try SQLiteDatabase(path: path, busyTimeoutMillis: 100)
+        try raw.execute("UPDATE links SET key = '\(String(repeating: "k", count: 1_048_577))' WHERE digest = x'\(big.digest.map { String(format: "%02x", $0) }.joined())'")
+        #expect(Self.failure(Self.now { store.fetch(big.digest, worker: 0, loop: nil, $0) })
+            == .unavailable("link database \(path): a value over 1048576 bytes is refused"))
+        #expect(try Self.now { store.fetch(small.digest, worker: 0, loop: nil, $0) }.get() == Self.record(small))
+        try raw.execute("UPDATE links SET key = '\(String(repeating: "k", count: 1_048_576))' WHERE digest = x'\(big.digest.map { String(format: "%02x", $0) }.joined())'")
+        #expect(try Self.now { store.fetch(big.digest, worker: 0, loop: nil, $0) }.get()?.key.utf8.count == 1_048_576)
+    }
+
     /// Differential: a random sequence of creates, uses, revokes and clock moves against a plain in-memory
     /// model of the rules; every answer must match.
     @Test func randomOperationsMatchAModel() throws {
