@@ -109,6 +109,8 @@ class FakePeer:
             b"<Buckets><Bucket><Name>b</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>"
             b"</Buckets></ListAllMyBucketsResult>")
 
+    BIG = bytes(range(256)) * (256 * 1024)  # 64 MiB
+
     def __init__(self):
         self.gate = Gate()
         self.hits = 0
@@ -132,6 +134,8 @@ class FakePeer:
                     body, kind = b'{"keys":[]}', "application/json"
                 elif self.command == "GET" and self.path.split("?")[0] == "/":
                     body, kind = FakePeer.LIST, "application/xml"
+                elif self.command == "GET" and self.path.split("?")[0].endswith("/big"):
+                    body, kind = FakePeer.BIG, "application/octet-stream"
                 else:
                     body, kind = b"", "application/xml"
                 self.send_response(200)
@@ -446,3 +450,28 @@ def test_a_client_that_leaves_while_its_reading_is_paused_has_its_late_answer_dr
     assert service.dropped("/v1/presign") == before + 1
     assert service.proc.poll() is None, service.output()[-2000:]
     served(service)
+
+
+def test_a_download_the_client_never_reads_is_let_go(stack):
+    """An admin download to a client that reads nothing: once no write has made progress for 30 s the connection
+    is closed (the transfer with it), so the client that finally reads gets a cut-off body and the end of the
+    stream, not all 64 MiB. Before the bound, the connection and its transfer were held for as long as the client
+    liked, and a later read got everything."""
+    service, _, _, _ = stack
+    sock = socket.create_connection(("127.0.0.1", service.admin_port), timeout=60)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.sendall(f"GET /admin/v1/buckets/b/objects/big HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {ADMIN}\r\n\r\n".encode())
+    time.sleep(40)
+    received = 0
+    try:
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            received += len(chunk)
+    except ConnectionResetError:
+        pass
+    sock.close()
+    assert 0 < received < len(FakePeer.BIG), received
+    assert service.proc.poll() is None
+    assert service.get("/healthz") == (200, b'{"status":"ok"}')

@@ -12,6 +12,11 @@ final class Connection {
     let core: HTTPConnectionCore
     let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
     private var pendingWrites = 0
+    /// When a write last completed (or the first of a run was queued); see `stalledWriteMillis`.
+    private var writeProgressAt: UInt64 = 0
+    private var watchedQueueBytes = 0
+    /// No write completed for this long while some wait: the client is not reading, and the connection is closed.
+    static let stalledWriteMillis: UInt64 = 30_000
     private var closeAfterWrites = false
     private var closing = false
     private var started: UInt64 = 0
@@ -96,6 +101,18 @@ final class Connection {
     }
 
     func tick(now: UInt64) {
+        // A client that takes none of the bytes written to it (a streamed download it never reads, or the answer
+        // before a close) is let go: its writes, and what produces them, are not held forever.
+        // Progress is a write completing or libuv's queue for this socket shrinking (a big write being taken).
+        if pendingWrites > 0 {
+            let waiting = uv_stream_get_write_queue_size(stream)
+            if waiting < watchedQueueBytes { writeProgressAt = now }
+            watchedQueueBytes = waiting
+            if now >= writeProgressAt + Self.stalledWriteMillis {
+                close()
+                return
+            }
+        }
         if let lingerUntil {
             if now >= lingerUntil { close() }
             return
@@ -254,6 +271,7 @@ final class Connection {
 
     private func submit(_ request: WriteRequest) {
         guard !closing else { return }
+        if pendingWrites == 0 { writeProgressAt = uv_now(worker.loop) }
         pendingWrites += 1
         queuedBytes += request.count
         let rc = request.submit(to: stream)
@@ -272,6 +290,7 @@ final class Connection {
     func writeCompleted(status: Int32, count: Int) {
         pendingWrites -= 1
         queuedBytes -= count
+        writeProgressAt = uv_now(worker.loop)
         if status != 0 {
             close()
             return
