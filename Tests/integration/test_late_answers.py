@@ -210,14 +210,17 @@ class Service(ServeProcess):
         finally:
             conn.close()
 
-    def dropped(self, route):
+    def metric_sum(self, name, contains=""):
         status, body = self.get("/metrics")
         assert status == 200
         total = 0.0
         for line in body.decode().splitlines():
-            if line.startswith("presignd_late_answers_dropped_total{") and f'route="{route}"' in line:
+            if line.startswith(name + "{") and contains in line:
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+    def dropped(self, route):
+        return self.metric_sum("presignd_late_answers_dropped_total", f'route="{route}"')
 
 
 def routes(config):
@@ -390,6 +393,12 @@ def test_a_seeded_walk_of_disconnect_moments_drops_exactly_the_late_answers(stac
 
 def test_a_jwt_waiting_for_its_key_set_survives_its_client_leaving(stack):
     service, proxy, peer, _ = stack
+    # The fetch every worker starts at boot must have answered first: a request that came while it was in flight
+    # would wait for it rather than ask the (held) endpoint itself.
+    deadline = time.monotonic() + 10
+    while service.metric_sum("presignd_jwks_fetches_total") < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert service.metric_sum("presignd_jwks_fetches_total") >= 1
     peer.gate.hold()
     sock = socket.create_connection(("127.0.0.1", service.port), timeout=30)
     body = json.dumps(PRESIGN).encode()
