@@ -49,7 +49,7 @@ final class RemoteKeySet: Sendable {
     private let clock: RequestClock
     private let logger: Logger
     private let metrics: APIMetrics
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let published = Atomic<Int>(0)
     private let views: PerWorker<View>
     /// Each worker's waiting requests, touched only on that worker's loop.
@@ -62,7 +62,7 @@ final class RemoteKeySet: Sendable {
         self.logger = logger
         self.metrics = metrics
         let first = View(number: 0, keys: nil, refreshAt: 0)
-        state = Mutex(State(view: first))
+        state = Locked(State(view: first))
         views = PerWorker(count: workers) { _ in first }
         waiting = PerWorker(count: workers) { _ in [] }
     }
