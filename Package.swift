@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "UVLoop", dependencies: ["CUV"], swiftSettings: swiftSettings),
         .target(
             name: "LineLog",
-            dependencies: ["JSONKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSONKit", "UVLoop", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

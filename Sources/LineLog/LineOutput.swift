@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import UVLoop
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,21 +29,9 @@ public final class LineOutput: Sendable {
     /// The most bytes one write carries: a pipe takes a write of this size whole or not at all.
     static let batchBytes = Int(PIPE_BUF)
 
-    /// One queue and its lock. `@unchecked Sendable`: `queue` is only touched inside `withLock`. An `NSLock`
-    /// (a pthread mutex) rather than `Mutex`: ThreadSanitizer knows pthread mutexes, but not this toolchain's
-    /// `Synchronization.Mutex`, and reports every access under one that two threads take as a race.
-    final class Slot: @unchecked Sendable {
-        private let lock = NSLock()
-        private var queue: LineQueue
-
-        init(_ bounds: LineQueue.Bounds) { queue = LineQueue(bounds: bounds) }
-
-        func withLock<Result>(_ body: (inout LineQueue) -> Result) -> Result {
-            lock.lock()
-            defer { lock.unlock() }
-            return body(&queue)
-        }
-    }
+    /// One queue and its lock: `Locked` (a pthread mutex, which ThreadSanitizer sees; this toolchain's
+    /// `Synchronization.Mutex` it does not).
+    typealias Slot = Locked<LineQueue>
 
     private let fd: Int32
     private let slots: [Slot]
@@ -58,7 +47,7 @@ public final class LineOutput: Sendable {
     /// `fd` is written by the writer thread once `start()` runs (tests may leave it stopped and read the queues).
     public init(fd: Int32 = STDOUT_FILENO, bounds: LineQueue.Bounds = .standard, start: Bool = true) {
         self.fd = fd
-        slots = (0...Self.workerSlots).map { _ in Slot(bounds) }
+        slots = (0...Self.workerSlots).map { _ in Slot(LineQueue(bounds: bounds)) }
         if start { self.start() }
     }
 
