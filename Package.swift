@@ -29,6 +29,11 @@ let package = Package(
             dependencies: ["JSONKit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PresignCore",
+            dependencies: ["JSONKit", "S3Signing", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .target(name: "UVLoop", dependencies: ["CUV"], swiftSettings: swiftSettings),
@@ -46,6 +51,7 @@ let package = Package(
             name: "PresignConfig",
             dependencies: [
                 "JSONKit",
+                "PresignCore",
                 "UVLoop",
                 "S3Signing",
                 "RedisClient",
@@ -59,6 +65,7 @@ let package = Package(
             name: "PresignAPI",
             dependencies: [
                 "JSONKit",
+                "PresignCore",
                 "PresignConfig",
                 "S3Client",
                 "S3Signing",
@@ -84,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignCore", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -132,8 +139,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(name: "LineLogTests", dependencies: ["LineLog", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
-        .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "S3Signing"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
@@ -143,8 +151,9 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             exclude: ["FuzzRegressions", "Replay"],

@@ -3,6 +3,7 @@ import Foundation
 import S3Signing
 import RedisClient
 import Yams
+import PresignCore
 
 public enum ConfigLoader {
     /// Parses and checks a YAML document. JWT keys are resolved through jwt-kit, which is why this is async.
@@ -296,9 +297,9 @@ public enum ConfigLoader {
         _ raw: RawConfig.RawRule, number: Int, path: String, backends: [String: ServiceConfig.Backend]
     ) throws(ConfigError) -> PolicyRule {
         guard !raw.operations.isEmpty else { throw ConfigError("\(path).operations", "list at least one operation") }
-        var operations: Set<PresignOperation> = []
+        var operations: Set<Capability> = []
         for (i, op) in raw.operations.enumerated() {
-            guard let operation = PresignOperation(name: op) else {
+            guard let operation = Capability(name: op) else {
                 throw ConfigError("\(path).operations[\(i)]", "unknown operation '\(op)'")
             }
             operations.insert(operation)
@@ -309,7 +310,7 @@ public enum ConfigLoader {
         let v4Only = raw.backend.map { backends[$0]!.signature == .v4 }
             ?? backends.values.allSatisfy { $0.signature == .v4 }
         _ = try ConfigBounds.check(raw.maxExpiresIn, ConfigBounds.maxExpiresIn, path: "\(path).max_expires_in")
-        if v4Only && raw.maxExpiresIn > SigV4.maxExpires && operations.contains(where: { $0 != .shareLink }) {
+        if v4Only && operations.contains(where: { raw.maxExpiresIn > $0.maxLifetime(for: .v4) }) {
             throw ConfigError("\(path).max_expires_in", "SigV4 URLs live at most 604800 s (7 days); only a share_link-only rule may allow longer")
         }
         let bucket: KeyPattern
@@ -322,7 +323,7 @@ public enum ConfigLoader {
         } catch { throw ConfigError("\(path).key", error.message) }
         // A listing, a bucket ACL or a bucket delete is signed for the whole bucket: a key pattern cannot narrow
         // it, so a rule that has one would grant more than it says. Refused here rather than ignored at request time.
-        if !key.matchesEverything, let wide = raw.operations.first(where: { PresignOperation(name: $0)?.scope != .object }) {
+        if !key.matchesEverything, let wide = raw.operations.first(where: { Capability(name: $0)?.scope != .object }) {
             throw ConfigError("\(path).key", "\(wide) is not about one object, so a key pattern cannot limit it (it would sign the whole bucket); give bucket operations their own rule with key '*'")
         }
         for (i, type) in (raw.contentTypes ?? []).enumerated() {
@@ -338,12 +339,10 @@ public enum ConfigLoader {
             _ = try ConfigBounds.check(min, ConfigBounds.maxExpiresIn, path: "\(path).min_expires_in")
             guard min <= raw.maxExpiresIn else { throw ConfigError("\(path).min_expires_in", "is over max_expires_in (\(raw.maxExpiresIn))") }
         }
-        var made = PolicyRule(
+        return PolicyRule(
             number: number, name: raw.name, operations: operations, bucket: bucket, key: key,
             backend: raw.backend, maxExpiresIn: raw.maxExpiresIn, contentTypes: raw.contentTypes,
-            maxContentLength: raw.maxContentLength)
-        made.minExpiresIn = raw.minExpiresIn
-        return made
+            maxContentLength: raw.maxContentLength, minExpiresIn: raw.minExpiresIn)
     }
 
     static func path(of error: DecodingError) -> String {

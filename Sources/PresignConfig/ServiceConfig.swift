@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PresignCore
 import S3Signing
 import RedisClient
 import Yams
@@ -63,17 +64,18 @@ public struct ServiceConfig: Sendable {
         public func signer(worker: Int, now: Double) -> Result<Signer, CredentialsUnavailable> {
             switch signing {
             case .fixed(let presigner):
-                return .success(Signer(presigner: presigner, expiration: nil, margin: 0))
+                return .success(Signer(presigner: presigner, window: CredentialWindow(expiration: nil, margin: 0)))
             case .rotating(let cell):
                 guard let published = cell.published(worker: worker) else {
                     return .failure(CredentialsUnavailable(backend: name, reason: cell.lastFailure.map { "no credentials yet: \($0)" } ?? "no credentials yet"))
                 }
-                if let expiration = published.set.expiration, now >= Double(expiration - cell.margin) {
+                let window = CredentialWindow(expiration: published.set.expiration, margin: cell.margin)
+                if !window.isServing(at: now), let expiration = window.expiration {
                     let why = cell.lastFailure.map { ": \($0)" } ?? ""
                     return .failure(CredentialsUnavailable(
                         backend: name, reason: "the credentials expire at \(SigningTime(epochSeconds: expiration).iso8601) and were not refreshed\(why)"))
                 }
-                return .success(Signer(presigner: published.presigner, expiration: published.set.expiration, margin: cell.margin))
+                return .success(Signer(presigner: published.presigner, window: window))
             }
         }
     }
@@ -81,13 +83,8 @@ public struct ServiceConfig: Sendable {
     /// One whole credential set's presigner, and the expiry URLs are clamped to.
     public struct Signer: Sendable {
         public let presigner: S3Presigner
-        /// Epoch seconds; nil for static keys (no clamp).
-        public let expiration: Int64?
-        public let margin: Int64
-
-        public func clamp(requested: Int64, now: Int64, minExpiresIn: Int64?) -> ExpiryClamp.Outcome {
-            ExpiryClamp.apply(requested: requested, now: now, expiration: expiration, margin: margin, minExpiresIn: minExpiresIn)
-        }
+        /// Until when the set signs, and so the latest any URL it signs may expire.
+        public let window: CredentialWindow
     }
 
     /// A rotating backend that cannot sign now (answered 503 `CredentialsUnavailable`).

@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import PresignAPI
 import PresignConfig
+import PresignCore
 import Testing
 
 /// Every number in the config file has bounds the server can live with. A value outside them (NaN, infinities,

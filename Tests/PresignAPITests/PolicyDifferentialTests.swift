@@ -5,6 +5,7 @@ import PresignAPI
 import PresignConfig
 import S3Signing
 import Testing
+import PresignCore
 
 /// Random rules and random requests through the real `PresignService`; every artefact it signs is taken apart the
 /// way S3 would read it (URL, signed headers, POST policy conditions), and every request S3 would then accept must

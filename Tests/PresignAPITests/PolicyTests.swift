@@ -2,6 +2,7 @@ import PresignAPI
 import PresignConfig
 import S3Signing
 import Testing
+import PresignCore
 
 /// The policy engine with no sockets: for each condition one request that passes and one that fails,
 /// and the key-escape cases.
@@ -12,8 +13,8 @@ struct PolicyTests {
     }
 
     static func put(_ key: String, type: String? = "image/png", length: Int64? = 10, expires: Int64 = 60,
-                    bucket: String = "uploads", signature: SignatureVersion = .v4) -> PolicyRequest {
-        PolicyRequest(operation: .s3(.put), backend: "main", bucket: bucket, key: key, expiresIn: expires,
+                    bucket: String = "uploads", signature: SignatureVersion = .v4) -> PolicyAsk {
+        PolicyAsk(operation: .sign(.put), backend: "main", bucket: bucket, key: key, expiresIn: expires,
                       signature: signature, contentType: type, contentLength: length)
     }
 
@@ -33,7 +34,7 @@ struct PolicyTests {
         let web = try await Self.caller()
         #expect(Self.reason(PolicyEngine.evaluate(Self.put("users/42/a.png"), caller: web, claims: claims)) == nil)
         var delete = Self.put("users/42/a.png")
-        delete.operation = .s3(.delete)
+        delete.operation = .sign(.delete)
         #expect(Self.message(PolicyEngine.evaluate(delete, caller: web, claims: claims))
                 == "no rule of caller 'web' allows operation delete")
     }
@@ -85,7 +86,7 @@ struct PolicyTests {
 
     @Test func postFormRangeAndTypePrefix() async throws {
         let web = try await Self.caller()
-        var post = PolicyRequest(operation: .postObject, backend: "main", bucket: "uploads", key: "users/42/${filename}",
+        var post = PolicyAsk(operation: .postForm, backend: "main", bucket: "uploads", key: "users/42/${filename}",
                                  expiresIn: 60, signature: .v4, contentType: "image/png", contentLengthRange: (1, 1000))
         #expect(Self.reason(PolicyEngine.evaluate(post, caller: web, claims: claims)) == nil)
         post.contentLengthRange = (1, 1001)
@@ -111,7 +112,7 @@ struct PolicyTests {
                  rules: [{operations: [get], bucket: "*", backend: main, max_expires_in: 60}]}
             """, secrets: SecretSource(environment: Fixture.environment))
         let pinned = config.callers[0]
-        var get = PolicyRequest(operation: .s3(.get), backend: "main", bucket: "b", key: "k", expiresIn: 60, signature: .v4)
+        var get = PolicyAsk(operation: .sign(.get), backend: "main", bucket: "b", key: "k", expiresIn: 60, signature: .v4)
         #expect(Self.reason(PolicyEngine.evaluate(get, caller: pinned, claims: [:])) == nil)
         get.backend = "cold"
         #expect(Self.message(PolicyEngine.evaluate(get, caller: pinned, claims: [:])) == "rule 1: backend 'cold' is not 'main'")

@@ -1,12 +1,13 @@
 @testable import PresignAPI
 import Testing
+import PresignCore
 
 /// The sealed upload handle: what goes in comes out under the right key, and nothing else opens.
 struct UploadTokenTests {
     static let secret = Array("upload-token-secret-for-tests-0123456789".utf8)
     static let token = UploadToken(
         caller: "web", subject: "42", backend: "main", bucket: "media", key: "users/42/video \"one\".mp4",
-        uploadId: "abc_123-XYZ", checksumAlgorithm: "SHA256", contentType: "video/mp4", contentLength: 123_456_789,
+        uploadId: "abc_123-XYZ", checksumAlgorithm: .sha256, contentType: "video/mp4", contentLength: 123_456_789,
         expiresAt: 1_795_000_000)
 
     @Test func aSealedTokenOpensToTheSameFieldsUnderTheSameKey() {

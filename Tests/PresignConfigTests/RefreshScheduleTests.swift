@@ -1,4 +1,5 @@
 import PresignConfig
+import PresignCore
 import Testing
 
 /// The refresh schedule as a state machine over an injected clock: when it fetches, how it backs off, and when the
@@ -115,5 +116,12 @@ struct RefreshScheduleTests {
         s.changed(now: Self.t0 + 3)
         s.failed(now: Self.t0 + 4)
         #expect(s.nextAttempt == Self.t0 + 4)
+    }
+}
+
+extension RefreshSchedule {
+    /// Whether the set in use signs at `now`, asked as production asks it: through its `CredentialWindow`.
+    func isServing(now: Double) -> Bool {
+        hasSet && CredentialWindow(expiration: expiration.map { Int64($0) }, margin: Int64(settings.margin)).isServing(at: now)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import PresignConfig
+import PresignCore
 import S3Client
 import S3Signing
 import UVLoop
@@ -196,7 +197,8 @@ final class CredentialRefresher {
     private func finish(_ entry: Entry, _ result: Result<CredentialSet, CredentialDocument.ParseError>) {
         let now = clock.wallSeconds()
         var outcome = result
-        if case .success(let set) = result, let expiration = set.expiration, Double(expiration - entry.cell.margin) <= now {
+        if case .success(let set) = result, let expiration = set.expiration,
+            !CredentialWindow(expiration: expiration, margin: entry.cell.margin).isServing(at: now) {
             outcome = .failure(.init("the new credentials expire at \(SigningTime(epochSeconds: expiration).iso8601), within the \(entry.cell.margin) s margin"))
         }
         switch outcome {

@@ -2,6 +2,7 @@ import HTTPServer
 import JSONKit
 import PresignConfig
 import ShareLinks
+import PresignCore
 
 /// The limits of the one anonymous route, `GET`/`HEAD /l/{id}`: a token bucket per client address (checked before
 /// the store is read) and one per link (checked once the link is known to exist, before its use is counted), and
@@ -13,13 +14,12 @@ import ShareLinks
 /// `per_second × workers × replicas` per address and per link.
 extension PresignService {
     static func linkRateLimited(_ what: String, retryAfter: Int) -> HTTPResponse {
-        noStore(response(APIError(
-            status: 429, code: "RateLimited", message: "too many requests for \(what); retry later",
+        noStore(response(APIError(.rateLimited, "too many requests for \(what); retry later",
             headers: ["Retry-After": String(retryAfter)])))
     }
 
     static func tooManyLinks(_ max: Int) -> APIError {
-        APIError(status: 429, code: "TooManyLinks", message: "this caller already holds \(max) live links (links.max_live_per_caller); revoke one or let one expire")
+        APIError(.tooManyLinks, "this caller already holds \(max) live links (links.max_live_per_caller); revoke one or let one expire")
     }
 
     /// The key of the client's address bucket: the peer, or the client a trusted proxy names (`TrustedProxies`).

@@ -2,6 +2,7 @@ import HTTPServer
 import JSONKit
 import Logging
 import PresignConfig
+import PresignCore
 import S3Signing
 import ShareLinks
 
@@ -10,10 +11,9 @@ import ShareLinks
 /// (and JWT subject) that made it read or revoke it. Every handler may answer later, for stores that do I/O off the
 /// loop (Redis); the SQLite store answers at once.
 extension PresignService {
-    static let linksDisabled = APIError(status: 404, code: "LinksDisabled", message: "share links are not configured on this server")
+    static let linksDisabled = APIError(.linksDisabled, "share links are not configured on this server")
     /// The one answer for an id that is malformed, unknown, or someone else's: nothing tells these apart.
-    static let linkNotFound = APIError(status: 404, code: "LinkNotFound", message: "no such link")
-    static let defaultLinkLifetime: Int64 = 86_400
+    static let linkNotFound = APIError(.linkNotFound, "no such link")
 
     /// Opens the configured link store once (creating the SQLite file and its schema), so `serve` and a reload
     /// fail loudly on a path that cannot work; nil when it is fine or links are off.
@@ -39,7 +39,7 @@ extension PresignService {
         logThrottled(.links, "share links (\(store.label)): \(error.message)", request)
         metrics.linkStoreError(worker: request.worker, busy: error == .busy)
         let message = error == .busy ? "the link store is busy; retry" : "the link store is unavailable; retry later"
-        return Self.noStore(HTTPResponse(error: APIError(status: 503, code: "LinkStoreUnavailable", message: message, headers: ["Retry-After": "1"])))
+        return Self.noStore(HTTPResponse(error: APIError(.linkStoreUnavailable, message, headers: ["Retry-After": "1"])))
     }
 
     /// What a throttled log line is about; each has its own once-a-second allowance.
@@ -71,19 +71,17 @@ extension PresignService {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let (settings, store) = try linkStore(snapshot)
-            let parsed = try LinkRequest.parse(try Self.parseJSON(request).get())
-            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
-            let rule = try linkRule(
-                caller.caller, claims: caller.claims, backendName: backendName, backend: backend, bucket: parsed.bucket,
-                key: parsed.key, responseType: parsed.response["content_type"], expiresIn: parsed.expiresIn ?? 0, worker: request.worker)
-            let lifetime = parsed.expiresIn ?? min(Self.defaultLinkLifetime, rule.maxExpiresIn)
+            let intent = try Intent.link(try Self.parseJSON(request).get())
+            let (grant, _) = try decide(intent, caller, snapshot.config, worker: request.worker)
             try requireAuditRoom(snapshot.config)
             let id = LinkID.generate()
             let created = Int64(now)
+            var response: [String: String] = [:]
+            for override in grant.response { response[override.field] = override.value }
             let record = LinkRecord(
-                digest: id.digest, caller: caller.caller.name, subject: caller.claims["sub"], claims: caller.claims,
-                backend: backendName, bucket: parsed.bucket, key: parsed.key, response: parsed.response,
-                createdAt: created, expiresAt: created + lifetime, maxUses: parsed.maxUses)
+                digest: id.digest, caller: grant.caller, subject: grant.subject, claims: caller.claims,
+                backend: grant.backend, bucket: grant.bucket!, key: grant.key!, response: response,
+                createdAt: created, expiresAt: created + grant.lifetime, maxUses: grant.maxUses)
             let reply = LaterReply(answer)
             store.create(record, maxLive: settings.maxLivePerCaller, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
@@ -107,22 +105,6 @@ extension PresignService {
             return reply.returned()
         } catch {
             return Self.response(error)
-        }
-    }
-
-    /// The `share_link` rule of `caller` that allows this link, or the 403 that says why none does.
-    func linkRule(
-        _ caller: Caller, claims: [String: String], backendName: String, backend: ServiceConfig.Backend, bucket: String,
-        key: String, responseType: String?, expiresIn: Int64, worker: Int
-    ) throws(APIError) -> PolicyRule {
-        let policy = PolicyRequest(
-            operation: .shareLink, backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
-            signature: backend.signature, responseContentType: responseType)
-        switch PolicyEngine.evaluate(policy, caller: caller, claims: claims) {
-        case .success(let rule): return rule
-        case .failure(let denial):
-            metrics.denied(worker: worker, reason: denial.reason)
-            throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
         }
     }
 
@@ -151,8 +133,7 @@ extension PresignService {
             if let gone = record.gone(at: Int64(now)) { return reply.send(Self.goneResponse(gone)) }
             // The link obeys today's policy: its maker must still have a share_link rule for this object.
             guard let backend = linkBackend(record, snapshot.config, worker: request.worker) else {
-                return reply.send(Self.noStore(Self.response(APIError(
-                    status: 410, code: "LinkNotAllowed", message: "this link is no longer allowed by policy"))))
+                return reply.send(Self.noStore(Self.response(APIError(.linkNotAllowed, "this link is no longer allowed by policy"))))
             }
             if head {
                 // HEAD shows where a GET would go without spending a use.
@@ -174,9 +155,9 @@ extension PresignService {
     static func goneResponse(_ gone: LinkGone) -> HTTPResponse {
         let error: APIError
         switch gone {
-        case .revoked: error = APIError(status: 410, code: "LinkRevoked", message: "this link was revoked")
-        case .expired: error = APIError(status: 410, code: "LinkExpired", message: "this link has expired")
-        case .usedUp: error = APIError(status: 410, code: "LinkUsedUp", message: "this link has been used as many times as it allows")
+        case .revoked: error = APIError(.linkRevoked, "this link was revoked")
+        case .expired: error = APIError(.linkExpired, "this link has expired")
+        case .usedUp: error = APIError(.linkUsedUp, "this link has been used as many times as it allows")
         }
         return noStore(response(error))
     }
@@ -186,10 +167,12 @@ extension PresignService {
         guard let caller = config.callers.first(where: { $0.name == record.caller }),
             let backend = config.backends[record.backend]
         else { return nil }
-        let allowed = try? linkRule(
-            caller, claims: record.claims, backendName: record.backend, backend: backend, bucket: record.bucket, key: record.key,
-            responseType: record.response["content_type"], expiresIn: max(1, record.expiresAt - record.createdAt), worker: worker)
-        return allowed == nil ? nil : backend
+        var intent = Intent(
+            capability: .shareLink, backend: record.backend, bucket: record.bucket, key: record.key,
+            lifetime: max(1, record.expiresAt - record.createdAt))
+        intent.response = Intent.responseOverrides(record.response)
+        let principal = Principal(name: caller.name, rules: caller.rules, claims: record.claims)
+        return (try? decide(intent, principal, backend, worker: worker)) == nil ? nil : backend
     }
 
     /// 302 to a presigned GET (HEAD for a HEAD) that lives `url_ttl` seconds, never past the link itself.
@@ -207,10 +190,7 @@ extension PresignService {
         } catch {
             return Self.noStore(Self.response(error))
         }
-        var query: [(name: String, value: String)] = []
-        for field in PresignRequest.responseFields {
-            if let value = record.response[field.json] { query.append((field.query, value)) }
-        }
+        let query = Intent.responseOverrides(record.response).map { (name: $0.query, value: $0.value) }
         let signed: S3Presigner.PresignedURL
         do throws(SigningError) {
             signed = try signer.presigner.presign(
@@ -220,7 +200,7 @@ extension PresignService {
                 now: SigningTime(epochSeconds: Int64(now)))
         } catch {
             // The record was checked when it was made; a store edited by hand could still hold a bad one.
-            return Self.noStore(Self.response(APIError(status: 500, code: "LinkUnsignable", message: "this link cannot be signed: \(error.message)")))
+            return Self.noStore(Self.response(APIError(.linkUnsignable, "this link cannot be signed: \(error.message)")))
         }
         guard writeLinkAudit(use == nil ? "link_head" : "link_use", request, id: id, record: record, now: now, use: use) else {
             return Self.noStore(Self.response(Self.auditUnavailable))

@@ -4,10 +4,11 @@ import JSONKit
 import LineLog
 import Logging
 import PresignConfig
+import PresignCore
 import S3Signing
 
 /// One signed answer not yet handed out: its JSON, and its audit line (nil with the audit log off).
-struct Grant {
+struct Issued {
     let body: [UInt8]
     let auditLine: String?
     let operation: String
@@ -19,8 +20,8 @@ struct Grant {
 extension PresignService {
     /// A grant whose audit line cannot be queued under `audit_on_backpressure: refuse`.
     static let auditUnavailable = APIError(
-        status: 503, code: "AuditUnavailable",
-        message: "the audit log cannot take this grant's line right now (stdout is not being read fast enough); nothing was granted; retry later",
+        .auditUnavailable,
+        "the audit log cannot take this grant's line right now (stdout is not being read fast enough); nothing was granted; retry later",
         headers: ["Retry-After": "5"])
 
     /// Room asked for before work that has effects (a store write, an S3 call) starts: more than any audit line.
@@ -51,7 +52,7 @@ extension PresignService {
 
     /// Hands out signed URLs: all their audit lines are written and they are counted, or (`refuse`, no room for
     /// all of them) nothing is and the answer is false.
-    func issue(_ grants: [Grant], _ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
+    func issue(_ grants: [Issued], _ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
         let lines = grants.compactMap(\.auditLine)
         if !lines.isEmpty {
             let bytes = lines.reduce(-1) { $0 + $1.utf8.count + 1 }

@@ -3,6 +3,7 @@ import HTTPServer
 import JSONKit
 import Logging
 import PresignConfig
+import PresignCore
 import S3Signing
 
 /// Who is calling: an API key (found by the SHA-256 of the key, `APIKeyIndex`) or a JWT from a configured issuer
@@ -11,6 +12,9 @@ extension PresignService {
     struct Authenticated {
         let caller: Caller
         let claims: [String: String]
+
+        /// The caller as the policy engine sees it.
+        var principal: Principal { Principal(name: caller.name, rules: caller.rules, claims: claims) }
     }
 
     /// What the keys at hand say about a request: an answer, or that a remote key set must fetch first.
@@ -43,7 +47,7 @@ extension PresignService {
     func authenticate(_ request: HTTPRequest, _ snapshot: Snapshot, loop: EventLoop?, now: Double, fetched: Bool) -> AuthAttempt {
         func unauthorized(_ message: String, invalidToken: Bool) -> AuthAttempt {
             let challenge = invalidToken ? #"Bearer realm="presignd", error="invalid_token""# : #"Bearer realm="presignd""#
-            return .done(.failure(APIError(status: 401, code: "Unauthorized", message: message, headers: ["WWW-Authenticate": challenge])))
+            return .done(.failure(APIError(.unauthorized, message, headers: ["WWW-Authenticate": challenge])))
         }
         guard let header = request.head.header("Authorization") else {
             return unauthorized("missing Authorization: Bearer credentials", invalidToken: false)
@@ -90,9 +94,7 @@ extension PresignService {
             }
             if let missing { return .missingKeys(missing) }
             if let unavailable {
-                return .done(.failure(APIError(
-                    status: 503, code: "KeysUnavailable",
-                    message: "the keys of issuer '\(unavailable.issuer)' have not been fetched from its jwks_url yet; retry",
+                return .done(.failure(APIError(.keysUnavailable, "the keys of issuer '\(unavailable.issuer)' have not been fetched from its jwks_url yet; retry",
                     headers: ["Retry-After": String(unavailable.retryAfter())])))
             }
             return unauthorized("invalid token: \(lastFailure)", invalidToken: true)

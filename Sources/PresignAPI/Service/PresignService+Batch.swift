@@ -3,6 +3,7 @@ import HTTPServer
 import JSONKit
 import Logging
 import PresignConfig
+import PresignCore
 import S3Signing
 
 /// `POST /v1/presign/batch`: up to 100 requests; an invalid item fails the batch, a refused one fails alone.
@@ -23,7 +24,7 @@ extension PresignService {
         let now = clock.wallSeconds()
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
         // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
-        var items: [(PresignRequest, CheckedRequest)] = []
+        var items: [Intent] = []
         do throws(APIError) {
             let object = try Self.parseJSON(request).get()
             guard case .object(let members) = object, members.count == 1, case .array(let list)? = object["requests"] else {
@@ -34,8 +35,7 @@ extension PresignService {
             }
             items.reserveCapacity(list.count)
             for (index, item) in list.enumerated() {
-                let parsed = try PresignRequest.parse(item, path: "requests[\(index)]")
-                items.append((parsed, try CheckedRequest.check(parsed, path: "requests[\(index)]")))
+                items.append(try Intent.presign(item, path: "requests[\(index)]"))
             }
         } catch {
             return reply.send(Self.response(error))
@@ -47,12 +47,12 @@ extension PresignService {
             case .failure(let error): return reply.send(Self.response(error))
             case .success(let got): admission = got
             }
-            var results: [Result<Grant, APIError>] = []
-            for (index, (parsed, checked)) in items.enumerated() {
+            var results: [Result<Issued, APIError>] = []
+            for (index, intent) in items.enumerated() {
                 if index >= admission.admitted {
-                    results.append(.failure(APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit; retry after \(admission.retryAfter) s")))
+                    results.append(.failure(APIError(.rateLimited, "caller '\(caller.caller.name)' is over its rate limit; retry after \(admission.retryAfter) s")))
                 } else {
-                    results.append(sign(parsed, checked, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now))
+                    results.append(sign(intent, path: "requests[\(index)]", caller: caller, snapshot: snapshot, request: request, now: now))
                 }
             }
             // Every URL of the batch is audited, or the whole batch is refused: none is handed out unaudited.

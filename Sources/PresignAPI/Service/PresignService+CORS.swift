@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import PresignCore
 import JSONKit
 import Logging
 import PresignConfig
@@ -19,11 +20,11 @@ extension PresignService {
             return HTTPResponse(status: .noContent, headers: [("Allow", allow)])
         }
         guard let cors = snapshot.config.cors, cors.allows(origin) else {
-            return .error(.forbidden, code: "CORSOriginDenied", message: "origin \(origin) is not allowed")
+            return Self.response(APIError(.corsOriginDenied, "origin \(origin) is not allowed"))
         }
         if let method = request.head.header("Access-Control-Request-Method"), !methods.contains(method) {
             let use = methods.count == 1 ? methods[0] : methods.joined(separator: ", ")
-            return .error(.forbidden, code: "CORSMethodDenied", message: "method \(method) is not allowed; use \(use)")
+            return Self.response(APIError(.corsMethodDenied, "method \(method) is not allowed; use \(use)"))
         }
         return HTTPResponse(status: .noContent, headers: [
             ("Access-Control-Allow-Origin", origin),

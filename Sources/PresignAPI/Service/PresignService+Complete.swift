@@ -1,6 +1,7 @@
 import HTTPServer
 import JSONKit
 import PresignConfig
+import PresignCore
 import S3Client
 import S3Signing
 
@@ -24,7 +25,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
-            let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
+            let algorithm = token.checksumAlgorithm
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
             // Checked before S3 is asked: once the object is complete its line is written if it fits (or dropped).
             try requireAuditRoom(snapshot.config)
@@ -59,15 +60,11 @@ extension PresignService {
         switch CompletePlan.decide(listed: stored, named: parsed.parts, limits: step.limits) {
         case .notUploaded(let part, let listed):
             let why = listed ? "S3 lists part \(part) with another ETag than the one given" : "S3 does not list part \(part)"
-            step.answer(Self.response(APIError(
-                status: 409, code: "PartNotUploaded",
-                message: "\(why): finish uploading it (or name the ETag its PUT answered), then complete again; nothing was completed")))
+            step.answer(Self.response(APIError(.partNotUploaded, "\(why): finish uploading it (or name the ETag its PUT answered), then complete again; nothing was completed")))
         case .overLimit(let total, let limit):
             step.connection.abortMultipartUpload(token.bucket, key: token.key, uploadId: token.uploadId, now: step.time) { [self] _ in
                 writeUploadAudit("abort_over_limit", step.request, token: token, now: step.upload.now, size: total, grants: false)
-                step.answer(Self.response(APIError(
-                    status: 403, code: "PolicyDenied",
-                    message: "the upload's parts hold \(total) bytes, over its \(limit.name) \(limit.value); the upload was aborted")))
+                step.answer(Self.response(APIError(.policyDenied, "the upload's parts hold \(total) bytes, over its \(limit.name) \(limit.value); the upload was aborted")))
             }
         case .complete(let total):
             let parts = parsed.parts.map { part in
@@ -99,7 +96,7 @@ extension PresignService {
         case .success(let answer):
             guard let read = CompletePlan.storedSize(answer.value("Content-Length")) else {
                 deleteStored(step, audit: "delete_unverified", size: nil) { deleted in
-                    APIError(status: 502, code: "BadGateway", message: "S3's HEAD of the completed object has no readable Content-Length; the object \(deleted)")
+                    APIError(.badGateway, "S3's HEAD of the completed object has no readable Content-Length; the object \(deleted)")
                 }
                 return
             }
@@ -108,14 +105,14 @@ extension PresignService {
             let reason = error.answer
             deleteStored(step, audit: "delete_unverified", size: nil) { deleted in
                 APIError(
-                    status: reason.status == 504 ? 504 : 502, code: reason.status == 504 ? "GatewayTimeout" : "BadGateway",
-                    message: "the completed object's size could not be read (\(reason.code): \(reason.message)); the object \(deleted)")
+                    reason.status == 504 ? .gatewayTimeout : .badGateway,
+                    "the completed object's size could not be read (\(reason.code): \(reason.message)); the object \(deleted)")
             }
             return
         }
         if let limit = CompletePlan.exceeded(size, step.limits) {
             deleteStored(step, audit: "delete_over_limit", size: size) { deleted in
-                APIError(status: 403, code: "PolicyDenied", message: "the completed object holds \(size) bytes, over its \(limit.name) \(limit.value); the object \(deleted)")
+                APIError(.policyDenied, "the completed object holds \(size) bytes, over its \(limit.name) \(limit.value); the object \(deleted)")
             }
             return
         }

@@ -2,6 +2,7 @@ import Logging
 import HTTPServer
 import JSONKit
 import PresignConfig
+import PresignCore
 import S3Signing
 
 /// Signing with rotating credentials: the one accessor to a backend's current presigner (or the 503), and the
@@ -27,7 +28,7 @@ extension PresignService {
     func lifetime(
         _ requested: Int64, signer: ServiceConfig.Signer, backend: ServiceConfig.Backend, minExpiresIn: Int64?, worker: Int, now: Double
     ) -> Result<Lifetime, APIError> {
-        switch signer.clamp(requested: requested, now: Int64(now), minExpiresIn: minExpiresIn) {
+        switch signer.window.clamp(requested: requested, now: Int64(now), minExpiresIn: minExpiresIn) {
         case .unchanged(let seconds):
             return .success(Lifetime(seconds: seconds, requested: nil))
         case .clamped(let seconds, let requested):
@@ -52,9 +53,7 @@ extension PresignService {
     }
 
     static func credentialsUnavailableError(_ backend: String) -> APIError {
-        APIError(
-            status: 503, code: "CredentialsUnavailable",
-            message: "backend '\(backend)' has no usable credentials right now (they are being refreshed); retry later",
+        APIError(.credentialsUnavailable, "backend '\(backend)' has no usable credentials right now (they are being refreshed); retry later",
             headers: ["Retry-After": "5"])
     }
 

@@ -4,12 +4,13 @@ import JSONKit
 import Logging
 import PresignConfig
 import S3Signing
+import PresignCore
 
 /// Request bodies in, error bodies out.
 extension PresignService {
     static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
         if let type = request.head.header("Content-Type"), !isJSONMediaType(type) {
-            return .failure(APIError(status: 415, code: "UnsupportedMediaType", message: "Content-Type must be application/json"))
+            return .failure(APIError(.unsupportedMediaType, "Content-Type must be application/json"))
         }
         guard !request.body.isEmpty else { return .failure(.invalid("body", "a JSON object is required")) }
         do {
@@ -39,7 +40,7 @@ extension PresignService {
     static func errorItem(_ error: APIError, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("error")
-        HTTPResponse.writeError(into: &writer, code: error.code, message: error.message, field: error.field)
+        HTTPResponse.writeError(into: &writer, code: error.codeName, message: error.message, field: error.field)
         writer.integer("status", error.status)
         writer.endObject()
     }

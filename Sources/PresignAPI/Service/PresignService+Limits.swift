@@ -3,6 +3,7 @@ import Crypto
 import JSONKit
 import PresignConfig
 import RedisClient
+import PresignCore
 
 /// Credentials, then the caller's rate limit, before any handler of an authenticated route runs.
 extension PresignService {
@@ -15,7 +16,7 @@ extension PresignService {
     }
 
     static func rateLimitedError(_ caller: Authenticated, retryAfter: Int) -> APIError {
-        APIError(status: 429, code: "RateLimited", message: "caller '\(caller.caller.name)' is over its rate limit",
+        APIError(.rateLimited, "caller '\(caller.caller.name)' is over its rate limit",
                  headers: ["Retry-After": String(retryAfter)])
     }
 
@@ -57,7 +58,7 @@ extension PresignService {
                 metrics.rateLimitFailOpen(worker: worker)
                 return done(.success(Admission(admitted: cost, retryAfter: 0)))
             }
-            done(.failure(APIError(status: 503, code: "RateLimiterUnavailable", message: "the rate limiter cannot answer (\(why)); retry",
+            done(.failure(APIError(.rateLimiterUnavailable, "the rate limiter cannot answer (\(why)); retry",
                                    headers: ["Retry-After": "1"])))
         }
         guard let loop = context.eventLoopIfAttached else { return unavailable("no event loop", "no event loop (an in-process request)") }

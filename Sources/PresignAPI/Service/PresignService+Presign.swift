@@ -3,92 +3,50 @@ import HTTPServer
 import JSONKit
 import Logging
 import PresignConfig
+import PresignCore
 import S3Signing
 
-/// `POST /v1/presign`: one request authenticated, rate-limited, checked, authorized by policy and signed.
+/// `POST /v1/presign`: one intent authenticated, rate-limited, decided by policy and signed.
 extension PresignService {
     func presign(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
-            let checked = try CheckedRequest.check(parsed, path: "")
-            let grant = try sign(parsed, checked, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
-            guard issue([grant], request, snapshot.config) else { throw Self.auditUnavailable }
-            return .json(.ok, grant.body)
+            let intent = try Intent.presign(try Self.parseJSON(request).get())
+            let issued = try sign(intent, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
+            guard issue([issued], request, snapshot.config) else { throw Self.auditUnavailable }
+            return .json(.ok, issued.body)
         } catch {
             return Self.response(error)
         }
     }
 
-    /// Checks, authorizes and signs one request: the success JSON object and its audit line, not yet handed out
-    /// (`issue` does that).
+    /// Decides and signs one intent: the success JSON object and its audit line, not yet handed out (`issue` does
+    /// that).
     func sign(
-        _ parsed: PresignRequest, _ checked: CheckedRequest, path: String, caller: Authenticated, snapshot: Snapshot,
-        request: HTTPRequest, now: Double
-    ) -> Result<Grant, APIError> {
-        let config = snapshot.config
-        let backendName: String
+        _ intent: Intent, path: String, caller: Authenticated, snapshot: Snapshot, request: HTTPRequest, now: Double
+    ) -> Result<Issued, APIError> {
+        let grant: Grant
         let backend: ServiceConfig.Backend
-        switch config.backend(named: parsed.backend) {
-        case .success(let chosen):
-            (backendName, backend) = chosen
-        case .failure(.unknown(let name)):
-            return .failure(APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'",
-                                     field: path.isEmpty ? "backend" : "\(path).backend"))
-        case .failure(.ambiguous):
-            return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
-        }
-        let signature = backend.signature
-        let policyRequest = PolicyRequest(
-            operation: checked.operation, backend: backendName, bucket: checked.bucket, key: checked.key,
-            expiresIn: parsed.expiresIn ?? 0, signature: signature, contentType: parsed.contentType,
-            contentLength: parsed.contentLength, contentTypePrefix: parsed.contentTypePrefix,
-            contentLengthRange: checked.lengthRange, responseContentType: parsed.response?["content_type"])
-        let rule: PolicyRule
-        switch PolicyEngine.evaluate(policyRequest, caller: caller.caller, claims: caller.claims) {
-        case .success(let r): rule = r
-        case .failure(let denial):
-            metrics.denied(worker: request.worker, reason: denial.reason)
-            return .failure(APIError(status: 403, code: "PolicyDenied", message: denial.message))
-        }
-        let cap = signature == .v4 ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
         let signer: ServiceConfig.Signer
         let lifetime: Lifetime
-        switch self.signer(backend, worker: request.worker, now: now) {
-        case .success(let current): signer = current
-        case .failure(let error): return .failure(error)
+        do throws(APIError) {
+            (grant, backend) = try decide(intent, caller, snapshot.config, worker: request.worker, path: path)
+            signer = try self.signer(backend, worker: request.worker, now: now).get()
+            lifetime = try self.lifetime(grant.lifetime, signer: signer, backend: backend, minExpiresIn: grant.rule.minExpiresIn,
+                                         worker: request.worker, now: now).get()
+        } catch {
+            return .failure(error)
         }
-        switch self.lifetime(parsed.expiresIn ?? min(900, cap), signer: signer, backend: backend, minExpiresIn: rule.minExpiresIn,
-                             worker: request.worker, now: now) {
-        case .success(let clamped): lifetime = clamped
-        case .failure(let error): return .failure(error)
-        }
-        let expiresIn = lifetime.seconds
         let signingTime = SigningTime(epochSeconds: Int64(now))
         var out = JSONWriter(capacity: 512)
         out.beginObject()
         let expiresAt: SigningTime
         do {
-            switch checked.operation {
-            case .shareLink:
-                // `CheckedRequest.check` refuses it first; kept total rather than trapping.
-                return .failure(.invalid(path.isEmpty ? "operation" : "\(path).operation", "share_link is created with POST /v1/links"))
-            case .postObject:
-                var conditions: [PostPolicy.Condition] = []
-                var fields: [(name: String, value: String)] = []
-                let ruleMax = rule.maxContentLength
-                if let range = checked.lengthRange {
-                    conditions.append(.contentLengthRange(min: range.min, max: range.max))
-                } else if let ruleMax {
-                    conditions.append(.contentLengthRange(min: 0, max: ruleMax))
-                }
-                if let type = parsed.contentType {
-                    fields.append(("Content-Type", type))
-                } else if let prefix = parsed.contentTypePrefix {
-                    conditions.append(.startsWith(field: "Content-Type", prefix: prefix))
-                }
+            switch grant.capability {
+            case .postForm:
+                let (fields, conditions) = grant.formConditions
                 let form = try signer.presigner.presignPost(
-                    PostPolicy(bucket: checked.bucket!, key: checked.key!, expiry: .after(seconds: expiresIn), fields: fields, conditions: conditions),
+                    PostPolicy(bucket: grant.bucket!, key: grant.key!, expiry: .after(seconds: lifetime.seconds), fields: fields, conditions: conditions),
                     now: signingTime)
                 expiresAt = form.expires
                 out.string("url", form.url)
@@ -97,11 +55,11 @@ extension PresignService {
                 out.beginObject()
                 for field in form.fields { out.string(field.name, field.value) }
                 out.endObject()
-            case .s3(let operation):
+            case .sign(let operation):
                 let signed = try signer.presigner.presign(
                     S3Presigner.Request(
-                        operation: operation, bucket: checked.bucket ?? "", key: checked.key ?? "",
-                        expiry: .after(seconds: expiresIn), headers: checked.headers, query: checked.query),
+                        operation: operation, bucket: grant.bucket ?? "", key: grant.key ?? "",
+                        expiry: .after(seconds: lifetime.seconds), headers: grant.signedHeaders, query: grant.responseQuery),
                     now: signingTime)
                 expiresAt = signed.expires
                 out.string("url", signed.url)
@@ -110,19 +68,21 @@ extension PresignService {
                 out.beginObject()
                 for header in signed.headers { out.string(header.name, header.value) }
                 out.endObject()
+            case .shareLink:
+                // Decoding a presign intent refuses it (its endpoint is POST /v1/links); kept total rather than trapping.
+                return .failure(.invalid(path.isEmpty ? "operation" : "\(path).operation", "share_link is created with POST /v1/links"))
             }
         } catch {
-            return .failure(APIError(status: 400, code: "InvalidRequest", message: error.message,
-                                     field: Self.field(for: error, path: path)))
+            return .failure(APIError(.invalidRequest, error.message, field: Self.field(for: error, path: path)))
         }
         Self.writeExpiry(expiresAt, lifetime, now: now, into: &out)
-        out.string("signature_version", Self.versionName(signature))
+        out.string("signature_version", Self.versionName(grant.signature))
         out.endObject()
-        let line = config.auditLog
-            ? auditLine(request: request, caller: caller.caller.name, operation: parsed.operation, backend: backendName,
-                        bucket: checked.bucket, key: checked.key, expiresAt: expiresAt, now: now)
+        let line = snapshot.config.auditLog
+            ? auditLine(request: request, caller: grant.caller, operation: grant.capability.name, backend: grant.backend,
+                        bucket: grant.bucket, key: grant.key, expiresAt: expiresAt, now: now)
             : nil
-        return .success(Grant(body: out.bytes, auditLine: line, operation: parsed.operation, backend: backendName))
+        return .success(Issued(body: out.bytes, auditLine: line, operation: grant.capability.name, backend: grant.backend))
     }
 
     static func versionName(_ version: SignatureVersion) -> String {

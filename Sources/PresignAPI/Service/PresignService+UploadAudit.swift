@@ -5,6 +5,7 @@ import Logging
 import PresignConfig
 import S3Client
 import S3Signing
+import PresignCore
 
 /// The audit lines of multipart uploads, one per step.
 extension PresignService {

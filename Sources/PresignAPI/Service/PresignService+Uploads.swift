@@ -3,6 +3,7 @@ import HTTPServer
 import JSONKit
 import Logging
 import PresignConfig
+import PresignCore
 import S3Client
 import S3Signing
 
@@ -16,34 +17,19 @@ extension PresignService {
         let caller: Authenticated
         let token: UploadToken
         let backend: ServiceConfig.Backend
-        let rule: PolicyRule
+        /// The upload's grant under today's config.
+        let grant: Grant
         let now: Double
+        var rule: PolicyRule { grant.rule }
     }
 
-    static let uploadNotFound = APIError(status: 404, code: "UploadNotFound", message: "no such upload")
+    static let uploadNotFound = APIError(.uploadNotFound, "no such upload")
 
     func uploadKey(_ config: ServiceConfig) throws(APIError) -> [UInt8] {
         guard let key = config.uploadTokenKey else {
-            throw APIError(status: 501, code: "UploadsDisabled", message: "multipart uploads need uploads.token_secret_env or _file in the config")
+            throw APIError(.uploadsDisabled, "multipart uploads need uploads.token_secret_env or _file in the config")
         }
         return key
-    }
-
-    /// The policy decision for a multipart upload of `key`: a `put` rule of the caller, now.
-    func uploadRule(
-        _ caller: Authenticated, backendName: String, backend: ServiceConfig.Backend, bucket: String, key: String,
-        contentType: String?, contentLength: Int64?, expiresIn: Int64, worker: Int
-    ) throws(APIError) -> PolicyRule {
-        var policy = PolicyRequest(
-            operation: .s3(.put), backend: backendName, bucket: bucket, key: key, expiresIn: expiresIn,
-            signature: backend.signature, contentType: contentType, contentLength: contentLength)
-        policy.multipart = true
-        switch PolicyEngine.evaluate(policy, caller: caller.caller, claims: caller.claims) {
-        case .success(let rule): return rule
-        case .failure(let denial):
-            metrics.denied(worker: worker, reason: denial.reason)
-            throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
-        }
     }
 
     /// Opens the `{upload}` handle for this caller: every way it can fail is the same 404.
@@ -55,10 +41,8 @@ extension PresignService {
             let backend = snapshot.config.backends[token.backend]
         else { throw Self.uploadNotFound }
         // The grant still holds under today's config.
-        let rule = try uploadRule(
-            caller, backendName: token.backend, backend: backend, bucket: token.bucket, key: token.key,
-            contentType: token.contentType, contentLength: token.contentLength, expiresIn: 1, worker: request.worker)
-        return OpenedUpload(caller: caller, token: token, backend: backend, rule: rule, now: now)
+        let grant = try decide(token.intent, caller.principal, backend, worker: request.worker)
+        return OpenedUpload(caller: caller, token: token, backend: backend, grant: grant, now: now)
     }
 
     /// The backend's connection on this loop, signing with its current credentials (a new set gets a new
@@ -75,7 +59,7 @@ extension PresignService {
     /// does that) is still a failure: 502, with S3's code.
     static func apiError(_ error: S3Error) -> APIError {
         let answer = error.answer
-        return APIError(status: answer.status < 400 ? 502 : answer.status, code: answer.code, message: answer.message)
+        return .upstream(status: answer.status, code: answer.code, message: answer.message)
     }
 
     // MARK: POST /v1/uploads
@@ -84,42 +68,26 @@ extension PresignService {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let secret = try uploadKey(snapshot.config)
-            let parsed = try CreateUploadRequest.parse(try Self.parseJSON(request).get())
-            if let denial = PolicyEngine.checkKey(parsed.key) {
-                metrics.denied(worker: request.worker, reason: denial.reason)
-                throw APIError(status: 403, code: "PolicyDenied", message: denial.message)
-            }
-            if let type = parsed.contentType {
-                guard let media = MediaType(type), !media.isWildcard else { throw .invalid("content_type", CheckedRequest.mediaTypeMessage) }
-            }
-            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
-            let rule = try uploadRule(
-                caller, backendName: backendName, backend: backend, bucket: parsed.bucket, key: parsed.key,
-                contentType: parsed.contentType, contentLength: parsed.contentLength, expiresIn: parsed.expiresIn ?? 1,
-                worker: request.worker)
-            let cap = min(rule.maxExpiresIn, SigV4.maxExpires)
-            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultUploadLifetime, cap)
+            let intent = try Intent.upload(try Self.parseJSON(request).get())
+            let (grant, backend) = try decide(intent, caller, snapshot.config, worker: request.worker)
             var headers: [(name: String, value: String)] = []
-            if let type = parsed.contentType { headers.append(("Content-Type", type)) }
-            if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
+            if let type = grant.upload.contentType { headers.append(("Content-Type", type)) }
+            if let algorithm = grant.upload.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
             try requireAuditRoom(snapshot.config)
             try s3(backend, context, worker: request.worker, now: now).createMultipartUpload(
-                parsed.bucket, key: parsed.key, headers: headers, now: SigningTime(epochSeconds: Int64(now))
+                grant.bucket!, key: grant.key!, headers: headers, now: SigningTime(epochSeconds: Int64(now))
             ) { [self] result in
                 switch result {
                 case .failure(let error):
                     answer(Self.response(Self.apiError(error)))
                 case .success(let created):
-                    let expiresAt = Int64(now) + lifetime
-                    let token = UploadToken(
-                        caller: caller.caller.name, subject: caller.claims["sub"], backend: backendName, bucket: parsed.bucket,
-                        key: parsed.key, uploadId: created.uploadId, checksumAlgorithm: parsed.checksumAlgorithm?.rawValue,
-                        contentType: parsed.contentType, contentLength: parsed.contentLength, expiresAt: expiresAt)
+                    let expiresAt = Int64(now) + grant.lifetime
+                    let token = UploadToken(grant, uploadId: created.uploadId, expiresAt: expiresAt)
                     var out = JSONWriter(capacity: 512)
                     out.beginObject()
                     out.string("upload", token.sealed(with: secret))
-                    out.string("bucket", parsed.bucket)
-                    out.string("key", parsed.key)
+                    out.string("bucket", token.bucket)
+                    out.string("key", token.key)
                     out.integer("part_size_min", MultipartLimits.minPartSize)
                     out.integer("max_parts", MultipartLimits.maxParts)
                     out.string("expires_at", SigningTime(epochSeconds: expiresAt).iso8601)
@@ -134,30 +102,20 @@ extension PresignService {
         }
     }
 
-    func chooseBackend(_ name: String?, _ config: ServiceConfig, path: String) throws(APIError) -> (String, ServiceConfig.Backend) {
-        switch config.backend(named: name) {
-        case .success(let chosen): return chosen
-        case .failure(.unknown(let name)):
-            throw APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'", field: "backend")
-        case .failure(.ambiguous):
-            throw .invalid("backend", "is required when several backends are configured")
-        }
-    }
-
     // MARK: POST /v1/uploads/{upload}/parts
 
     func signParts(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
-            let algorithm = token.checksumAlgorithm.flatMap(ChecksumAlgorithm.init(rawValue:))
+            let algorithm = token.checksumAlgorithm
             let parsed = try SignPartsRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
             let signature = upload.backend.signature
             let signer = try self.signer(upload.backend, worker: request.worker, now: upload.now).get()
-            let cap = min(upload.rule.maxExpiresIn, SigV4.maxExpires, token.expiresAt - Int64(upload.now))
+            let cap = min(upload.grant.maxLifetime, token.expiresAt - Int64(upload.now))
             guard cap >= 1 else { throw Self.uploadNotFound }
             if let asked = parsed.expiresIn, asked > cap {
-                throw APIError(status: 403, code: "PolicyDenied", message: "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
+                throw APIError(.policyDenied, "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
             }
             let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultPartURLLifetime, cap)
             let limit = [upload.rule.maxContentLength, token.contentLength].compactMap { $0 }.min()
@@ -169,7 +127,7 @@ extension PresignService {
                 var headers: [(name: String, value: String)] = []
                 if let length = part.contentLength {
                     if let limit, length > limit {
-                        throw APIError(status: 403, code: "PolicyDenied", message: "parts[\(index)].content_length \(length) is over the upload's limit \(limit)")
+                        throw APIError(.policyDenied, "parts[\(index)].content_length \(length) is over the upload's limit \(limit)")
                     }
                     guard signature == .v4 else { throw .invalid("parts[\(index)].content_length", "needs a SigV4 backend (SigV2 cannot sign Content-Length)") }
                     headers.append(("Content-Length", String(length)))
@@ -186,7 +144,7 @@ extension PresignService {
                             headers: headers, query: [("partNumber", String(part.number)), ("uploadId", token.uploadId)]),
                         now: SigningTime(epochSeconds: Int64(upload.now)))
                 } catch {
-                    throw APIError(status: 400, code: "InvalidRequest", message: error.message)
+                    throw APIError(.invalidRequest, error.message)
                 }
                 out.beginObject()
                 out.integer("number", part.number)

@@ -1,4 +1,5 @@
 import PresignConfig
+import PresignCore
 import JSONKit
 import Foundation
 import HTTPServer
@@ -185,8 +186,8 @@ public final class PresignService: @unchecked Sendable {
     }
 
     /// What a request whose client left is "answered" with: dropped by its context, never sent.
-    static let clientGone = HTTPResponse.error(.serviceUnavailable, code: "ClientGone", message: "the client left")
-    static let gone = HTTPResponse.error(.serviceUnavailable, code: "ServiceStopped", message: "the presign service has stopped")
+    static let clientGone = HTTPResponse(error: APIError(.clientGone, "the client left"))
+    static let gone = HTTPResponse(error: APIError(.serviceStopped, "the presign service has stopped"))
 
     /// Answers a request the way the server does, through the same routes and the server's own 404/405 mapping,
     /// without sockets (tests, benchmarks).

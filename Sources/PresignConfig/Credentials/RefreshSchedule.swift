@@ -102,13 +102,6 @@ public struct RefreshSchedule: Sendable, Equatable {
     public mutating func changed(now: Double) {
         if fetching { changedWhileFetching = true } else { nextAttempt = now }
     }
-
-    /// Whether the set in use may sign at `now`: there is one and it is not within the margin of its expiry.
-    public func isServing(now: Double) -> Bool {
-        guard hasSet else { return false }
-        guard let expiration else { return true }
-        return now < expiration - settings.margin
-    }
 }
 
 extension RefreshSchedule.Settings {

@@ -1,6 +1,7 @@
 import JSONKit
 import Foundation
 import S3Signing
+import PresignCore
 
 /// Who is calling, how they prove it, and what they may sign.
 public struct Caller: Sendable {

@@ -6,7 +6,7 @@ import S3Signing
 public struct PolicyRule: Sendable {
     public let number: Int
     public let name: String?
-    public let operations: Set<PresignOperation>
+    public let operations: Set<Capability>
     public let bucket: KeyPattern
     public let key: KeyPattern
     public let backend: String?
@@ -15,6 +15,22 @@ public struct PolicyRule: Sendable {
     public let maxContentLength: Int64?
     /// `min_expires_in`: when the credentials' expiry would clamp a URL below this, answer 503 instead.
     public var minExpiresIn: Int64? = nil
+
+    public init(
+        number: Int, name: String?, operations: Set<Capability>, bucket: KeyPattern, key: KeyPattern, backend: String?,
+        maxExpiresIn: Int64, contentTypes: [String]?, maxContentLength: Int64?, minExpiresIn: Int64? = nil
+    ) {
+        self.number = number
+        self.name = name
+        self.operations = operations
+        self.bucket = bucket
+        self.key = key
+        self.backend = backend
+        self.maxExpiresIn = maxExpiresIn
+        self.contentTypes = contentTypes
+        self.maxContentLength = maxContentLength
+        self.minExpiresIn = minExpiresIn
+    }
 
     public var label: String { name.map { "rule \(number) '\($0)'" } ?? "rule \(number)" }
 

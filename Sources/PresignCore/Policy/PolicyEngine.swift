@@ -1,4 +1,3 @@
-import PresignConfig
 import JSONKit
 import Foundation
 import S3Signing
@@ -45,17 +44,30 @@ public enum PolicyEngine {
         }
     }
 
-    public static func evaluate(_ request: PolicyRequest, caller: Caller, claims: [String: String]) -> Result<PolicyRule, Denial> {
-        if let key = request.key, let denial = checkKey(key) { return .failure(denial) }
+    /// The one policy decision: the first rule of `principal` that allows every condition of `intent` on
+    /// `backend`, as a `Grant` of what was fixed; otherwise the first rule's reason (or `no_rule`).
+    public static func evaluate(_ intent: Intent, _ principal: Principal, backend: Backend) -> Result<Grant, Denial> {
+        if let key = intent.key, let denial = checkKey(key) { return .failure(denial) }
         var firstFailure: Denial?
-        for rule in caller.rules where rule.operations.contains(request.operation) {
-            switch check(rule, request, claims: claims) {
-            case nil: return .success(rule)
+        for rule in principal.rules where rule.operations.contains(intent.capability) {
+            switch check(rule, intent, backend: backend, claims: principal.claims) {
+            case nil: return .success(Grant(intent, rule: rule, principal: principal, backend: backend))
             case let denial?: if firstFailure == nil { firstFailure = denial }
             }
         }
         if let firstFailure { return .failure(firstFailure) }
-        return .failure(Denial(reason: "no_rule", message: "no rule of caller '\(caller.name)' allows operation \(request.operation)"))
+        return .failure(Denial(reason: "no_rule", message: "no rule of caller '\(principal.name)' allows operation \(intent.capability)"))
+    }
+
+    /// The backend a request is decided for: its name and how it signs.
+    public struct Backend: Sendable {
+        public let name: String
+        public let signature: SignatureVersion
+
+        public init(name: String, signature: SignatureVersion) {
+            self.name = name
+            self.signature = signature
+        }
     }
 
     /// For `post_object`: the text before the first `${filename}`, which S3 replaces with the uploaded file's
@@ -83,14 +95,14 @@ public enum PolicyEngine {
         return nil
     }
 
-    static func check(_ rule: PolicyRule, _ request: PolicyRequest, claims: [String: String]) -> Denial? {
+    static func check(_ rule: PolicyRule, _ request: Intent, backend: Backend, claims: [String: String]) -> Denial? {
         let label = rule.label
-        if let backend = rule.backend, backend != request.backend {
-            return Denial(reason: "backend", message: "\(label): backend '\(request.backend)' is not '\(backend)'")
+        if let pinned = rule.backend, pinned != backend.name {
+            return Denial(reason: "backend", message: "\(label): backend '\(backend.name)' is not '\(pinned)'")
         }
         let bucketName = request.bucket ?? ""
         if request.bucket == nil && rule.bucket.description != "*" {
-            return Denial(reason: "bucket", message: "\(label): operation \(request.operation) names no bucket; the rule needs bucket '*'")
+            return Denial(reason: "bucket", message: "\(label): operation \(request.capability) names no bucket; the rule needs bucket '*'")
         }
         switch rule.bucket.match(bucketName, claims: claims) {
         case .matches: break
@@ -99,7 +111,7 @@ public enum PolicyEngine {
         }
         if let key = request.key {
             let outcome: KeyPattern.Outcome
-            let filenamePrefix = request.operation == .postObject ? Self.filenamePrefix(key) : nil
+            let filenamePrefix = request.capability == .postForm ? Self.filenamePrefix(key) : nil
             if let prefix = filenamePrefix {
                 // The form is signed with starts-with on `prefix`: the uploader picks the rest of the key.
                 outcome = rule.key.coversEveryKey(startingWith: prefix, claims: claims)
@@ -117,20 +129,19 @@ public enum PolicyEngine {
             }
         } else if !rule.key.matchesEverything {
             // Config loading refuses such rules; this keeps the engine safe on its own.
-            return Denial(reason: "key", message: "\(label): operation \(request.operation) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
+            return Denial(reason: "key", message: "\(label): operation \(request.capability) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
         }
-        // A share link is not a SigV4 URL: it redirects to a short one at each use, so SigV4's cap is not its own.
-        let cap = request.signature == .v4 && request.operation != .shareLink ? min(rule.maxExpiresIn, SigV4.maxExpires) : rule.maxExpiresIn
-        if request.expiresIn > cap {
-            return Denial(reason: "expires", message: "\(label): expires_in \(request.expiresIn) is over max_expires_in \(cap)")
+        let cap = min(rule.maxExpiresIn, request.capability.maxLifetime(for: backend.signature))
+        if let asked = request.lifetime, asked > cap {
+            return Denial(reason: "expires", message: "\(label): expires_in \(asked) is over max_expires_in \(cap)")
         }
-        let uploads = request.operation.storesBody
+        let uploads = request.capability.storesBody
         if let types = rule.contentTypes, uploads {
-            if let type = request.contentType {
+            if let type = request.upload.contentType {
                 if !types.contains(where: { PolicyRule.contentType(type, matches: $0) }) {
                     return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
                 }
-            } else if let prefix = request.contentTypePrefix, request.operation == .postObject {
+            } else if let prefix = request.upload.contentTypePrefix, request.capability == .postForm {
                 if !types.contains(where: { PolicyRule.prefix(prefix, coveredBy: $0) }) {
                     return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
                 }
@@ -140,22 +151,22 @@ public enum PolicyEngine {
         }
         if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
         if let max = rule.maxContentLength, uploads {
-            if request.multipart {
-                if let length = request.contentLength, length > max {
+            if request.upload.multipart {
+                if let length = request.upload.contentLength, length > max {
                     return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
                 }
-            } else if request.operation == .s3(.put) {
-                guard request.signature == .v4 else {
+            } else if request.capability == .sign(.put) {
+                guard backend.signature == .v4 else {
                     return Denial(reason: "content_length", message: "\(label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
                 }
-                guard let length = request.contentLength else {
+                guard let length = request.upload.contentLength else {
                     return Denial(reason: "content_length", message: "\(label): content_length is required (at most \(max))")
                 }
                 if length > max {
                     return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
                 }
-            } else if let range = request.contentLengthRange, range.max > max {
-                return Denial(reason: "content_length", message: "\(label): content_length_range max \(range.max) is over max_content_length \(max)")
+            } else if let range = request.upload.lengthRange, range.upperBound > max {
+                return Denial(reason: "content_length", message: "\(label): content_length_range max \(range.upperBound) is over max_content_length \(max)")
             }
         }
         return nil

@@ -1,0 +1,32 @@
+import PresignCore
+import S3Signing
+import Testing
+
+/// Everything that differs between capabilities is a property of the capability, asked in one place.
+struct CapabilityTests {
+    @Test func everyCapabilityRoundTripsItsConfigName() {
+        for capability in Capability.all { #expect(Capability(name: capability.name) == capability) }
+        #expect(Capability(name: "postObject") == nil)
+        #expect(Capability.all.count == Set(Capability.all).count)
+    }
+
+    @Test func theLifetimeCapIsTheSignatureVersionsAndNeverAShareLinks() {
+        #expect(Capability.sign(.get).maxLifetime(for: .v4) == 604_800)
+        #expect(Capability.postForm.maxLifetime(for: .v4) == 604_800)
+        #expect(Capability.sign(.put).maxLifetime(for: .v2) == .max)
+        #expect(Capability.sign(.put).maxLifetime(for: .s3fm) == .max)
+        for signature in [SignatureVersion.v4, .v2, .s3fm] { #expect(Capability.shareLink.maxLifetime(for: signature) == .max) }
+    }
+
+    @Test func onlyShareLinksAreAskedAtTheLinksEndpoint() {
+        for capability in Capability.all {
+            #expect((capability.endpoint == .links) == (capability == .shareLink))
+        }
+    }
+
+    @Test func defaultsAreFifteenMinutesForAURLAndADayForALinkOrAnUpload() {
+        #expect(Capability.sign(.get).defaultLifetime(multipart: false) == 900)
+        #expect(Capability.sign(.put).defaultLifetime(multipart: true) == 86_400)
+        #expect(Capability.shareLink.defaultLifetime(multipart: false) == 86_400)
+    }
+}
