@@ -166,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminProxyTests",
-            dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),

@@ -68,12 +68,9 @@ public final class AdminProxy: Sendable {
         let call = AdminCall(
             request: request, context: context, connection: connection, query: query,
             now: SigningTime(epochSeconds: Int64(seconds)))
-        if config.auditLog {
-            guard writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
-                             bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now,
-                             policy: config.auditOnBackpressure)
-            else { return Self.auditUnavailable }
-        }
+        guard writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
+                         bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now, config: config)
+        else { return Self.auditUnavailable }
         return start(route, call)
     }
 
