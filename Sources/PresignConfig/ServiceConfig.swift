@@ -23,7 +23,7 @@ public struct ServiceConfig: Sendable {
         public init() {}
     }
 
-    public struct Backend: Sendable {
+    public final class Backend: Sendable {
         public let name: String
         /// How it signs: static keys (one presigner for ever) or a rotating source (`credentials:`).
         public let signing: Signing
