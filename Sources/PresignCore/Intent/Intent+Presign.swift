@@ -6,10 +6,15 @@ import S3Signing
 /// field's type first, in the order sent, then what the capability takes. Unknown fields are refused, so typos
 /// surface.
 extension Intent {
-    static let presignFields: Set<String> = [
-        "operation", "bucket", "key", "expires_in", "content_type", "content_length", "checksum_sha256", "content_md5",
-        "response", "backend", "content_length_range", "content_type_prefix",
-    ]
+    static func isPresignField(_ name: String) -> Bool {
+        switch name {
+        case "operation", "bucket", "key", "expires_in", "content_type", "content_length", "checksum_sha256", "content_md5",
+            "response", "backend", "content_length_range", "content_type_prefix":
+            return true
+        default:
+            return false
+        }
+    }
     static let linkFields: Set<String> = ["bucket", "key", "backend", "expires_in", "max_uses", "response"]
     public static let maxUses: ClosedRange<Int64> = 1...1_000_000
 
@@ -19,7 +24,7 @@ extension Intent {
     /// A presign request, or batch item `path` (`requests[3]`): `operation` names a capability asked at
     /// `POST /v1/presign`.
     public static func presign(_ value: JSONValue, path: String = "") throws(APIError) -> Intent {
-        let fields = try JSONFields(value, path: path, allowed: presignFields)
+        let fields = try JSONFields(value, path: path, isAllowed: isPresignField)
         return try decode(fields, capability: nil)
     }
 
