@@ -7,10 +7,16 @@ import JWTKit
 /// nil when the header is not a Bearer credential; the token may be empty.
 public enum BearerToken {
     public static func token(in header: String) -> String? {
-        let utf8 = header.utf8
-        guard utf8.count >= 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return nil }
-        let trimmed = utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
-        guard let end = trimmed.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(Substring(trimmed[...end]))
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            let scheme: StaticString = "bearer "
+            guard bytes.count >= 7 else { return nil }
+            for index in 0..<7 where bytes[index] | 0x20 != scheme.utf8Start[index] { return nil }
+            var start = 7
+            var end = bytes.count
+            while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+            while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
     }
 }
