@@ -224,8 +224,8 @@ final class CredentialRefresher {
             entry.lastLoggedMessage = error.message
             let keeping: String
             if let old = entry.cell.latest?.set {
-                keeping = old.expiration.map { "keeping the previous set until \(SigningTime(epochSeconds: $0 - entry.cell.margin).iso8601)" }
-                    ?? "keeping the previous set"
+                keeping = CredentialWindow(expiration: old.expiration, margin: entry.cell.margin).end
+                    .map { "keeping the previous set until \(SigningTime(epochSeconds: $0).iso8601)" } ?? "keeping the previous set"
             } else {
                 keeping = "no credentials yet: requests get 503"
             }
