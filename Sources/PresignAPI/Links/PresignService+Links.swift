@@ -78,7 +78,7 @@ extension PresignService {
                 key: parsed.key, responseType: parsed.response["content_type"], expiresIn: parsed.expiresIn ?? 0, worker: request.worker)
             let lifetime = parsed.expiresIn ?? min(Self.defaultLinkLifetime, rule.maxExpiresIn)
             try requireAuditRoom(snapshot.config)
-            let id = LinkID.generate()
+            let id = newLinkID()
             let created = Int64(now)
             let record = LinkRecord(
                 digest: id.digest, caller: caller.caller.name, subject: caller.claims["sub"], claims: caller.claims,
