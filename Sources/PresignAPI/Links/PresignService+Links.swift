@@ -74,7 +74,7 @@ extension PresignService {
             let intent = try Intent.link(try Self.parseJSON(request).get())
             let (grant, _) = try decide(intent, caller, snapshot.config, worker: request.worker)
             try requireAuditRoom(snapshot.config)
-            let id = LinkID.generate()
+            let id = newLinkID()
             let created = Int64(now)
             var response: [String: String] = [:]
             for override in grant.response { response[override.field] = override.value }

@@ -65,10 +65,15 @@ public final class PresignService: @unchecked Sendable {
     let uploadConnections = S3ConnectionCache()
     /// When each worker last logged a link-store or Redis failure (monotonic ns), so trouble logs once a second.
     let storeErrorLogged: PerWorker<[UInt64]>
+    /// Where new share-link ids come from: the CSPRNG (`LinkID.generate`); the replay corpus passes a fixed sequence.
+    let newLinkID: @Sendable () -> LinkID
     /// The API's routes alone, for `respond`.
     private var client = InProcessClient(router: Router())
 
-    public init(config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger, logOutput: LineOutput? = nil) {
+    public init(
+        config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger, logOutput: LineOutput? = nil,
+        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate
+    ) {
         let workers = max(workers, 1)
         let metrics = APIMetrics(workers: workers, logOutput: logOutput)
         let pool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
@@ -86,6 +91,7 @@ public final class PresignService: @unchecked Sendable {
         self.logger = logger
         self.audit = audit
         self.logOutput = logOutput
+        newLinkID = linkIDs
         openAPI = Array(OpenAPIDocument.yaml.utf8)
         var router = Router()
         install(into: &router)
