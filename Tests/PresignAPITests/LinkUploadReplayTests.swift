@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import PresignAPI
 import PresignConfig
+import PresignCore
 import ShareLinks
 import Synchronization
 import Testing
@@ -83,7 +84,7 @@ struct LinkUploadReplayTests {
     ) -> String {
         UploadToken(
             caller: caller, subject: subject, backend: backend, bucket: bucket, key: key, uploadId: "replay-upload-id~1",
-            checksumAlgorithm: checksum, contentType: type, contentLength: length, expiresAt: Int64(Fixture.now + expiresIn)
+            checksumAlgorithm: checksum.flatMap(ChecksumAlgorithm.init(rawValue:)), contentType: type, contentLength: length, expiresAt: Int64(Fixture.now + expiresIn)
         ).sealed(with: Array(secret.utf8))
     }
 
