@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog", "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -162,6 +162,7 @@ let package = Package(
         ),
         .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],

@@ -72,7 +72,7 @@ extension PresignService {
             let now = clock.wallSeconds()
             let (settings, store) = try linkStore(snapshot)
             let parsed = try LinkRequest.parse(try Self.parseJSON(request).get())
-            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
+            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config)
             let rule = try linkRule(
                 caller.caller, claims: caller.claims, backendName: backendName, backend: backend, bucket: parsed.bucket,
                 key: parsed.key, responseType: parsed.response["content_type"], expiresIn: parsed.expiresIn ?? 0, worker: request.worker)

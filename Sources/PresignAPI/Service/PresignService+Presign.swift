@@ -32,11 +32,8 @@ extension PresignService {
         switch config.backend(named: parsed.backend) {
         case .success(let chosen):
             (backendName, backend) = chosen
-        case .failure(.unknown(let name)):
-            return .failure(APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'",
-                                     field: path.isEmpty ? "backend" : "\(path).backend"))
-        case .failure(.ambiguous):
-            return .failure(.invalid(path.isEmpty ? "backend" : "\(path).backend", "is required when several backends are configured"))
+        case .failure(let choice):
+            return .failure(Self.backendRefusal(choice, field: path.isEmpty ? "backend" : "\(path).backend"))
         }
         let signature = backend.signature
         let policyRequest = PolicyRequest(

@@ -92,13 +92,13 @@ extension PresignService {
             if let type = parsed.contentType {
                 guard let media = MediaType(type), !media.isWildcard else { throw .invalid("content_type", CheckedRequest.mediaTypeMessage) }
             }
-            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config, path: "")
+            let (backendName, backend) = try chooseBackend(parsed.backend, snapshot.config)
             let rule = try uploadRule(
                 caller, backendName: backendName, backend: backend, bucket: parsed.bucket, key: parsed.key,
                 contentType: parsed.contentType, contentLength: parsed.contentLength, expiresIn: parsed.expiresIn ?? 1,
                 worker: request.worker)
             let cap = min(rule.maxExpiresIn, SigV4.maxExpires)
-            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultUploadLifetime, cap)
+            let lifetime = parsed.expiresIn ?? min(UploadLimits.defaultUploadLifetime, cap)
             var headers: [(name: String, value: String)] = []
             if let type = parsed.contentType { headers.append(("Content-Type", type)) }
             if let algorithm = parsed.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
@@ -134,14 +134,17 @@ extension PresignService {
         }
     }
 
-    func chooseBackend(_ name: String?, _ config: ServiceConfig, path: String) throws(APIError) -> (String, ServiceConfig.Backend) {
+    func chooseBackend(_ name: String?, _ config: ServiceConfig) throws(APIError) -> (String, ServiceConfig.Backend) {
         switch config.backend(named: name) {
         case .success(let chosen): return chosen
-        case .failure(.unknown(let name)):
-            throw APIError(status: 404, code: "BackendNotFound", message: "no backend named '\(name)'", field: "backend")
-        case .failure(.ambiguous):
-            throw .invalid("backend", "is required when several backends are configured")
+        case .failure(let choice): throw Self.backendRefusal(choice, field: "backend")
         }
+    }
+
+    /// A failed backend lookup as the API's error: `BackendChoice.notFound`, or the field is required.
+    static func backendRefusal(_ choice: ServiceConfig.BackendChoice, field: String) -> APIError {
+        guard let answer = choice.notFound else { return .invalid(field, "is required when several backends are configured") }
+        return APIError(status: answer.status, code: answer.code, message: answer.message, field: field)
     }
 
     // MARK: POST /v1/uploads/{upload}/parts
@@ -159,7 +162,7 @@ extension PresignService {
             if let asked = parsed.expiresIn, asked > cap {
                 throw APIError(status: 403, code: "PolicyDenied", message: "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
             }
-            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultPartURLLifetime, cap)
+            let lifetime = parsed.expiresIn ?? min(UploadLimits.defaultPartURLLifetime, cap)
             let limit = [upload.rule.maxContentLength, token.contentLength].compactMap { $0 }.min()
             var out = JSONWriter(capacity: 600 * parsed.parts.count + 16)
             out.beginObject()

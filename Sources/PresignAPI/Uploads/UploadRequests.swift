@@ -1,5 +1,6 @@
 import Foundation
 import JSONKit
+import S3Client
 
 /// The checksum a multipart upload is created with; each part then carries its own, signed as a header.
 public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
@@ -22,11 +23,8 @@ public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
     func isValid(_ base64: String) -> Bool { Data(base64Encoded: base64)?.count == size }
 }
 
-/// S3's multipart limits, as the API promises them to clients.
-public enum MultipartLimits {
-    public static let minPartSize: Int64 = 5 * 1024 * 1024
-    public static let maxParts = 10_000
-    public static let maxPartSize: Int64 = 5 * 1024 * 1024 * 1024
+/// The upload API's own limits and defaults; S3's part and object limits are S3Client's `MultipartLimits`.
+public enum UploadLimits {
     /// Parts signed or completed per call.
     public static let partsPerCall = 100
     public static let defaultUploadLifetime: Int64 = 86_400
@@ -72,8 +70,8 @@ struct UploadFields {
     func list(_ field: String) throws(APIError) -> [JSONValue] {
         guard let value = value(field) else { throw .invalid(name(field), "is required") }
         guard case .array(let items) = value else { throw .invalid(name(field), "must be an array") }
-        guard (1...MultipartLimits.partsPerCall).contains(items.count) else {
-            throw .invalid(name(field), "must hold 1 to \(MultipartLimits.partsPerCall) parts (got \(items.count))")
+        guard (1...UploadLimits.partsPerCall).contains(items.count) else {
+            throw .invalid(name(field), "must hold 1 to \(UploadLimits.partsPerCall) parts (got \(items.count))")
         }
         return items
     }
@@ -105,7 +103,7 @@ struct CreateUploadRequest: Equatable {
         return CreateUploadRequest(
             bucket: bucket, key: try fields.string("key", max: 1024, required: true)!,
             contentType: try fields.string("content_type", max: 256),
-            contentLength: try fields.integer("content_length", in: 0...(MultipartLimits.maxPartSize * Int64(MultipartLimits.maxParts))),
+            contentLength: try fields.integer("content_length", in: 0...MultipartLimits.maxObjectSize),
             checksumAlgorithm: algorithm, backend: try fields.string("backend", max: 64),
             expiresIn: try fields.integer("expires_in", in: 1...31_536_000))
     }

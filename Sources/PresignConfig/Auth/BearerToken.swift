@@ -9,8 +9,6 @@ public enum BearerToken {
     public static func token(in header: String) -> String? {
         let utf8 = header.utf8
         guard utf8.count >= 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return nil }
-        let trimmed = utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
-        guard let end = trimmed.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(Substring(trimmed[...end]))
+        return String(ASCII.trimmed(Substring(utf8.dropFirst(7))))
     }
 }
