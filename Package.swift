@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog", "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -171,6 +171,7 @@ let package = Package(
         ),
         .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],

@@ -84,9 +84,10 @@ public final class AdminProxy: Sendable {
         switch config.backend(named: name) {
         case .success(let chosen):
             return .success(chosen.backend)
-        case .failure(.unknown(let name)):
-            return .failure(.init(response: .error(.notFound, code: "BackendNotFound", message: "no backend named '\(name)'")))
-        case .failure(.ambiguous):
+        case .failure(let choice):
+            if let answer = choice.notFound {
+                return .failure(.init(response: .error(HTTPStatus(code: answer.status), code: answer.code, message: answer.message)))
+            }
             return .failure(.init(response: .error(.badRequest, code: "InvalidRequest", message: "backend: give ?backend= (several are configured)")))
         }
     }

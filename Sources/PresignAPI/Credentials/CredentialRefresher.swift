@@ -216,7 +216,8 @@ final class CredentialRefresher {
             }
         case .failure(let error):
             entry.cell.recordFailure(error.message)
-            entry.schedule.failed(now: now)
+            var random = SystemRandomNumberGenerator()
+            entry.schedule.failed(now: now, using: &random)
             metrics.credentialRefresh(worker: loop.index, backend: entry.backend, ok: false)
             // One line per failure while few or when the reason changes, otherwise at most one per 30 s.
             guard entry.schedule.failures <= 3 || error.message != entry.lastLoggedMessage || now - entry.lastLogged >= 30 else { return }

@@ -117,7 +117,7 @@ extension PresignService {
             if let asked = parsed.expiresIn, asked > cap {
                 throw APIError(.policyDenied, "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
             }
-            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultPartURLLifetime, cap)
+            let lifetime = parsed.expiresIn ?? min(UploadLimits.defaultPartURLLifetime, cap)
             let limit = [upload.rule.maxContentLength, token.contentLength].compactMap { $0 }.min()
             var out = JSONWriter(capacity: 600 * parsed.parts.count + 16)
             out.beginObject()

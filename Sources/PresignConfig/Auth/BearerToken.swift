@@ -8,15 +8,13 @@ import JWTKit
 public enum BearerToken {
     public static func token(in header: String) -> String? {
         var header = header
-        return header.withUTF8 { bytes -> String? in
+        let isBearer = header.withUTF8 { bytes -> Bool in
             let scheme: StaticString = "bearer "
-            guard bytes.count >= 7 else { return nil }
-            for index in 0..<7 where bytes[index] | 0x20 != scheme.utf8Start[index] { return nil }
-            var start = 7
-            var end = bytes.count
-            while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
-            while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            guard bytes.count >= 7 else { return false }
+            for index in 0..<7 where bytes[index] | 0x20 != scheme.utf8Start[index] { return false }
+            return true
         }
+        guard isBearer else { return nil }
+        return String(ASCII.trimmed(Substring(header.utf8.dropFirst(7))))
     }
 }

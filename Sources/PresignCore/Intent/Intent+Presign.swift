@@ -161,12 +161,12 @@ extension Intent {
             }
         }
         if let md5 = upload.contentMD5 {
-            guard capability == .sign(.put) || capability == .sign(.putACL), Data(base64Encoded: md5)?.count == 16 else {
+            guard capability == .sign(.put) || capability == .sign(.putACL), Base64.decode(md5)?.count == 16 else {
                 throw .invalid(name("content_md5"), "must be base64 of a 16-byte MD5, for put")
             }
         }
         if let sha = upload.checksumSHA256 {
-            guard capability == .sign(.put), Data(base64Encoded: sha)?.count == 32 else {
+            guard capability == .sign(.put), Base64.decode(sha)?.count == 32 else {
                 throw .invalid(name("checksum_sha256"), "must be base64 of a 32-byte SHA-256, for put")
             }
         }
