@@ -8,7 +8,7 @@ import S3Signing
 /// Request bodies in, error bodies out.
 extension PresignService {
     static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
-        if let type = request.head.header("Content-Type"), !isJSONMediaType(type) {
+        if let type = request.head.header(.contentType), !isJSONMediaType(type) {
             return .failure(APIError(status: 415, code: "UnsupportedMediaType", message: "Content-Type must be application/json"))
         }
         guard !request.body.isEmpty else { return .failure(.invalid("body", "a JSON object is required")) }

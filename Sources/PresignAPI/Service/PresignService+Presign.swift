@@ -7,7 +7,7 @@ import S3Signing
 
 /// `POST /v1/presign`: one request authenticated, rate-limited, checked, authorized by policy and signed.
 extension PresignService {
-    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
+    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let parsed = try PresignRequest.parse(try Self.parseJSON(request).get())
