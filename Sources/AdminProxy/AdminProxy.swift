@@ -11,9 +11,9 @@ import S3Signing
 /// Every call needs `Authorization: Bearer <token>` (SHA-256 digests in the config, compared in constant time)
 /// and is audit-logged.
 ///
-/// Where things are: the route table and what each route starts (`AdminProxy+Routes`), bucket and object
+/// Where things are: the endpoint rows and what each one starts (`AdminProxy+Routes`), bucket and object
 /// operations (`+Buckets`, `+Objects`), streaming (`+Download`, `+Upload` with `UploadPump`), answers
-/// (`AdminReply`, `AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
+/// (`AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
 /// audit (`+Auth`, `+Audit`).
 public final class AdminProxy: Sendable {
     /// The configuration a worker serves with (the presign API's `ConfigStore`, read lock-free per worker).
@@ -37,16 +37,9 @@ public final class AdminProxy: Sendable {
         self.logOutput = logOutput
     }
 
-    public func install(into router: inout Router) {
-        for entry in Self.routes {
-            let route = entry.route
-            router.add(entry.method, entry.pattern, streamsBody: route.streamsBody) { [self] in handle($0, $1, route) }
-        }
-    }
-
     /// Checks the token, picks the backend, writes the audit line, then starts the route's operation. A response
     /// returned here answers at once; nil means the operation answers later through the context.
-    private func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
+    func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
         let config = config(request.worker)
         guard authorized(request, config) else {
             return HTTPResponse.error(.unauthorized, code: "Unauthorized", message: "admin calls need Authorization: Bearer <admin token>",

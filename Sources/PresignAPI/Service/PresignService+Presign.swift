@@ -9,7 +9,7 @@ import S3Signing
 
 /// `POST /v1/presign`: one intent authenticated, rate-limited, decided by policy and signed.
 extension PresignService {
-    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
+    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let intent = try Intent.presign(try Self.parseJSON(request).get())
