@@ -76,15 +76,30 @@ public enum ASCII {
     /// Decodes `%XX` escapes (either case). With `plusAsSpace`, `+` becomes a space (form encoding). Nil for a
     /// malformed escape or bytes that are not UTF-8.
     public static func percentDecode(_ text: some StringProtocol, plusAsSpace: Bool = false) -> String? {
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ percentDecode(buffer: $0, plusAsSpace: plusAsSpace) }) {
+            return decoded
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { percentDecode(buffer: $0, plusAsSpace: plusAsSpace) }
+    }
+
+    /// `percentDecode` over contiguous bytes: the one implementation, compiled here (a generic call from another
+    /// module ran unspecialized, an iterator call per byte). Text with nothing to decode is returned as it is.
+    public static func percentDecode(buffer: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool = false) -> String? {
+        guard buffer.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(validating: buffer, as: UTF8.self)
+        }
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
+        out.reserveCapacity(buffer.count)
+        var index = 0
+        while index < buffer.count {
+            let byte = buffer[index]
+            index += 1
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard index + 1 < buffer.count, let high = hexValue(buffer[index]), let low = hexValue(buffer[index + 1]) else {
                     return nil
                 }
                 out.append(high << 4 | low)
+                index += 2
             } else if plusAsSpace && byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else {

@@ -22,6 +22,13 @@ public enum Base64 {
 
     /// `bytes` encoded, written straight into the string's storage (one allocation).
     public static func encode(_ bytes: some Collection<UInt8>, _ alphabet: Alphabet = .standard) -> String {
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, alphabet) }) { return text }
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, alphabet) }
+    }
+
+    /// `encode` over contiguous bytes: the one implementation, compiled here rather than specialized (or not) at
+    /// each caller in another module.
+    public static func encode(buffer bytes: UnsafeBufferPointer<UInt8>, _ alphabet: Alphabet = .standard) -> String {
         let length = encodedLength(bytes.count, alphabet)
         return String(unsafeUninitializedCapacity: length) { out in
             write(bytes, alphabet, into: out)
@@ -62,12 +69,18 @@ public enum Base64 {
 
     /// The bytes `text` encodes, or nil unless it is the one canonical spelling in `alphabet` (see above).
     public static func decode(_ text: some StringProtocol, _ alphabet: Alphabet = .standard) -> [UInt8]? {
-        if let result = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0, alphabet) }) { return result }
-        return decode(bytes: Array(text.utf8), alphabet)
+        if let result = text.utf8.withContiguousStorageIfAvailable({ decode(buffer: $0, alphabet) }) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer { decode(buffer: $0, alphabet) }
     }
 
     /// `decode` over bytes.
     public static func decode(bytes text: some BidirectionalCollection<UInt8>, _ alphabet: Alphabet = .standard) -> [UInt8]? {
+        if let result = text.withContiguousStorageIfAvailable({ decode(buffer: $0, alphabet) }) { return result }
+        return Array(text).withUnsafeBufferPointer { decode(buffer: $0, alphabet) }
+    }
+
+    /// `decode` over contiguous bytes: the one implementation (see `encode(buffer:)`).
+    public static func decode(buffer text: UnsafeBufferPointer<UInt8>, _ alphabet: Alphabet = .standard) -> [UInt8]? {
         var characters = text.count
         if alphabet == .standard {
             guard characters % 4 == 0 else { return nil }

@@ -27,8 +27,10 @@ public struct LinkID: Sendable, Equatable {
 
     /// An id from its text, or nil unless it is exactly 32 base64url characters. Nothing else reaches a store.
     public init?(_ text: some StringProtocol) {
-        guard text.utf8.count == Self.textLength, let raw = Base64.decode(text, .url) else { return nil }
-        self.init(raw: raw)
+        guard text.utf8.count == Self.textLength, let raw = Base64.decode(text, .url), raw.count == Self.byteCount else { return nil }
+        // The decoder accepts only the canonical spelling, so the text is the one `init(raw:)` would write.
+        self.text = String(text)
+        digest = Array(SHA256.hash(data: raw))
     }
 
     init(raw: [UInt8]) {

@@ -56,7 +56,8 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     /// The route for a method and path. A path that matches only other methods' routes is 405 with those methods
     /// in table order (a GET route answers HEAD too, listed after it).
     public func match(method: HTTPMethod, path: Substring) -> Match {
-        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        // Split on the byte '/', not on Characters: grapheme breaking cost about 400 instructions a character.
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map { Substring($0) }
         var allowed: [HTTPMethod] = []
         let reachable = candidates(first: parts.first)
         for index in reachable {
