@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "JSONKit",
                 "PresignCore",
+                "UVLoop",
                 "PresignConfig",
                 "S3Client",
                 "S3Signing",
@@ -75,9 +76,9 @@ let package = Package(
                 "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/demo.html")],
@@ -91,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignCore", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignCore", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -127,6 +128,7 @@ let package = Package(
             dependencies: [
                 "S3Signing",
                 "JSONKit",
+                "UVLoop",
                 "HTTPServer",
                 "PresignConfig",
                 "PresignAPI",
@@ -154,6 +156,7 @@ let package = Package(
                 "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog", "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             exclude: ["FuzzRegressions", "Replay"],
@@ -161,16 +164,16 @@ let package = Package(
         ),
         .testTarget(
             name: "S3ClientTests",
-            dependencies: ["S3Client", "S3Signing", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["S3Client", "S3Signing", "UVLoop", "CUV", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AdminProxyTests",
-            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",

@@ -1,6 +1,7 @@
 import HTTPServer
 import PresignConfig
 import S3Client
+import UVLoop
 
 extension AdminProxy {
     /// The backend's connection on this loop (one per backend per loop, shared with the upload API's cache type),

@@ -5,6 +5,7 @@ import Logging
 import PresignConfig
 import S3Client
 import S3Signing
+import UVLoop
 
 /// The admin path: REST over the seed's operations, proxied to a backend through `S3fmAuthConnection` on the
 /// worker's own loop. Object bodies stream both ways with backpressure; lists and locations become JSON.

@@ -5,6 +5,7 @@ import HTTPServer
 import LineLog
 import Metrics
 import Prometheus
+import UVLoop
 
 /// The service's metrics through swift-metrics, exported by swift-prometheus. Each worker caches its own metric
 /// handles by label, so the hot path does a dictionary lookup on its own row, never a registry lock.

@@ -1,5 +1,6 @@
 import PresignConfig
 import HTTPServer
+import UVLoop
 
 /// Token buckets, one per caller per worker loop. Each worker touches only its own row (a `PerWorker` box), so
 /// there is no lock and no state shared between loops; a fleet-wide limit is therefore

@@ -6,6 +6,8 @@ import Logging
 import AdminProxy
 import PresignAPI
 import PresignConfig
+import JSONKit
+import UVLoop
 
 /// `presignd serve`: the HTTP server with the presign API. Flags override the config file; with no --config the
 /// embedded dev profile runs.

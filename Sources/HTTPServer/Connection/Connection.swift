@@ -1,5 +1,6 @@
 import Foundation
 internal import CUV
+import JSONKit
 
 /// The libuv side of one TCP connection: reads feed `HTTPConnectionCore`, its actions become writes and closes.
 /// `self` travels as `Unmanaged` in `handle->data`: retained when opened, released in the close callback.

@@ -1,4 +1,5 @@
 import JSONKit
+import UVLoop
 /// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
 /// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread. A detached
 /// context (no connection: the in-process client) keeps the one response it is given.

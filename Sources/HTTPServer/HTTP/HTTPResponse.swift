@@ -1,4 +1,4 @@
-@_exported import JSONKit
+import JSONKit
 
 /// A complete response. Content-Length, Date, Connection and X-Request-Id are added when it is written.
 public struct HTTPResponse: Sendable {

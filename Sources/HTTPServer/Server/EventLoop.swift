@@ -1,4 +1,4 @@
-@_exported import UVLoop
+import UVLoop
 
 extension ResponseContext {
     /// The loop this request runs on, for glue that adds its own handles (the admin proxy's curl client). Only for

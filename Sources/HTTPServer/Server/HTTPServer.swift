@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 internal import CUV
+import UVLoop
 
 /// Runs N workers, each a thread with its own libuv loop listening on the same port(s) with SO_REUSEPORT.
 /// The calling thread handles SIGTERM/SIGINT and drains the workers.

@@ -5,6 +5,7 @@ import PresignConfig
 import PresignCore
 import S3Signing
 import ShareLinks
+import UVLoop
 
 /// Share links: `POST /v1/links` makes one under a `share_link` rule; `GET /l/{id}` (no auth: the id is the
 /// capability) counts a use and redirects to a fresh presigned GET; `GET`/`DELETE /v1/links/{id}` let the caller

@@ -5,6 +5,7 @@ import Logging
 import PresignConfig
 import PresignCore
 import S3Signing
+import UVLoop
 
 /// Who is calling: an API key (found by the SHA-256 of the key, `APIKeyIndex`) or a JWT from a configured issuer
 /// (verified, or found among this worker's recently verified tokens, `VerifiedTokens`).
