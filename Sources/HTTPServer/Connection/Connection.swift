@@ -19,8 +19,8 @@ final class Connection {
     /// No write completed for this long while some wait: the client is not reading, and the connection is closed.
     static let stalledWriteMillis: UInt64 = 30_000
     private var closeAfterWrites = false
-    private var closing = false
-    private var started: UInt64 = 0
+    var closing = false
+    var started: UInt64 = 0
     var context: ResponseContext?
     /// Actions waiting to be carried out. A handler that answers at once calls `finished` from inside `dispatch`,
     /// and the core's answer to that (the next pipelined request) is queued here and run by the loop in
@@ -33,16 +33,16 @@ final class Connection {
     /// resumes. Per-connection output memory is bounded by this plus one response.
     static let maxQueuedOutput = 256 * 1024
     static let resumeQueuedOutput = 64 * 1024
-    private var outputBlocked = false
+    var outputBlocked = false
     /// After an answer that ends the connection, the client may still be sending a body nobody read (a 413 for a
     /// declared 2 MiB upload). Closing at once makes the kernel reset the connection, and the client's write fails
     /// before it reads the answer. So the connection lingers: it shuts its sending side (FIN after the answer) and
     /// reads and discards, until the client closes, or for at most `lingerMillis` and `lingerBytes`.
     static let lingerMillis: UInt64 = 2000
     static let lingerBytes = 16 << 20
-    private var lingerUntil: UInt64?
-    private var lingeredBytes = 0
-    private var clientRequestId: String?
+    var lingerUntil: UInt64?
+    var lingeredBytes = 0
+    var clientRequestId: String?
     /// The client's IP, read once when the connection is accepted.
     private(set) var peerAddress = ""
 
@@ -57,7 +57,7 @@ final class Connection {
             streamingBodyLimit: configuration.maxStreamedBodyBytes)
     }
 
-    private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self) }
+    var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self) }
     private var handle: UnsafeMutablePointer<uv_handle_t> { UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self) }
 
     static func from(_ pointer: UnsafeMutableRawPointer?) -> Connection {
@@ -79,7 +79,7 @@ final class Connection {
 
     /// Every read of every connection lands in the worker's one 64 KiB buffer (the bytes are consumed before the
     /// callback returns), for requests and for the discarding reads of a lingering close alike.
-    private static let lendReadBuffer: uv_alloc_cb = { handle, _, buffer in
+    static let lendReadBuffer: uv_alloc_cb = { handle, _, buffer in
         let worker = Connection.from(handle!.pointee.data).worker
         buffer!.pointee.base = worker.readBuffer.assumingMemoryBound(to: CChar.self)
         buffer!.pointee.len = 65_536
@@ -131,7 +131,7 @@ final class Connection {
 
     func drain() { perform(core.drain()) }
 
-    private func perform(_ actions: [HTTPConnectionCore.Action]) {
+    func perform(_ actions: [HTTPConnectionCore.Action]) {
         queued += actions
         guard !performing else { return }
         performing = true
@@ -203,63 +203,6 @@ final class Connection {
         }
     }
 
-    static func peerName(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> String {
-        var storage = sockaddr_storage()
-        var length = Int32(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(tcp, $0, &length) }
-        }
-        guard rc == 0 else { return "" }
-        var text = [CChar](repeating: 0, count: 64)
-        let family = Int32(storage.ss_family)
-        let named = withUnsafePointer(to: &storage) { pointer in
-            family == AF_INET6
-                ? pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { uv_ip6_name($0, &text, 64) }
-                : pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { uv_ip4_name($0, &text, 64) }
-        }
-        guard named == 0 else { return "" }
-        return String(cString: text)
-    }
-
-    static func validRequestId(_ value: String?) -> String? {
-        guard let value, !value.isEmpty, value.utf8.count <= 128,
-            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-        else { return nil }
-        return value
-    }
-
-    /// Called by `ResponseContext` once the whole response has been queued.
-    func finished(status: Int, bytes: Int, keepAlive: Bool) {
-        if let head = core.head {
-            accessLog(method: head.method.name, path: String(head.path), status: status, bytes: bytes,
-                      requestId: context?.requestId ?? "-")
-        }
-        context = nil
-        clientRequestId = nil
-        let now = uv_now(worker.loop)
-        if !outputBlocked && queuedBytes > Self.maxQueuedOutput {
-            outputBlocked = true
-            perform(core.setOutputBlocked(true, now: now))
-        }
-        perform(core.responded(keepAlive: keepAlive, now: now))
-    }
-
-    private func accessLog(method: String, path: String, status: Int, bytes: Int, requestId: String) {
-        guard worker.server.configuration.accessLog else { return }
-        let micros = (uv_hrtime() - started) / 1000
-        var line = JSONWriter(capacity: 160)
-        line.beginObject()
-        line.string("method", method)
-        line.string("path", path)
-        line.integer("status", status)
-        line.integer("bytes", bytes)
-        line.integer("micros", micros)
-        line.string("request_id", requestId)
-        if let clientRequestId { line.string("client_request_id", clientRequestId) }
-        line.endObject()
-        worker.log(line.text)
-    }
-
     /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.
     func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
         submit(WriteRequest(single: bytes, connection: self, flushed: flushed))
@@ -312,37 +255,6 @@ final class Connection {
         if pendingWrites == 0 { linger() }
     }
 
-    /// The answer is out: send FIN, then discard what the client still sends (see `lingerMillis`).
-    private func linger() {
-        guard !closing, lingerUntil == nil else { return }
-        lingerUntil = uv_now(worker.loop) + Self.lingerMillis
-        let lost = context
-        context = nil
-        lost?.connectionLost()
-        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        // The request keeps the connection alive until libuv is done with it (ECANCELED if the handle closes first).
-        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        let rc = uv_shutdown(request, stream) { request, status in
-            let connection = Unmanaged<Connection>.fromOpaque(request!.pointee.data).takeRetainedValue()
-            request!.deallocate()
-            if status != 0 { connection.close() }
-        }
-        guard rc == 0 else {
-            Unmanaged<Connection>.fromOpaque(request.pointee.data).release()
-            request.deallocate()
-            close()
-            return
-        }
-        uv_read_start(
-            stream,
-            Connection.lendReadBuffer,
-            { stream, count, _ in
-                let connection = Connection.from(stream!.pointee.data)
-                guard count >= 0 else { return connection.close() }  // the client closed too (or reset)
-                connection.lingeredBytes += count
-                if connection.lingeredBytes > Connection.lingerBytes { connection.close() }
-            })
-    }
 
     func close() {
         guard !closing else { return }

@@ -22,7 +22,7 @@ extension HTTPRequestDecoder {
         for line in text.split(separator: "\r\n").dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            let value = String(ASCII.trimmed(line[line.index(after: colon)...]))
             if name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
             if name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
         }

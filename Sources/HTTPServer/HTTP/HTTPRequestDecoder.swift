@@ -1,12 +1,6 @@
 import JSONKit
 private import CHTTPParser
 
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
-}
-
 /// Turns bytes into requests, one message at a time. It scans each header block itself first and refuses what
 /// http-parser would tolerate (obs-fold, bare CR or LF, NUL, oversize), then lets http-parser parse the head and
 /// frame the body (Content-Length or chunked). After each complete message it pauses until `next()` is called
