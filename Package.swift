@@ -52,7 +52,6 @@ let package = Package(
             dependencies: [
                 "JSONKit",
                 "PresignCore",
-                "UVLoop",
                 "S3Signing",
                 "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,11 +61,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PresignRuntime",
+            dependencies: [
+                "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PresignAPI",
             dependencies: [
                 "JSONKit",
                 "PresignCore",
                 "PresignConfig",
+                "PresignRuntime",
+                "UVLoop",
                 "S3Client",
                 "S3Signing",
                 "HTTPServer",
@@ -91,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignCore", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "JSONKit", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -143,6 +153,11 @@ let package = Package(
         .testTarget(name: "LineLogTests", dependencies: ["LineLog", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PresignRuntimeTests",
+            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
@@ -151,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),

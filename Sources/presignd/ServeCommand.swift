@@ -184,7 +184,7 @@ extension ServeCommand {
             }
         }
         var adminRouter = Router()
-        AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit, logOutput: logOutput)
+        AdminProxy(generation: { [api] in api.store.generation(worker: $0).serving }, audit: audit, logOutput: logOutput)
             .install(into: &adminRouter)
         let server = HTTPServer(
             configuration: configuration, router: router, adminRouter: adminRouter, logger: logger,

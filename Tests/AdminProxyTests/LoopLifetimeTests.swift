@@ -79,7 +79,7 @@ struct LoopLifetimeTests {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let service = PresignService(config: config, workers: 1, logger: logger, audit: logger)
         var adminRouter = Router()
-        AdminProxy(config: { [service] in service.store.config(worker: $0) }, audit: logger).install(into: &adminRouter)
+        AdminProxy(generation: { [service] in service.store.generation(worker: $0).serving }, audit: logger).install(into: &adminRouter)
         var configuration = ServerConfiguration()
         configuration.listen = "127.0.0.1:0"
         configuration.adminListen = "127.0.0.1:0"

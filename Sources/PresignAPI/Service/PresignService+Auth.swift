@@ -4,6 +4,7 @@ import JSONKit
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Signing
 
 /// Who is calling: an API key (found by the SHA-256 of the key, `APIKeyIndex`) or a JWT from a configured issuer
