@@ -166,7 +166,8 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit",
+                "LineLog", "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -181,11 +182,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AdminProxyTests",
-            dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],

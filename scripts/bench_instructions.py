@@ -70,7 +70,7 @@ def wait_port(port, process, seconds=120):
     raise SystemExit(f"port {port} never answered")
 
 
-def total_instructions(pid, out_dir):
+def total_instructions(pid, out_dir, label=None):
     for old in glob.glob(f"{out_dir}/callgrind.out.{pid}.*"):
         os.remove(old)
     subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
@@ -79,6 +79,11 @@ def total_instructions(pid, out_dir):
         dumps = glob.glob(f"{out_dir}/callgrind.out.{pid}.*")
         if dumps:
             time.sleep(0.5)
+            keep = os.environ.get("BENCH_PROFILE_DIR")
+            if keep and label:
+                # `callgrind_annotate --inclusive=yes DIR/<label>.out` shows where a kind's instructions go.
+                os.makedirs(keep, exist_ok=True)
+                shutil.copy(dumps[0], os.path.join(keep, "".join(c if c.isalnum() else "_" for c in label) + ".out"))
             with open(dumps[0]) as handle:
                 for line in handle:
                     if line.startswith("summary:") or line.startswith("totals:"):
@@ -87,7 +92,7 @@ def total_instructions(pid, out_dir):
     raise SystemExit("callgrind wrote no dump")
 
 
-def measure(pid, out_dir, port, requests):
+def measure(pid, out_dir, port, requests, label=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def send(count):
@@ -102,7 +107,7 @@ def measure(pid, out_dir, port, requests):
     send(WARMUP)
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
     send(N)
-    return total_instructions(pid, out_dir) / N
+    return total_instructions(pid, out_dir, label) / N
 
 
 def main():
@@ -136,7 +141,7 @@ def main():
             ("POST /v1/uploads/{upload}/parts (10 parts)", lambda i: ("POST", f"/v1/uploads/{upload}/parts", parts, key, 200)),
         ]
         for name, requests in kinds:
-            results[name] = measure(pid, out_dir, 18190, requests)
+            results[name] = measure(pid, out_dir, 18190, requests, label=name)
             print(f"presignd {name}: {results[name]:,.0f} instructions/request", flush=True)
     finally:
         os.killpg(presignd.pid, signal.SIGTERM)

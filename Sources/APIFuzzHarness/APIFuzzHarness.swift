@@ -65,7 +65,6 @@ public enum APIFuzzHarness {
 
     static let statuses: Set<Int> = [200, 400, 401, 403, 404, 415, 429]
     static let linkStatuses: Set<Int> = [201, 302, 400, 401, 403, 404, 410, 415]
-    static let base64URL = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Share links (first byte bit 2 set): the bytes are a link id for the id parser and `GET /l/{id}` (bit 3
     /// clear), or a `POST /v1/links` body (bit 3 set).
@@ -73,7 +72,7 @@ public enum APIFuzzHarness {
         let response: HTTPResponse
         if first & 8 == 0 {
             let text = String(decoding: body, as: UTF8.self)
-            let valid = body.count == 32 && body.allSatisfy { base64URL.contains($0) }
+            let valid = body.count == 32 && body.allSatisfy(ASCII.isBase64URLByte)
             let id = LinkID(text)
             precondition((id != nil) == valid, "LinkID accepted or refused \(body)")
             if let id { precondition(id.text == text && id.digest.count == 32, "LinkID round trip") }

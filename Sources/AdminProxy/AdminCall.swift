@@ -10,7 +10,6 @@ struct AdminCall {
     let query: [(name: String, value: String?)]
     /// The signing time of every backend request this call makes.
     let now: SigningTime
-    let reply: AdminReply
 
     init(request: HTTPRequest, context: ResponseContext, connection: S3fmAuthConnection,
          query: [(name: String, value: String?)], now: SigningTime) {
@@ -19,7 +18,6 @@ struct AdminCall {
         self.connection = connection
         self.query = query
         self.now = now
-        reply = AdminReply(context: context)
     }
 
     /// The `{bucket}` path parameter ("" on routes without one).

@@ -10,11 +10,18 @@ extension AdminProxy {
     /// False, and nothing written, when the line cannot be queued under `audit_on_backpressure: refuse`: the call
     /// is then answered `auditUnavailable` and the backend is never asked.
     func writeAudit(request: HTTPRequest, operation: String, backend: String, bucket: String?, key: String?, now: SigningTime,
-                    policy: AuditBackpressure) -> Bool {
-        let line = Self.auditLine(request: request, operation: operation, backend: backend, bucket: bucket, key: key, now: now)
-        if policy == .refuse, let logOutput, !logOutput.admits(bytes: line.count, stream: .audit) { return false }
-        audit.info("\(String(decoding: line, as: UTF8.self))")
-        return true
+                    config: ServiceConfig) -> Bool {
+        AuditLog(enabled: config.auditLog, refusesWhenFull: config.auditOnBackpressure == .refuse, output: logOutput, logger: audit)
+            .write(Self.auditEvent(request: request, operation: operation, backend: backend, bucket: bucket, key: key, now: now))
+    }
+
+    /// An admin call's event; `bucket` and `key` are `null` on routes without them.
+    static func auditEvent(request: HTTPRequest, operation: String, backend: String, bucket: String?, key: String?, now: SigningTime) -> AuditEvent {
+        var event = AuditEvent(
+            kind: "admin", time: now.iso8601, requestId: request.requestId, clientRequestId: request.clientRequestId,
+            caller: "admin", backend: backend, bucket: bucket, key: key, clientIP: request.clientAddress)
+        event.operation = operation
+        return event
     }
 
     /// The answer to an admin call that could not be audited (the presign API's `AuditUnavailable`).
@@ -22,22 +29,4 @@ extension AdminProxy {
         .serviceUnavailable, code: "AuditUnavailable",
         message: "the audit log cannot take this call's line right now (stdout is not being read fast enough); nothing was done; retry later",
         headers: [("Retry-After", "5")])
-
-    /// The audit line's bytes; `bucket` and `key` are `null` on routes without them.
-    static func auditLine(request: HTTPRequest, operation: String, backend: String, bucket: String?, key: String?,
-                          now: SigningTime) -> [UInt8] {
-        AdminJSON.object(capacity: 256) { writer in
-            writer.string("audit", "admin")
-            writer.string("time", now.iso8601)
-            writer.string("request_id", request.requestId)
-            // The client's own id, marked as theirs, never in place of the server's.
-            if let theirs = request.clientRequestId { writer.string("client_request_id", theirs) }
-            writer.string("caller", "admin")
-            writer.string("operation", operation)
-            writer.string("backend", backend)
-            writer.optionalString("bucket", bucket)
-            writer.optionalString("key", key)
-            writer.string("client_ip", request.clientAddress)
-        }
-    }
 }

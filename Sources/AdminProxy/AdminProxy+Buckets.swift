@@ -6,19 +6,19 @@ import S3Client
 extension AdminProxy {
     func listBuckets(_ call: AdminCall) {
         call.connection.listAllMyBuckets(now: call.now) { result in
-            call.reply.json(result.map { AdminJSON.buckets($0) })
+            call.context.respond(Self.json(result.map { AdminJSON.buckets($0) }))
         }
     }
 
     func createBucket(_ call: AdminCall) {
         let bucket = call.bucket
         call.connection.createBucket(bucket, location: call.param("location"), now: call.now) { result in
-            call.reply.json(result.map { _ in AdminJSON.created(bucket: bucket) })
+            call.context.respond(Self.json(result.map { _ in AdminJSON.created(bucket: bucket) }))
         }
     }
 
     func deleteBucket(_ call: AdminCall) {
-        call.connection.deleteBucket(call.bucket, now: call.now) { result in call.reply.empty(result) }
+        call.connection.deleteBucket(call.bucket, now: call.now) { result in call.context.respond(Self.empty(result)) }
     }
 
     /// 400 before the backend is asked when `max_keys` is not 1...1000.
@@ -33,34 +33,34 @@ extension AdminProxy {
             options.maxKeys = value
         }
         call.connection.listBucket(call.bucket, options: options, now: call.now) { result in
-            call.reply.json(result.map { AdminJSON.list($0) })
+            call.context.respond(Self.json(result.map { AdminJSON.list($0) }))
         }
         return nil
     }
 
     func bucketLocation(_ call: AdminCall) {
         call.connection.getBucketLocation(call.bucket, now: call.now) { result in
-            call.reply.json(result.map { AdminJSON.location($0.location) })
+            call.context.respond(Self.json(result.map { AdminJSON.location($0.location) }))
         }
     }
 
     func getBucketACL(_ call: AdminCall) {
-        call.connection.getACL(call.bucket, now: call.now) { result in call.reply.xml(result.map(\.1)) }
+        call.connection.getACL(call.bucket, now: call.now) { result in call.context.respond(Self.xml(result.map(\.1))) }
     }
 
     func putBucketACL(_ call: AdminCall) {
         call.connection.putACL(call.bucket, xml: call.request.body, now: call.now) { result in
-            call.reply.empty(result, status: .ok)
+            call.context.respond(Self.empty(result, status: .ok))
         }
     }
 
     func getBucketLogging(_ call: AdminCall) {
-        call.connection.getBucketLogging(call.bucket, now: call.now) { result in call.reply.xml(result.map(\.1)) }
+        call.connection.getBucketLogging(call.bucket, now: call.now) { result in call.context.respond(Self.xml(result.map(\.1))) }
     }
 
     func putBucketLogging(_ call: AdminCall) {
         call.connection.putBucketLogging(call.bucket, xml: call.request.body, now: call.now) { result in
-            call.reply.empty(result, status: .ok)
+            call.context.respond(Self.empty(result, status: .ok))
         }
     }
 }

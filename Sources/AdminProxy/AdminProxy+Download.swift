@@ -8,7 +8,7 @@ extension AdminProxy {
     /// head is an error answer; after it, the client sees a cut chunked body.
     func download(_ call: AdminCall) {
         var headers: [(name: String, value: String)] = []
-        if let range = call.request.head.header("Range") { headers.append(("Range", range)) }
+        if let range = call.request.head.header(.range) { headers.append(("Range", range)) }
         var paused = false
         var transfer: S3Transfer?
         let context = call.context

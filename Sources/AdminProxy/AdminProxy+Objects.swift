@@ -18,11 +18,11 @@ extension AdminProxy {
     }
 
     func deleteObject(_ call: AdminCall) {
-        call.connection.delete(call.bucket, key: call.key, now: call.now) { result in call.reply.empty(result) }
+        call.connection.delete(call.bucket, key: call.key, now: call.now) { result in call.context.respond(Self.empty(result)) }
     }
 
     func getObjectACL(_ call: AdminCall) {
-        call.connection.getACL(call.bucket, key: call.key, now: call.now) { result in call.reply.xml(result.map(\.1)) }
+        call.connection.getACL(call.bucket, key: call.key, now: call.now) { result in call.context.respond(Self.xml(result.map(\.1))) }
     }
 
     /// The ACL document is small: collect the streamed body, then send it. 413 at once for a declared length over
@@ -37,7 +37,7 @@ extension AdminProxy {
         }
         context.onBodyEnd = {
             call.connection.putACL(call.bucket, key: call.key, xml: body.bytes, now: call.now) { result in
-                call.reply.empty(result, status: .ok)
+                call.context.respond(Self.empty(result, status: .ok))
             }
         }
         return nil

@@ -20,6 +20,30 @@ extension AdminProxy {
         return .json(status, writer.bytes)
     }
 
+    /// A backend result as the client's answer: the JSON document, or the S3 error.
+    static func json(_ result: Result<[UInt8], S3Error>) -> HTTPResponse {
+        switch result {
+        case .success(let body): .json(.ok, body)
+        case .failure(let error): errorResponse(error)
+        }
+    }
+
+    /// The backend's XML document (an ACL, a logging status) as it sent it, or the S3 error.
+    static func xml(_ result: Result<[UInt8], S3Error>) -> HTTPResponse {
+        switch result {
+        case .success(let body): HTTPResponse(status: .ok, headers: [("Content-Type", "application/xml")], body: body)
+        case .failure(let error): errorResponse(error)
+        }
+    }
+
+    /// An empty answer with `status`, or the S3 error.
+    static func empty(_ result: Result<S3ResponseHead, S3Error>, status: HTTPStatus = .noContent) -> HTTPResponse {
+        switch result {
+        case .success: HTTPResponse(status: status)
+        case .failure(let error): errorResponse(error)
+        }
+    }
+
     /// Object headers worth passing to the client; repeated ones stay repeated.
     static func passThrough(_ head: S3ResponseHead) -> [(name: String, value: String)] {
         let keep: Set<String> = ["content-type", "etag", "last-modified", "cache-control", "content-disposition",

@@ -1,6 +1,6 @@
 import HTTPServer
 
-/// The admin routes: one table from method and path to an operation, and one line per operation saying what it
+/// The admin rows of the endpoint table, each naming an operation, and one line per operation saying what it
 /// starts. The operations themselves are in `AdminProxy+Buckets` and `AdminProxy+Objects`.
 extension AdminProxy {
     /// Each route's name is the seed's operation name, written to the audit line.
@@ -33,22 +33,30 @@ extension AdminProxy {
         }
     }
 
-    /// In matching order.
-    static let routes: [(method: String, pattern: String, route: Route)] = [
-        ("GET", "/admin/v1/buckets", .listBuckets),
-        ("PUT", "/admin/v1/buckets/{bucket}", .createBucket),
-        ("DELETE", "/admin/v1/buckets/{bucket}", .deleteBucket),
-        ("GET", "/admin/v1/buckets/{bucket}/objects", .listObjects),
-        ("GET", "/admin/v1/buckets/{bucket}/location", .location),
-        ("GET", "/admin/v1/buckets/{bucket}/acl", .getBucketACL),
-        ("PUT", "/admin/v1/buckets/{bucket}/acl", .putBucketACL),
-        ("GET", "/admin/v1/buckets/{bucket}/logging", .getLogging),
-        ("PUT", "/admin/v1/buckets/{bucket}/logging", .putLogging),
-        ("GET", "/admin/v1/buckets/{bucket}/objects/{key...}", .getObject),
-        ("HEAD", "/admin/v1/buckets/{bucket}/objects/{key...}", .headObject),
-        ("PUT", "/admin/v1/buckets/{bucket}/objects/{key...}", .putObject),
-        ("DELETE", "/admin/v1/buckets/{bucket}/objects/{key...}", .deleteObject),
-    ]
+    /// The admin rows of the endpoint table, in matching order: each names its operation. Every row is for the admin
+    /// token's holder (`.caller(cost: 0)`: the token is checked, no rate limit applies).
+    public func endpoints() -> [Endpoint] {
+        let rows: [(HTTPMethod, PathPattern, Route)] = [
+            (.get, "/admin/v1/buckets", .listBuckets),
+            (.put, "/admin/v1/buckets/{bucket}", .createBucket),
+            (.delete, "/admin/v1/buckets/{bucket}", .deleteBucket),
+            (.get, "/admin/v1/buckets/{bucket}/objects", .listObjects),
+            (.get, "/admin/v1/buckets/{bucket}/location", .location),
+            (.get, "/admin/v1/buckets/{bucket}/acl", .getBucketACL),
+            (.put, "/admin/v1/buckets/{bucket}/acl", .putBucketACL),
+            (.get, "/admin/v1/buckets/{bucket}/logging", .getLogging),
+            (.put, "/admin/v1/buckets/{bucket}/logging", .putLogging),
+            (.get, "/admin/v1/buckets/{bucket}/objects/{key...}", .getObject),
+            (.head, "/admin/v1/buckets/{bucket}/objects/{key...}", .headObject),
+            (.put, "/admin/v1/buckets/{bucket}/objects/{key...}", .putObject),
+            (.delete, "/admin/v1/buckets/{bucket}/objects/{key...}", .deleteObject),
+        ]
+        return rows.map { method, path, route in
+            Endpoint(method, path, listener: .admin, access: .caller(cost: 0), streamsBody: route.streamsBody) { [self] in
+                handle($0, $1, route)
+            }
+        }
+    }
 
     /// Starts a route's operation. A response returned here answers at once (a request refused before the backend
     /// sees it); nil means the operation answers later from its completion.

@@ -12,9 +12,9 @@ import S3Signing
 /// Every call needs `Authorization: Bearer <token>` (SHA-256 digests in the config, compared in constant time)
 /// and is audit-logged.
 ///
-/// Where things are: the route table and what each route starts (`AdminProxy+Routes`), bucket and object
+/// Where things are: the endpoint rows and what each one starts (`AdminProxy+Routes`), bucket and object
 /// operations (`+Buckets`, `+Objects`), streaming (`+Download`, `+Upload` with `UploadPump`), answers
-/// (`AdminReply`, `AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
+/// (`AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
 /// audit (`+Auth`, `+Audit`).
 public final class AdminProxy: Sendable {
     /// The configuration a worker serves with and the backends' signers built from it (one generation of the
@@ -42,16 +42,9 @@ public final class AdminProxy: Sendable {
         self.logOutput = logOutput
     }
 
-    public func install(into router: inout Router) {
-        for entry in Self.routes {
-            let route = entry.route
-            router.add(entry.method, entry.pattern, streamsBody: route.streamsBody) { [self] in handle($0, $1, route) }
-        }
-    }
-
     /// Checks the token, picks the backend, writes the audit line, then starts the route's operation. A response
     /// returned here answers at once; nil means the operation answers later through the context.
-    private func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
+    func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
         let (config, signers) = generation(request.worker)
         guard authorized(request, config) else {
             return HTTPResponse.error(.unauthorized, code: "Unauthorized", message: "admin calls need Authorization: Bearer <admin token>",
@@ -73,12 +66,9 @@ public final class AdminProxy: Sendable {
         let call = AdminCall(
             request: request, context: context, connection: connection, query: query,
             now: SigningTime(epochSeconds: Int64(seconds)))
-        if config.auditLog {
-            guard writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
-                             bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now,
-                             policy: config.auditOnBackpressure)
-            else { return Self.auditUnavailable }
-        }
+        guard writeAudit(request: request, operation: route.operation(for: call), backend: backend.name,
+                         bucket: route == .listBuckets ? nil : call.bucket, key: call.objectKey, now: call.now, config: config)
+        else { return Self.auditUnavailable }
         return start(route, call)
     }
 
@@ -92,9 +82,10 @@ public final class AdminProxy: Sendable {
         switch config.backend(named: name) {
         case .success(let chosen):
             return .success(chosen.backend)
-        case .failure(.unknown(let name)):
-            return .failure(.init(response: .error(.notFound, code: "BackendNotFound", message: "no backend named '\(name)'")))
-        case .failure(.ambiguous):
+        case .failure(let choice):
+            if let answer = choice.notFound {
+                return .failure(.init(response: .error(HTTPStatus(code: answer.status), code: answer.code, message: answer.message)))
+            }
             return .failure(.init(response: .error(.badRequest, code: "InvalidRequest", message: "backend: give ?backend= (several are configured)")))
         }
     }

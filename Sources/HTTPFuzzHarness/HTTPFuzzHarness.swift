@@ -30,9 +30,9 @@ public enum HTTPFuzzHarness {
                 switch action {
                 case .dispatch(let summary, let body):
                     precondition(body.count <= Int(limits.maxBodyBytes), "body over the limit reached a handler")
-                    precondition(!summary.method.isEmpty, "dispatch without a method")
+                    precondition(!summary.method.name.isEmpty, "dispatch without a method")
                     precondition(summary.target.utf8.first == UInt8(ascii: "/") || summary.target.utf8.first == UInt8(ascii: "*")
-                        || summary.target.contains("://") || summary.method == "CONNECT", "odd target \(summary.target)")
+                        || summary.target.contains("://") || summary.method == .other("CONNECT"), "odd target \(summary.target)")
                     let keepAlive = core.keepAlive
                     now += 1
                     pending += core.responded(keepAlive: keepAlive, now: now)

@@ -15,6 +15,33 @@ public enum ASCII {
         }
     }
 
+    @inlinable public static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    @inlinable public static func isAlphanumeric(_ b: UInt8) -> Bool {
+        isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z"))
+    }
+
+    /// SP, HT, CR or LF: the whitespace `trimmed` drops (HTTP's optional whitespace, plus line ends).
+    @inlinable public static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+
+    /// `text` without leading and trailing SP, HT, CR and LF: the one trim (header values, list elements, token
+    /// files, INI lines, XML text). Nothing else counts as space: no Unicode whitespace, no form feed.
+    public static func trimmed(_ text: Substring) -> Substring {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
+            return text[text.endIndex...]
+        }
+        return Substring(utf8[first...last])
+    }
+
+    /// The same trim over bytes.
+    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
+    }
+
     /// The value of a hex digit (either case), or nil.
     @inlinable public static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {

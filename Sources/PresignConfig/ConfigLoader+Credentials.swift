@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 import S3Signing
 
 /// `backends.NAME.credentials`: one rotating source, checked here; a file source is read now, so a missing or
@@ -60,7 +61,7 @@ extension ConfigLoader {
         guard let parts = URLParts(url), parts.scheme == "http" || parts.scheme == "https" else {
             return "must be an http:// or https:// URL with no user part, of visible ASCII (at most 2048 bytes)"
         }
-        guard URLParts.isLoopbackOrLinkLocal(parts.host) else {
+        guard parts.isLoopbackOrLinkLocal else {
             return "host '\(parts.host)' is not loopback or link-local (127.0.0.0/8, ::1, localhost, 169.254.0.0/16, fe80::/10, fd00:ec2::23)"
         }
         return nil
@@ -71,7 +72,7 @@ extension ConfigLoader {
         guard let parts = URLParts(url), parts.scheme == "http" || parts.scheme == "https" else {
             return "must be an http:// or https:// URL with no user part, of visible ASCII (at most 2048 bytes)"
         }
-        if parts.scheme == "http" && !URLParts.isLoopback(parts.host) { return "must be https (http only to a loopback host)" }
+        if parts.scheme == "http" && !parts.authority.isLoopback { return "must be https (http only to a loopback host)" }
         return nil
     }
 }
@@ -82,53 +83,33 @@ enum ASCIIName {
     }
 }
 
-/// The scheme and host of an absolute URL, read strictly (no user part, visible ASCII, at most 2048 bytes).
+/// The scheme and authority of an absolute URL, read strictly (no user part, visible ASCII, at most 2048 bytes; the
+/// authority by the shared `Authority` rules).
 struct URLParts {
     let scheme: String
-    let host: String
+    let authority: Authority
+    /// The host, lowercased, without brackets.
+    var host: String { authority.hostText }
 
     init?(_ url: String) {
         guard url.utf8.count <= 2048, url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), let sep = url.range(of: "://") else { return nil }
         scheme = url[..<sep.lowerBound].lowercased()
-        let rest = url[sep.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = authority[authority.index(after: authority.startIndex)..<close].lowercased()
-            let after = authority[authority.index(after: close)...]
-            guard after.isEmpty || (after.hasPrefix(":") && Int(after.dropFirst()).map({ (1...65535).contains($0) }) == true) else { return nil }
-        } else {
-            let pieces = authority.split(separator: ":", omittingEmptySubsequences: false)
-            guard pieces.count <= 2, !pieces[0].isEmpty else { return nil }
-            if pieces.count == 2 { guard let port = Int(pieces[1]), (1...65535).contains(port) else { return nil } }
-            host = pieces[0].lowercased()
+        let text = url[sep.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !text.contains("@"), let authority = try? Authority(parsing: text) else { return nil }
+        self.authority = authority
+    }
+
+    /// Loopback by `Authority.isLoopback`, or link-local: 169.254.0.0/16, fe80::/10, and the EKS agent's fd00:ec2::23.
+    var isLoopbackOrLinkLocal: Bool {
+        if authority.isLoopback { return true }
+        switch authority.host {
+        case .name: return false
+        case .ipv4(let bytes): return bytes[0] == 169 && bytes[1] == 254
+        case .ipv6(let bytes):
+            if bytes == Self.eksAgent { return true }
+            return bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80
         }
     }
 
-    static func ipv4(_ host: String) -> [Int]? {
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        var out: [Int] = []
-        for octet in octets {
-            guard (1...3).contains(octet.count), octet.allSatisfy(\.isASCII), let value = Int(octet), value <= 255 else { return nil }
-            out.append(value)
-        }
-        return out
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
-        return ipv4(host)?.first == 127
-    }
-
-    static func isLoopbackOrLinkLocal(_ host: String) -> Bool {
-        if isLoopback(host) { return true }
-        if let v4 = ipv4(host) { return v4[0] == 169 && v4[1] == 254 }
-        if host == "fd00:ec2::23" { return true }
-        // fe80::/10: the first group is fe80 to febf.
-        let first = host.split(separator: ":", omittingEmptySubsequences: false).first ?? ""
-        if host.contains(":"), first.count == 4, let group = Int(first, radix: 16) { return (0xfe80...0xfebf).contains(group) }
-        return false
-    }
+    static let eksAgent: [UInt8] = [0xFD, 0x00, 0x0E, 0xC2] + Array(repeating: 0, count: 11) + [0x23]
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import S3Signing
 import Yams
+import JSONKit
 
 /// Where secrets come from: environment variables and files only, never the config text itself.
 public struct SecretSource: Sendable {
@@ -42,7 +43,7 @@ public struct SecretSource: Sendable {
         }
         if let file {
             guard let text = readFile(file) else { throw ConfigError(path, "cannot read \(what) file \(file)") }
-            let value = text.trimmingCharacters(in: .newlines)
+            let value = String(ASCII.trimmed(text[...]))
             guard !value.isEmpty else { throw ConfigError(path, "\(what) file \(file) is empty") }
             return value
         }

@@ -23,7 +23,7 @@ public struct ServiceConfig: Sendable {
         public init() {}
     }
 
-    public struct Backend: Sendable {
+    public final class Backend: Sendable {
         public let name: String
         /// Its place among the configured backends (sorted by name): where the service keeps its signer.
         public let index: Int
@@ -147,6 +147,14 @@ public struct ServiceConfig: Sendable {
         case unknown(String)
         /// No name given and several backends configured.
         case ambiguous
+
+        /// The one answer to a name that is not configured, sent by the presign API, the upload routes and the admin
+        /// proxy alike: 404 `BackendNotFound`. nil for `.ambiguous`, which each surface answers as its own missing
+        /// field or query parameter.
+        public var notFound: (status: Int, code: String, message: String)? {
+            guard case .unknown(let name) = self else { return nil }
+            return (404, "BackendNotFound", "no backend named '\(name)'")
+        }
     }
 
     /// The backend a request names, or the only one when it names none: the one rule for the presign API and the

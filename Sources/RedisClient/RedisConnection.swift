@@ -48,8 +48,7 @@ public final class RedisConnection {
             connectTimeoutMillis: UInt64(settings.connectTimeoutMillis),
             commandTimeoutMillis: UInt64(settings.commandTimeoutMillis),
             maxInFlight: settings.maxInFlight,
-            backoffInitialMillis: UInt64(settings.backoffInitialMillis),
-            backoffCapMillis: UInt64(settings.backoffCapMillis),
+            backoff: Backoff(initialMillis: UInt64(settings.backoffInitialMillis), capMillis: UInt64(settings.backoffCapMillis)),
             handshake: settings.handshake
         ), random: SystemRandomNumberGenerator())
         uv_timer_init(loop, timer)

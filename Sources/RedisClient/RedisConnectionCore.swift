@@ -1,3 +1,5 @@
+import UVLoop
+
 /// The life of one Redis connection, without I/O: connecting, the AUTH/SELECT handshake, commands in flight with
 /// their deadlines, timeouts, and backoff between attempts. Events go in with the loop's millisecond clock; actions
 /// come out for the glue (`RedisConnection`) to carry out. Generic over the random source of the backoff jitter.
@@ -6,8 +8,7 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         var connectTimeoutMillis: UInt64
         var commandTimeoutMillis: UInt64
         var maxInFlight: Int
-        var backoffInitialMillis: UInt64
-        var backoffCapMillis: UInt64
+        var backoff: Backoff
         /// Sent after each connect, before the connection takes commands.
         var handshake: [[[UInt8]]]
     }
@@ -259,17 +260,8 @@ struct RedisConnectionCore<Random: RandomNumberGenerator> {
         return actions
     }
 
-    /// The wait before the next attempt: the base doubles per failed attempt up to the cap, and the wait is drawn
-    /// from its upper half, so that many workers that lost the server together do not come back together.
-    static func backoffDelay(attempt: UInt64, initial: UInt64, cap: UInt64, random: inout Random) -> UInt64 {
-        let base = min(cap, initial << min(attempt, 20))
-        let half = base / 2
-        return base - half + random.next() % (half + 1)  // the modulo's bias is far below a millisecond
-    }
-
     private mutating func backoff(now: UInt64) -> [Action] {
-        let delay = Self.backoffDelay(attempt: attempts, initial: configuration.backoffInitialMillis,
-                                      cap: configuration.backoffCapMillis, random: &random)
+        let delay = configuration.backoff.delay(attempt: Int(min(attempts, 63)), using: &random)
         attempts += 1
         phase = .backoff(until: now + delay)
         return []

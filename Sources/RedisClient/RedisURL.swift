@@ -12,7 +12,7 @@ public struct RedisURL: Equatable, Sendable, CustomStringConvertible {
     public static let maxLength = 2048
     public static let maxUserLength = 256
     public static let maxPasswordLength = 512
-    public static let maxHostLength = 253
+    public static let maxHostLength = Authority.maxHostLength
     /// The largest bound a caller may give for the database number.
     public static let maxDatabaseBound = 1023
 
@@ -68,40 +68,14 @@ public struct RedisURL: Equatable, Sendable, CustomStringConvertible {
         Result { () throws(RedisURLError) in try RedisURL(parsing: text, maxDatabase: maxDatabase) }
     }
 
+    /// The shared `Authority` rules; 6379 when no port is given.
     private static func hostAndPort(_ text: Substring) throws(RedisURLError) -> (String, Int) {
-        var host: Substring
-        var portText: Substring?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw .init("IPv6 host has no closing ]") }
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .init("unexpected characters after the IPv6 host") }
-                portText = after.dropFirst()
-            }
-            guard host.contains(":"), host.utf8.count <= 45,
-                  host.utf8.allSatisfy({ ASCII.hexValue($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
-            else { throw .init("IPv6 host is malformed") }
-        } else {
-            if let colon = text.firstIndex(of: ":") {
-                host = text[..<colon]
-                portText = text[text.index(after: colon)...]
-            } else {
-                host = text
-            }
-            guard !host.isEmpty else { throw .init("host is empty") }
-            guard host.utf8.count <= maxHostLength else { throw .init("host is longer than \(maxHostLength) bytes") }
-            for label in host.split(separator: ".", omittingEmptySubsequences: false) {
-                guard !label.isEmpty, label.utf8.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
-                      label.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") })
-                else { throw .init("host must be a DNS name, an IPv4 address or an [IPv6] address") }
-            }
+        do {
+            let authority = try Authority(parsing: text)
+            return (authority.hostText, authority.port ?? 6379)
+        } catch {
+            throw .init(error.message)
         }
-        guard let portText else { return (String(host), 6379) }
-        guard let port = decimal(portText, maxDigits: 5), (1...65535).contains(port) else {
-            throw .init("port must be a number in 1...65535")
-        }
-        return (String(host), port)
     }
 
     private static func database(_ path: Substring, max: Int) throws(RedisURLError) -> Int {
@@ -118,10 +92,6 @@ public struct RedisURL: Equatable, Sendable, CustomStringConvertible {
         guard !digits.isEmpty, digits.count <= maxDigits, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         guard digits.count == 1 || digits[0] != 0x30 else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-    }
-
-    private static func isAlphanumeric(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
     }
 
     /// The URL without its password, for logs.

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import JSONKit
 
 /// One curl easy handle and what its callbacks feed. curl calls back with `userdata` = this object (unretained;
 /// the retain taken in `CurlLoop.start` keeps it alive while curl may call).
@@ -138,7 +139,7 @@ final class CurlTransfer {
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
         let name = String(decoding: line[..<colon], as: UTF8.self)
-        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        let value = String(decoding: ASCII.trimmed(line[(colon + 1)...]), as: UTF8.self)
         headers.append((name, value))  // repeated headers are kept, each as its own entry
         return true
     }

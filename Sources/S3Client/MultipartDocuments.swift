@@ -1,13 +1,22 @@
+import JSONKit
+
 /// The multipart upload documents: what CreateMultipartUpload, ListParts, CompleteMultipartUpload and
 /// ListMultipartUploads answer, and the CompleteMultipartUpload request body. Everything read from the backend is
 /// bounded: part numbers 1-10000, at most 10000 parts, sizes and markers parsed as plain decimal digits.
+/// S3's documented limits (Amazon S3 User Guide, "Amazon S3 multipart upload limits"): parts of 5 MiB to 5 GiB (the
+/// last may be smaller), at most 10,000 parts, objects up to 5 TiB.
 public enum MultipartLimits {
     /// S3's highest part number, and the most parts one upload has.
     public static let maxParts = 10_000
+    /// The smallest part S3 accepts, except the last one (5 MiB).
+    public static let minPartSize: Int64 = 5 * 1024 * 1024
+    /// The largest part S3 accepts (5 GiB). A listed part over it is a broken answer; it also keeps 10000 sizes
+    /// summable.
+    public static let maxPartSize: Int64 = 5 * 1024 * 1024 * 1024
+    /// The largest object S3 stores (5 TiB), however many parts it is made of.
+    public static let maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024 * 1024
     /// The most uploads ListMultipartUploads is asked for (S3's own maximum page).
     public static let maxUploadsPage = 1_000
-    /// A part over this (5 TiB, S3's largest object) is a broken answer; it also keeps 10000 sizes summable.
-    static let maxPartSize: Int64 = 5 * 1024 * 1024 * 1024 * 1024
     /// Upload ids, ETags and checksums longer than this are refused: S3's are under 200 bytes.
     static let maxTokenBytes = 1024
 }
@@ -170,7 +179,7 @@ public struct CompletedPart: Sendable, Equatable {
                 guard let algorithm = part.checksumAlgorithm, checksumAlgorithms.contains(algorithm) else {
                     throw .invalid("part \(part.number): checksum algorithm '\(part.checksumAlgorithm ?? "")' is not SHA256, CRC32 or CRC32C")
                 }
-                guard (4...88).contains(checksum.utf8.count), checksum.utf8.allSatisfy(Self.isBase64) else {
+                guard (4...88).contains(checksum.utf8.count), Base64.decode(checksum) != nil else {
                     throw .invalid("part \(part.number): the checksum must be base64")
                 }
                 out += "<Checksum\(algorithm)>" + checksum + "</Checksum\(algorithm)>"
@@ -178,12 +187,6 @@ public struct CompletedPart: Sendable, Equatable {
             out += "</Part>"
         }
         return Array((out + "</CompleteMultipartUpload>").utf8)
-    }
-
-    static func isBase64(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
-            || byte == UInt8(ascii: "=")
     }
 }
 

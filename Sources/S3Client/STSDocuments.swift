@@ -1,4 +1,5 @@
 import S3Signing
+import JSONKit
 
 /// STS `AssumeRoleWithWebIdentity`: the form presignd posts and the XML it reads back, bounded and strict
 /// (`S3XML`'s reader: no DTD, the parser's bounds, local names, only the fields used kept).
@@ -45,7 +46,7 @@ public enum STSWebIdentity {
                 let found = sets[0].children(name)
                 guard found.count == 1 else { throw S3XML.ParseError(message: "expected one Credentials/\(name)") }
                 guard found[0].elementCount == 0 else { throw S3XML.ParseError(message: "Credentials/\(name) must be text") }
-                return found[0].text.trimmingASCIISpace()
+                return String(ASCII.trimmed(found[0].text[...]))
             }
             return .credentials(
                 accessKeyId: try field("AccessKeyId"), secretAccessKey: try field("SecretAccessKey"),
@@ -53,14 +54,5 @@ public enum STSWebIdentity {
         default:
             throw S3XML.ParseError(message: "expected <AssumeRoleWithWebIdentityResponse> or <ErrorResponse>, got <\(root.name)>")
         }
-    }
-}
-
-extension String {
-    fileprivate func trimmingASCIISpace() -> String {
-        var slice = Substring(self)
-        while let c = slice.first, c == " " || c == "\n" || c == "\t" || c == "\r" || c == "\r\n" { slice = slice.dropFirst() }
-        while let c = slice.last, c == " " || c == "\n" || c == "\t" || c == "\r" || c == "\r\n" { slice = slice.dropLast() }
-        return String(slice)
     }
 }

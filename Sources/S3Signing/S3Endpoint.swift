@@ -1,3 +1,5 @@
+import JSONKit
+
 /// A parsed `scheme://host[:port]` endpoint. Parsing is strict: anything else is a `SigningError`.
 public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String
@@ -60,33 +62,13 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
         }
         var rest = Substring(text.dropFirst(scheme.count + 3))
         if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard !rest.isEmpty else { throw fail("missing host") }
         guard !rest.contains(where: { "/?#@ ".contains($0) }) else {
             throw fail("only scheme, host and port are allowed (no path, query, user info or spaces)")
         }
-        var host: Substring
-        var portText: Substring?
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw fail("unterminated IPv6 literal") }
-            host = rest[...close]
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw fail("unexpected text after IPv6 literal") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = rest.firstIndex(of: ":") {
-            host = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        } else {
-            host = rest
-        }
-        guard !host.isEmpty else { throw fail("missing host") }
-        var port: Int?
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else { throw fail("bad port") }
-            port = value == (scheme == "https" ? 443 : 80) ? nil : value
-        }
-        self.init(scheme: scheme, host: host.lowercased(), port: port)
+        let authority: Authority
+        do { authority = try Authority(parsing: rest) } catch { throw fail(error.message) }
+        let port = authority.port == (scheme == "https" ? 443 : 80) ? nil : authority.port
+        self.init(scheme: scheme, host: authority.uriHost, port: port)
     }
 
     public var description: String { "\(scheme)://\(authority)" }

@@ -1,4 +1,5 @@
 import Crypto
+import JSONKit
 
 /// Signature Version 2 (HMAC-SHA1) in the AWS and S3for.me dialects. They differ only in the query parameter that
 /// names the access key.

@@ -1,4 +1,5 @@
 import Crypto
+import JSONKit
 
 /// AWS Signature Version 4, one function per stage so each can be checked against published vectors:
 /// canonical request → string to sign → signing key → signature.
@@ -146,7 +147,7 @@ public enum SigV4 {
         var pendingSpace = false
         var wroteAny = false
         for byte in value.utf8 {
-            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+            if ASCII.isSpace(byte) {
                 pendingSpace = wroteAny
             } else {
                 if pendingSpace { out.append(0x20) }

@@ -66,7 +66,7 @@ struct BenchAPICommand: ParsableCommand {
                 let range = text.range(of: #""id":""#), let id = LinkID(text[range.upperBound...].prefix(32))
             else { throw ValidationError("could not make a link: \(String(decoding: made.body, as: UTF8.self))") }
             let request = HTTPRequest(
-                head: HTTPRequestHead(method: route == .linkHead ? "HEAD" : "GET", target: "/l/" + id.text, headers: [("Host", "x")]),
+                head: HTTPRequestHead(method: route == .linkHead ? .head : .get, target: "/l/" + id.text, headers: [("Host", "x")]),
                 body: [], requestId: "bench", clientAddress: "127.0.0.1")
             let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis), workers: 1)
             let now = Int64(Date().timeIntervalSince1970)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,12 +26,14 @@ struct ProbeCommand: ParsableCommand {
         let rest = url.dropFirst(7)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count)
-        let parts = authority.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]) else { throw ValidationError("expected http://HOST:PORT/PATH") }
+        guard let parsed = try? Authority(parsing: authority), let port = parsed.port else {
+            throw ValidationError("expected http://HOST:PORT/PATH")
+        }
+        guard case .ipv4(let octets) = parsed.host else { throw ValidationError("HOST must be an IPv4 address") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, String(parts[0]), &address.sin_addr) == 1 else { throw ValidationError("HOST must be an IPv4 address") }
+        address.sin_port = UInt16(port).bigEndian
+        withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: octets) }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ValidationError("socket failed") }
         defer { close(fd) }

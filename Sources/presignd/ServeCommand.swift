@@ -175,25 +175,24 @@ extension ServeCommand {
         configuration.lateAnswerDropped = { [metrics = api.metrics] worker, route in
             metrics.lateAnswerDropped(worker: worker, route: route)
         }
-        var router = Router()
-        api.install(into: &router)
-        if streamProbe { StreamProbeRoute.add(to: &router, logger: logger) }
+        // The one endpoint table: the API's rows, the dev profile's demo page, the stream probe, the admin proxy's
+        // rows; the server adds the probes.
+        var rows = api.endpoints()
+        if streamProbe { rows.append(StreamProbeRoute.endpoint(logger: logger)) }
         if service.isDevProfile {
-            router.add("GET", "/demo") { _, _ in
+            rows.append(Endpoint(.get, "/demo", access: .anonymous) { _, _ in
                 HTTPResponse(status: .ok, headers: [("Content-Type", "text/html; charset=utf-8")], body: DemoPage.html)
-            }
+            })
         }
-        var adminRouter = Router()
-        AdminProxy(generation: { [api] in api.store.generation(worker: $0).serving }, audit: audit, logOutput: logOutput)
-            .install(into: &adminRouter)
+        rows += AdminProxy(generation: { [api] in api.store.generation(worker: $0).serving }, audit: audit, logOutput: logOutput).endpoints()
         let server = HTTPServer(
-            configuration: configuration, router: router, adminRouter: adminRouter, logger: logger,
+            configuration: configuration, endpoints: EndpointTable(rows), logger: logger,
             accessLogger: Logger(label: "presignd.access"))
         return (server, api)
     }
 }
 
-/// `presignd routes [--config FILE]`: every route `serve` would answer, one JSON object per line.
+/// `presignd routes [--config FILE]`: every row of the endpoint table `serve` would answer, one JSON object per line.
 struct RoutesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "routes", abstract: "List the routes serve answers.")
 
@@ -216,12 +215,18 @@ struct RoutesCommand: ParsableCommand {
         configuration.workers = 1
         let (server, _) = ServeCommand.makeServer(
             service: service, configuration: configuration, logger: quiet, audit: quiet, streamProbe: streamProbe)
-        for route in server.routeList {
-            var line = JSONWriter(capacity: 96)
+        for row in server.endpoints.rows {
+            var line = JSONWriter(capacity: 160)
             line.beginObject()
-            line.string("listener", route.listener)
-            line.string("method", route.method)
-            line.string("path", route.pattern)
+            line.string("listener", row.listener.rawValue)
+            line.string("method", row.method.name)
+            line.string("path", row.path.text)
+            switch row.access {
+            case .anonymous: line.string("access", "anonymous")
+            case .caller(let cost): line.integer("caller_cost", cost)
+            }
+            line.string("metric", row.metricLabel)
+            if row.streamsBody { line.bool("streams_body", true) }
             line.endObject()
             print(line.text)
         }

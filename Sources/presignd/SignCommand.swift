@@ -1,5 +1,6 @@
 import ArgumentParser
 import S3Signing
+import JSONKit
 
 /// `presignd sign`: prints one presigned URL on stdout.
 struct SignCommand: ParsableCommand {
@@ -62,7 +63,7 @@ struct SignCommand: ParsableCommand {
             throw ValidationError("invalid --header '\(text)': expected 'Name: value'")
         }
         let name = String(text[..<colon])
-        let value = String(text[text.index(after: colon)...]).trimmingSpaces()
+        let value = String(ASCII.trimmed(text[text.index(after: colon)...]))
         guard !name.contains(" ") else { throw ValidationError("invalid --header '\(text)': space in name") }
         return (name, value)
     }
@@ -72,11 +73,5 @@ struct SignCommand: ParsableCommand {
             throw ValidationError("invalid --query '\(text)': expected name=value")
         }
         return (String(text[..<equals]), String(text[text.index(after: equals)...]))
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

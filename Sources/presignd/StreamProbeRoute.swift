@@ -9,8 +9,8 @@ enum StreamProbeRoute {
     static let chunkBytes = 64 * 1024
     static let highWater = 256 * 1024
 
-    static func add(to router: inout Router, logger: Logger) {
-        router.add("GET", "/debug/stream/{bytes}") { request, context in
+    static func endpoint(logger: Logger) -> Endpoint {
+        Endpoint(.get, "/debug/stream/{bytes}", access: .anonymous) { request, context in
             guard let total = request.parameters["bytes"].flatMap(Int.init), total >= 0, total <= 1 << 30 else {
                 return .error(.badRequest, code: "InvalidArgument", message: "bytes must be 0...1073741824")
             }

@@ -78,15 +78,14 @@ struct LoopLifetimeTests {
         let config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: ["A": "AK", "S": "SK"]))
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let service = PresignService(config: config, workers: 1, logger: logger, audit: logger)
-        var adminRouter = Router()
-        AdminProxy(generation: { [service] in service.store.generation(worker: $0).serving }, audit: logger).install(into: &adminRouter)
+        let adminRows = AdminProxy(generation: { [service] in service.store.generation(worker: $0).serving }, audit: logger).endpoints()
         var configuration = ServerConfiguration()
         configuration.listen = "127.0.0.1:0"
         configuration.adminListen = "127.0.0.1:0"
         configuration.workers = 1
         configuration.accessLog = false
         configuration.drainMillis = 1000
-        let server = HTTPServer(configuration: configuration, router: Router(), adminRouter: adminRouter, logger: logger)
+        let server = HTTPServer(configuration: configuration, endpoints: EndpointTable(adminRows), logger: logger)
         let stopped = DispatchSemaphore(value: 0)
         let thread = Thread {
             try? server.run()

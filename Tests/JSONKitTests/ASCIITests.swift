@@ -40,3 +40,19 @@ struct ContainsASCIITests {
         #expect(!"".containsASCII("x"))
     }
 }
+
+/// The one trim: SP, HT, CR and LF at either end, nothing else.
+struct ASCIITrimTests {
+    @Test(arguments: [
+        (" a b ", "a b"), ("\t\r\n a\tb \r\n", "a\tb"), ("", ""), (" \t\r\n", ""), ("x", "x"), ("\u{0B}x\u{0C}", "\u{0B}x\u{0C}"),
+        ("\u{A0}x\u{A0}", "\u{A0}x\u{A0}"), ("é ", "é"), (" \u{2028}", "\u{2028}"),
+    ])
+    func trimsOnlyASCIIWhitespace(_ input: String, _ expected: String) {
+        #expect(ASCII.trimmed(input[...]) == expected)
+        #expect(ASCII.trimmed(Array(input.utf8)[...]) == Array(expected.utf8)[...])
+    }
+
+    @Test func spaceIsExactlyFourBytes() {
+        for byte in UInt8.min...UInt8.max { #expect(ASCII.isSpace(byte) == [0x20, 0x09, 0x0D, 0x0A].contains(byte), "byte \(byte)") }
+    }
+}

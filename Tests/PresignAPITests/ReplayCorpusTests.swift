@@ -10,7 +10,7 @@ import Testing
 /// test run. `PRESIGND_RECORD_REPLAY=1 swift test --filter ReplayCorpusTests` records it again (only when a change
 /// of behaviour is intended, and then the diff of `Replay/corpus.jsonl` is the review).
 struct ReplayCorpusTests {
-    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Replay/corpus.jsonl")
+    static let file = Replay.directory.appendingPathComponent("corpus.jsonl")
     static let opsKey = "replay-ops-key-0123456789"
     static let limitedKey = "replay-limited-key-0123456789"
     static let hsSecret = "replay-hs256-secret-0123456789abcdef"
@@ -48,15 +48,7 @@ struct ReplayCorpusTests {
         cors: {allowed_origins: ["https://app.example.com"], max_age: 600}
         """
 
-    struct Exchange {
-        var name: String
-        var method: String
-        var target: String
-        var headers: [(String, String)]
-        var body: String
-        /// Advance the monotonic clock before this request (rate-limit refill), in seconds.
-        var advance: UInt64 = 10
-    }
+    typealias Exchange = Replay.Exchange
 
     static func corpus(userToken: String, otherUserToken: String, expiredToken: String) -> [Exchange] {
         var list: [Exchange] = []
@@ -217,23 +209,8 @@ struct ReplayCorpusTests {
     }
 
     static func record(_ exchange: Exchange, _ response: HTTPResponse, audit: [String]) -> [String: Any] {
-        let body: Any
-        if exchange.target == "/openapi.yaml" {
-            // The document itself grows with the API (openapi.yaml is its own file, checked by schemathesis).
-            body = "<openapi.yaml>"
-        } else {
-            body = String(decoding: response.body, as: UTF8.self)
-        }
-        return [
-            "name": exchange.name, "method": exchange.method, "target": exchange.target,
-            "status": response.status.code, "reason": response.status.reason,
-            "headers": response.headers.map { [$0.name, $0.value] },
-            "body": body, "audit": audit,
-        ]
-    }
-
-    static func line(_ object: [String: Any]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        // The document itself grows with the API (openapi.yaml is its own file, checked by schemathesis).
+        Replay.record(exchange, response, audit: audit, body: exchange.target == "/openapi.yaml" ? "<openapi.yaml>" : nil)
     }
 
     @Test func everyRecordedResponseIsReproducedByteForByte() async throws {
@@ -257,17 +234,8 @@ struct ReplayCorpusTests {
             let response = service.respond(
                 Fixture.request(exchange.method, exchange.target, body: exchange.body, headers: exchange.headers))
             let audit = Array(lines.all[before...])
-            produced.append(try Self.line(Self.record(exchange, response, audit: audit)))
+            produced.append(try Replay.line(Self.record(exchange, response, audit: audit)))
         }
-        if ProcessInfo.processInfo.environment["PRESIGND_RECORD_REPLAY"] == "1" {
-            try FileManager.default.createDirectory(at: Self.file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try (produced.joined(separator: "\n") + "\n").write(to: Self.file, atomically: true, encoding: .utf8)
-            return
-        }
-        let recorded = try String(contentsOf: Self.file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        #expect(recorded.count == produced.count)
-        for (index, (was, now)) in zip(recorded, produced).enumerated() where was != now {
-            Issue.record("exchange \(index) changed:\n  recorded: \(was)\n  produced: \(now)")
-        }
+        try Replay.check(produced, file: Self.file)
     }
 }

@@ -96,7 +96,7 @@ enum Fixture {
         var all = headers.map { (name: $0.0, value: $0.1) }
         if !body.isEmpty && !headers.contains(where: { $0.0 == "Content-Type" }) { all.append(("Content-Type", "application/json")) }
         let head = HTTPRequestHead(
-            method: method, target: target, versionMajor: 1, versionMinor: 1, headers: all, keepAlive: true,
+            method: HTTPMethod(method), target: target, versionMajor: 1, versionMinor: 1, headers: all, keepAlive: true,
             expectsContinue: false, contentLength: Int64(body.utf8.count), chunked: false)
         return HTTPRequest(head: head, body: Array(body.utf8), requestId: "req-1", clientAddress: "192.0.2.7", worker: worker)
     }

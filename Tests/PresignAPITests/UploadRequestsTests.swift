@@ -1,6 +1,7 @@
 import JSONKit
 @testable import PresignAPI
 import Testing
+import S3Client
 import PresignCore
 import S3Signing
 
@@ -27,7 +28,9 @@ struct UploadRequestsTests {
         (#"{"key":"k"}"#, "bucket: is required"),
         (#"{"bucket":"b"}"#, "key: is required"),
         (#"{"bucket":"b","key":"k","checksum_algorithm":"MD5"}"#, "checksum_algorithm: must be SHA256, CRC32 or CRC32C"),
-        (#"{"bucket":"b","key":"k","content_length":-1}"#, "content_length: must be 0...53687091200000"),
+        (#"{"bucket":"b","key":"k","content_length":-1}"#, "content_length: must be 0...5497558138880"),
+        // S3's largest object (5 TiB), not 10,000 largest parts (48.8 TiB, which S3 refuses at complete).
+        (#"{"bucket":"b","key":"k","content_length":5497558138881}"#, "content_length: must be 0...5497558138880"),
         (#"{"bucket":"b","key":"k","expires_in":0}"#, "expires_in: must be 1...31536000"),
         (#"{"bucket":"b","key":"k","size":1}"#, "size: unknown field"),
         (#"[1]"#, "body: must be a JSON object"),
@@ -59,5 +62,12 @@ struct UploadRequestsTests {
         let xml = try Self.json(#"{"parts":[{"number":1,"etag":"<x>"}]}"#)
         #expect(Self.error { () throws(APIError) in _ = try CompleteUploadRequest.parse(xml, algorithm: nil) }?.message
                 == "parts[0].etag: must be the part's ETag as S3 returned it")
+    }
+}
+
+/// The upload intent's length bound is S3's largest object, as S3Client states it.
+struct UploadLengthBoundTests {
+    @Test func theIntentsBoundIsS3sLargestObject() {
+        #expect(Intent.maxUploadLength == MultipartLimits.maxObjectSize)
     }
 }

@@ -5,6 +5,12 @@ import Testing
 
 /// The remote JWKS schedule over a fake monotonic clock: the first fetch, freshness for the clamped max-age, the
 /// single fetch in flight, the 30 s window for unknown kids, last-good kept on failure, and the document bounds.
+/// A generator that always draws `value`: 0 picks the lowest delay of a backoff's range, `.max` the highest.
+struct FixedRandom: RandomNumberGenerator {
+    let value: UInt64
+    mutating func next() -> UInt64 { value }
+}
+
 struct JWKSScheduleTests {
     static let s: UInt64 = 1_000_000_000
     /// A start that is not zero, so "never" and "at 0" cannot be confused.
@@ -30,9 +36,10 @@ struct JWKSScheduleTests {
     }
 
     @Test func goodKeysAreFreshForTheirMaxAgeThenOneBackgroundFetchStarts() {
+        var random = FixedRandom(value: UInt64.max)
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
-        schedule.finished(succeeded: true, maxAgeSeconds: 600, now: Self.t0)
+        schedule.finished(succeeded: true, maxAgeSeconds: 600, now: Self.t0, using: &random)
         #expect(schedule.hasKeys && !schedule.inFlight)
         #expect(schedule.refreshAt == Self.t0 + 600 * Self.s)
         do {
@@ -49,15 +56,47 @@ struct JWKSScheduleTests {
         }
     }
 
+    /// Failed fetches in a row wait 15-30 s, 30-60 s, … up to 150-300 s (the highest draw here); a good fetch starts over.
+    @Test func failedFetchesBackOffDoublingToFiveMinutes() {
+        var schedule = JWKSSchedule()
+        var highest = FixedRandom(value: UInt64.max)
+        var lowest = FixedRandom(value: 0)
+        var now = Self.t0
+        var waits: [UInt64] = []
+        for attempt in 0..<6 {
+            let due = schedule.refreshIfDue(now: now)
+            #expect(due)
+            if attempt == 5 {
+                schedule.finished(succeeded: false, maxAgeSeconds: 0, now: now, using: &lowest)
+            } else {
+                schedule.finished(succeeded: false, maxAgeSeconds: 0, now: now, using: &highest)
+            }
+            waits.append((schedule.refreshAt! - now) / Self.s)
+            now = schedule.refreshAt!
+        }
+        #expect(waits == [30, 60, 120, 240, 300, 150])
+        #expect(schedule.failures == 6)
+        let dueAgain = schedule.refreshIfDue(now: now)
+        #expect(dueAgain)
+        schedule.finished(succeeded: true, maxAgeSeconds: 300, now: now, using: &highest)
+        #expect(schedule.failures == 0)
+        now += 300 * Self.s
+        let dueAfterGood = schedule.refreshIfDue(now: now)
+        #expect(dueAfterGood)
+        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: now, using: &lowest)
+        #expect(schedule.refreshAt! - now == 15 * Self.s)
+    }
+
     @Test func aFailedFetchKeepsTheLastGoodKeysAndRetriesThirtySecondsLater() {
+        var random = FixedRandom(value: UInt64.max)
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
-        schedule.finished(succeeded: true, maxAgeSeconds: 300, now: Self.t0)
+        schedule.finished(succeeded: true, maxAgeSeconds: 300, now: Self.t0, using: &random)
         do {
             let due = schedule.refreshIfDue(now: Self.t0 + 300 * Self.s)
             #expect(due)
         }
-        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0 + 301 * Self.s)
+        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0 + 301 * Self.s, using: &random)
         #expect(schedule.hasKeys)
         do {
             let due = schedule.refreshIfDue(now: Self.t0 + 330 * Self.s)
@@ -70,15 +109,16 @@ struct JWKSScheduleTests {
     }
 
     @Test func unknownKidsFetchAtMostOncePerThirtySecondWindow() {
+        var random = FixedRandom(value: UInt64.max)
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
-        schedule.finished(succeeded: true, maxAgeSeconds: 3600, now: Self.t0)
+        schedule.finished(succeeded: true, maxAgeSeconds: 3600, now: Self.t0, using: &random)
         // The start fetch does not use the window: the first unknown kid refetches at once.
         do {
             let decision = schedule.unknownKey(now: Self.t0 + Self.s)
             #expect(decision == .fetch)
         }
-        schedule.finished(succeeded: true, maxAgeSeconds: 3600, now: Self.t0 + 2 * Self.s)
+        schedule.finished(succeeded: true, maxAgeSeconds: 3600, now: Self.t0 + 2 * Self.s, using: &random)
         var fetches = 0
         var refusals: [Int] = []
         for tenth in 0..<290 {
@@ -106,15 +146,16 @@ struct JWKSScheduleTests {
     }
 
     @Test func beforeTheFirstGoodFetchFailuresKeepNoKeysAndTheWindowStillHolds() {
+        var random = FixedRandom(value: 0)
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
-        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0)
+        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0, using: &random)
         #expect(!schedule.hasKeys)
         do {
             let decision = schedule.unknownKey(now: Self.t0)
             #expect(decision == .fetch)
         }
-        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0 + Self.s)
+        schedule.finished(succeeded: false, maxAgeSeconds: 0, now: Self.t0 + Self.s, using: &random)
         do {
             let decision = schedule.unknownKey(now: Self.t0 + 2 * Self.s)
             #expect(decision == .refuse(retryAfterSeconds: 28))
@@ -129,11 +170,12 @@ struct JWKSScheduleTests {
             let due = schedule.refreshIfDue(now: Self.t0 + 31 * Self.s)
             #expect(due)
         }
-        schedule.finished(succeeded: true, maxAgeSeconds: 300, now: Self.t0 + 32 * Self.s)
+        schedule.finished(succeeded: true, maxAgeSeconds: 300, now: Self.t0 + 32 * Self.s, using: &random)
         #expect(schedule.hasKeys)
     }
 
     @Test func maxAgeIsReadFromCacheControlAndClamped() {
+        var random = FixedRandom(value: UInt64.max)
         #expect(JWKSSchedule.lifetime(cacheControl: nil) == 300)
         #expect(JWKSSchedule.lifetime(cacheControl: "") == 300)
         #expect(JWKSSchedule.lifetime(cacheControl: "public, max-age=3600") == 3600)
@@ -164,7 +206,7 @@ struct JWKSScheduleTests {
         }
         var schedule = JWKSSchedule()
         _ = schedule.refreshIfDue(now: Self.t0)
-        schedule.finished(succeeded: true, maxAgeSeconds: 1_000_000, now: Self.t0)
+        schedule.finished(succeeded: true, maxAgeSeconds: 1_000_000, now: Self.t0, using: &random)
         #expect(schedule.refreshAt == Self.t0 + 86_400 * Self.s)
     }
 

@@ -57,17 +57,20 @@ struct RefreshScheduleTests {
         #expect(short.nextAttempt == Self.t0 + 1)
     }
 
+    /// The shared backoff: each wait is drawn from the upper half of a step that doubles to the cap.
     @Test func failuresBackOffDoublingToTheCap() {
         var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
         var now = Self.t0
         var waits: [Double] = []
-        for _ in 0..<9 {
+        var highest = FixedRandom(value: UInt64.max)
+        var lowest = FixedRandom(value: 0)
+        for attempt in 0..<9 {
             s.began()
-            s.failed(now: now)
+            if attempt < 7 { s.failed(now: now, using: &highest) } else { s.failed(now: now, using: &lowest) }
             waits.append(s.nextAttempt! - now)
             now = s.nextAttempt!
         }
-        #expect(waits == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+        #expect(waits == [1, 2, 4, 8, 16, 32, 60, 30, 30])
         #expect(s.failures == 9)
         s.began()
         s.succeeded(expiration: now + 900, now: now, random: 0)
@@ -81,11 +84,12 @@ struct RefreshScheduleTests {
         s.began()
         s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
         var now = s.nextAttempt!
+        var random = FixedRandom(value: 0)
         #expect(now == Self.t0 + 300)
         while now < Self.t0 + 700 {
             #expect(s.isDue(now: now))
             s.began()
-            s.failed(now: now)
+            s.failed(now: now, using: &random)
             #expect(s.isServing(now: now) == (now < Self.t0 + 600))
             now = s.nextAttempt!
         }
@@ -115,7 +119,8 @@ struct RefreshScheduleTests {
         #expect(s.isDue(now: Self.t0 + 2))
         s.began()
         s.changed(now: Self.t0 + 3)
-        s.failed(now: Self.t0 + 4)
+        var random = FixedRandom(value: 0)
+        s.failed(now: Self.t0 + 4, using: &random)
         #expect(s.nextAttempt == Self.t0 + 4)
     }
 }

@@ -49,7 +49,7 @@ final class Connection {
         self.worker = worker
         self.admin = admin
         let configuration = worker.server.configuration
-        let streaming: (@Sendable (String, Substring) -> Bool)?
+        let streaming: (@Sendable (HTTPMethod, Substring) -> Bool)?
         if admin { streaming = worker.server.adminStreaming } else { streaming = worker.server.publicStreaming }
         core = HTTPConnectionCore(
             limits: configuration.limits, timeouts: configuration.timeouts, now: now, streaming: streaming,
@@ -168,7 +168,7 @@ final class Connection {
                 HTTPResponseWriter.serialize(
                     response, keepAlive: false, http10: false, requestId: requestId, dateLine: worker.dateLine,
                     headRequest: false))
-            accessLog(method: head?.method ?? "-", path: head.map { String($0.path) } ?? "-",
+            accessLog(method: head?.method.name ?? "-", path: head.map { String($0.path) } ?? "-",
                       status: error.status.code, bytes: response.body.count, requestId: requestId)
             closeWhenFlushed()
         case .close:
@@ -186,7 +186,7 @@ final class Connection {
         guard let head = core.head else { return }
         started = uv_hrtime()
         let requestId = worker.nextRequestId()
-        clientRequestId = Self.validRequestId(head.header("X-Request-Id"))
+        clientRequestId = Self.validRequestId(head.header(.xRequestId))
         let context = ResponseContext(connection: self, requestId: requestId, head: head)
         self.context = context
         let router = admin ? (worker.server.adminRouter ?? worker.server.router) : worker.server.router
@@ -230,7 +230,7 @@ final class Connection {
     /// Called by `ResponseContext` once the whole response has been queued.
     func finished(status: Int, bytes: Int, keepAlive: Bool) {
         if let head = core.head {
-            accessLog(method: head.method, path: String(head.path), status: status, bytes: bytes,
+            accessLog(method: head.method.name, path: String(head.path), status: status, bytes: bytes,
                       requestId: context?.requestId ?? "-")
         }
         context = nil

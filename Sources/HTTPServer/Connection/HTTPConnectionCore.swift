@@ -71,7 +71,7 @@ public final class HTTPConnectionCore {
 
     public init(
         limits: HTTPRequestDecoder.Limits = .init(), timeouts: Timeouts = .init(), now: UInt64,
-        streaming: ((_ method: String, _ path: Substring) -> Bool)? = nil, streamingBodyLimit: Int64 = 5 << 30
+        streaming: ((_ method: HTTPMethod, _ path: Substring) -> Bool)? = nil, streamingBodyLimit: Int64 = 5 << 30
     ) {
         self.timeouts = timeouts
         decoder = HTTPRequestDecoder(limits: limits)
@@ -248,10 +248,10 @@ public final class HTTPConnectionCore {
 extension HTTPRequestHead {
     /// Method and target: what tests compare in `dispatch` actions.
     public struct Summary: Equatable, Sendable {
-        public let method: String
+        public let method: HTTPMethod
         public let target: String
 
-        public init(method: String, target: String) {
+        public init(method: HTTPMethod, target: String) {
             self.method = method
             self.target = target
         }

@@ -87,7 +87,34 @@ public final class ResponseContext {
         worker.server.configuration.lateAnswerDropped?(worker.index, route)
     }
 
+    /// What the answer passes through before it is sent, or dropped (the client left: it is still counted): the
+    /// endpoint wrappers' hooks, composed in the order added. Runs once, on the first answer; a streamed answer's
+    /// head passes through it too. Hooks hold no context, so keeping this until the context goes makes no cycle.
+    private var answerHook: ((inout HTTPResponse) -> Void)?
+
+    /// Adds a hook that sees this request's answer whenever it comes, before it is sent: CORS headers, the request
+    /// metrics (`EndpointWrapper`). An answer that finds the client gone still passes through it.
+    public func onAnswer(_ hook: @escaping (inout HTTPResponse) -> Void) {
+        if let earlier = answerHook {
+            answerHook = { response in
+                earlier(&response)
+                hook(&response)
+            }
+        } else {
+            answerHook = hook
+        }
+    }
+
+    /// Runs the hooks on the answer (once) and lets them go.
+    private func passHooks(_ response: inout HTTPResponse) {
+        guard let hook = answerHook else { return }
+        answerHook = nil
+        hook(&response)
+    }
+
     public func respond(_ response: HTTPResponse) {
+        var response = response
+        passHooks(&response)
         if detached {
             if !done { detachedResponse = response }
             done = true
@@ -106,7 +133,7 @@ public final class ResponseContext {
         let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }
         let bytes = HTTPResponseWriter.serialize(
             response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,
-            requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == "HEAD")
+            requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == .head)
         end()
         connection.write(bytes)
         connection.finished(status: response.status.code, bytes: response.body.count, keepAlive: keepAlive)
@@ -114,6 +141,9 @@ public final class ResponseContext {
 
     /// Starts a chunked response.
     public func startStream(status: HTTPStatus, headers: [(name: String, value: String)]) {
+        var streamed = HTTPResponse(status: status, headers: headers)
+        passHooks(&streamed)
+        let (status, headers) = (streamed.status, streamed.headers)
         guard let connection = attached, !done, !streaming, !connection.isClosing else {
             dropLate()
             return
@@ -136,7 +166,7 @@ public final class ResponseContext {
     public func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
         guard let connection = attached, streaming, !done, !bytes.isEmpty else { return }
         streamedBytes += bytes.count
-        if head.method == "HEAD" {
+        if head.method == .head {
             connection.write([], flushed: flushed)
         } else {
             var size = Array(String(bytes.count, radix: 16).utf8)
@@ -151,7 +181,7 @@ public final class ResponseContext {
     public func finish() {
         guard let connection = attached, streaming, !done else { return }
         end()
-        if head.method != "HEAD" { connection.write(HTTPResponseWriter.chunk([])) }
+        if head.method != .head { connection.write(HTTPResponseWriter.chunk([])) }
         connection.finished(status: streamStatus, bytes: streamedBytes, keepAlive: connection.keepAlive)
     }
 

@@ -13,7 +13,7 @@ extension Substring {
 /// again, so pipelined requests are handled strictly in order. No sockets: tests feed bytes directly.
 public final class HTTPRequestDecoder {
     public enum Event: Sendable, Equatable {
-        case head(method: String, target: String)
+        case head(method: HTTPMethod, target: String)
         case body([UInt8])
         case end
         case error(HTTPRequestError)
@@ -35,9 +35,10 @@ public final class HTTPRequestDecoder {
     private var parser = http_parser()
     private var settings = http_parser_settings()
     private var buffer: [UInt8] = []
-    private var extensionMethod: String?
+    /// The current request's method, read from its request line.
+    private var method = HTTPMethod.get
     /// Requests this says yes to (streamed uploads) may have bodies up to `streamingBodyLimit`.
-    var streamingPredicate: ((_ method: String, _ path: Substring) -> Bool)?
+    var streamingPredicate: ((_ method: HTTPMethod, _ path: Substring) -> Bool)?
     var streamingBodyLimit: Int64 = 0
     /// The body limit of the message being read.
     private var bodyLimit: Int64 = 0
@@ -206,16 +207,18 @@ public final class HTTPRequestDecoder {
         messageComplete = false
         bodyBytes = 0
         http_parser_init(&parser, HTTP_REQUEST)
-        // http-parser knows a fixed list of methods. A method outside it that is a valid token (QUERY, say) is
-        // parsed as GET, which frames a body the same way, and reported under its own name, so that the router
-        // can answer 405 with Allow instead of 400.
-        extensionMethod = nil
+        // The method is decoded here, once, from the request line's first token. http-parser knows a fixed list of
+        // methods; a method outside it that is a valid token (QUERY, say) is parsed as GET, which frames a body the
+        // same way, and reported under its own name, so that the router can answer 405 with Allow instead of 400.
         let consumed: Int
         let expected: Int
-        if let space = buffer[readIndex..<end].firstIndex(of: 0x20), space > readIndex,
-            buffer[readIndex..<space].allSatisfy(ASCII.isTokenByte), !Self.knownMethods.contains(Array(buffer[readIndex..<space]))
-        {
-            extensionMethod = String(decoding: buffer[readIndex..<space], as: UTF8.self)
+        let space = buffer[readIndex..<end].firstIndex(of: 0x20)
+        let token = space.map { buffer[readIndex..<$0] } ?? []
+        let known = HTTPMethod.known(token)
+        let unknownToken = known == nil && !token.isEmpty && token.allSatisfy(ASCII.isTokenByte)
+        // A request line http-parser refuses has no method worth naming (the request is answered 400).
+        method = known ?? (unknownToken ? HTTPMethod(bytes: token) : .get)
+        if unknownToken, let space, !Self.knownMethods.contains(Array(token)) {
             let rewritten = Array("GET".utf8) + buffer[space..<end]
             consumed = execute(rewritten)
             expected = rewritten.count
@@ -246,25 +249,24 @@ public final class HTTPRequestDecoder {
         // Only HTTP/1.0 and 1.1 are spoken here; http-parser reads any digit pair, and answering HTTP/9.9 as if it
         // were 1.1 would guess at framing the client may not mean.
         guard parser.http_major == 1, parser.http_minor <= 1 else { return fail(.versionNotSupported) }
-        var singletons: [Bool] = Array(repeating: false, count: Self.singletonFields.count)
-        for (name, value) in headers {
-            // A field that must appear once (RFC 9110) and appears twice is ambiguous: which credentials, which
-            // host, which media type? Refuse instead of letting the first (or the last) win.
-            // Names are compared only with fields of their length (most headers match none): the check runs on
-            // every header of every request.
-            let length = name.utf8.count
-            for (index, field) in Self.singletonFields.enumerated()
-            where Self.singletonLengths[index] == length && name.caseInsensitiveEquals(field) {
-                if singletons[index] { return fail(.malformed("more than one \(field) header")) }
-                singletons[index] = true
-            }
-            if length == 14 && name.caseInsensitiveEquals("content-length") { contentLengths.append(value) }
-            if length == 17 && name.caseInsensitiveEquals("transfer-encoding") { transferEncodings.append(value) }
-            if length == 6 && name.caseInsensitiveEquals("expect") {
-                guard value.caseInsensitiveEquals("100-continue") else {
-                    return fail(.malformed("unsupported Expect '\(value)'"))
+        // One pass over the fields: each known one is recorded where it first appears (the head's index), a
+        // singleton field that appears twice is refused (`HTTPField.isSingleton`), and the framing fields are kept.
+        var fields = HTTPFieldIndex()
+        for (position, (name, value)) in headers.enumerated() {
+            if let field = HTTPField(name: name) {
+                if !fields.record(field, at: position) && field.isSingleton {
+                    return fail(.malformed("more than one \(field.name) header"))
                 }
-                expectsContinue = true
+                switch field {
+                case .contentLength: contentLengths.append(value)
+                case .transferEncoding: transferEncodings.append(value)
+                case .expect:
+                    guard value.caseInsensitiveEquals("100-continue") else {
+                        return fail(.malformed("unsupported Expect '\(value)'"))
+                    }
+                    expectsContinue = true
+                default: break
+                }
             }
             if name.isEmpty || !name.utf8.allSatisfy(ASCII.isTokenByte) {
                 return fail(.malformed("invalid header name"))
@@ -280,17 +282,17 @@ public final class HTTPRequestDecoder {
             }
             contentLength = length
         }
-        let method = extensionMethod ?? String(cString: http_method_str(http_method(presignd_http_parser_method(&parser))))
         // http-parser frames CONNECT as a tunnel and ignores its Content-Length, so a body would be read as the next
         // request. Nothing here tunnels: refuse it rather than guess.
-        if method == "CONNECT" { return fail(.malformed("CONNECT is not supported")) }
+        if method == .other("CONNECT") { return fail(.malformed("CONNECT is not supported")) }
         let target = String(decoding: url, as: UTF8.self)
         currentStreams = streamingPredicate?(method, target.prefix { $0 != "?" }) ?? false
         bodyLimit = currentStreams ? streamingBodyLimit : limits.maxBodyBytes
         if let contentLength, contentLength > bodyLimit { return fail(.bodyTooLarge) }
         currentHead = HTTPRequestHead(
             method: method, target: target, versionMajor: Int(parser.http_major),
-            versionMinor: Int(parser.http_minor), headers: headers, keepAlive: http_should_keep_alive(&parser) != 0,
+            versionMinor: Int(parser.http_minor), headers: headers, fields: fields,
+            keepAlive: http_should_keep_alive(&parser) != 0,
             expectsContinue: expectsContinue, contentLength: contentLength, chunked: !transferEncodings.isEmpty)
         mode = .body
         return .head(method: method, target: currentHead!.target)
@@ -344,10 +346,6 @@ public final class HTTPRequestDecoder {
             }
         }
     }
-
-    /// Fields a request may carry at most once.
-    static let singletonFields = ["Host", "Authorization", "Content-Type", "Origin", "X-Request-Id"]
-    static let singletonLengths = singletonFields.map(\.utf8.count)
 
     /// The methods http-parser itself recognizes.
     static let knownMethods: Set<[UInt8]> = {

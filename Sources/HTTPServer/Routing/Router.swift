@@ -1,22 +1,17 @@
 import JSONKit
 
-/// Method plus path pattern routing. Patterns are `/literal/{param}/{rest...}`; a `{name...}` segment takes the
-/// remainder of the path including slashes (object keys) and must come last. Parameters are percent-decoded.
+/// Method plus path pattern matching (`PathPattern`). The server's router is a `RouteTable<Endpoint>` built from
+/// the endpoint table; the matching is generic so that it can be tested against a plain scan.
 public struct RouteTable<Handler: Sendable>: Sendable {
 
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
-        case remainder(String)
-    }
-
     public struct Route: Sendable {
-        public let method: String
-        public let pattern: String
-        let segments: [Segment]
+        public let method: HTTPMethod
+        public let path: PathPattern
         public let handler: Handler
         /// The request body is passed to the handler as it arrives (ResponseContext.onBodyChunk) instead of whole.
         public let streamsBody: Bool
+        public var pattern: String { path.text }
+        var segments: [PathPattern.Segment] { path.segments }
     }
 
     public private(set) var routes: [Route] = []
@@ -28,17 +23,9 @@ public struct RouteTable<Handler: Sendable>: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, streamsBody: Bool = false, _ handler: Handler) {
-        let segments: [Segment] = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part in
-            if part.hasPrefix("{") && part.hasSuffix("...}") { return .remainder(String(part.dropFirst().dropLast(4))) }
-            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
-            return .literal(String(part))
-        }
-        precondition(
-            segments.dropLast().allSatisfy { if case .remainder = $0 { false } else { true } },
-            "a {name...} segment must be last in \(pattern)")
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler, streamsBody: streamsBody))
-        if case .literal(let first)? = segments.first {
+    public mutating func add(_ method: HTTPMethod, _ path: PathPattern, streamsBody: Bool = false, _ handler: Handler) {
+        routes.append(Route(method: method, path: path, handler: handler, streamsBody: streamsBody))
+        if let first = path.firstLiteral {
             byFirst[first, default: []].append(routes.count - 1)
         } else {
             anyFirst.append(routes.count - 1)
@@ -54,72 +41,48 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     }
 
     /// Whether the route for this request streams its body (decided from the head, before the body is read).
-    public func streamsBody(method: String, path: Substring) -> Bool {
+    public func streamsBody(method: HTTPMethod, path: Substring) -> Bool {
         if case .found(let route, _) = match(method: method, path: path) { return route.streamsBody }
         return false
     }
 
     public enum Match {
         case found(Route, [String: String])
-        case methodNotAllowed(allowed: [String])
+        case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
         case badPath
     }
 
-    public func match(method: String, path: Substring) -> Match {
+    /// The route for a method and path. A path that matches only other methods' routes is 405 with those methods
+    /// in table order (a GET route answers HEAD too, listed after it).
+    public func match(method: HTTPMethod, path: Substring) -> Match {
         let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
-        var allowed: [String] = []
+        var allowed: [HTTPMethod] = []
         let reachable = candidates(first: parts.first)
         for index in reachable {
             let route = routes[index]
-            guard let params = Self.bind(route.segments, parts, path: path) else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET" && !routes.contains {
-                $0.method == "HEAD" && $0.segments == route.segments
+            guard let params = route.path.bind(parts) else { continue }
+            if route.method == method || (method == .head && route.method == .get && !routes.contains {
+                $0.method == .head && $0.segments == route.segments
             }) {
                 guard let decoded = params else { return .badPath }
                 return .found(route, decoded)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }
-            if route.method == "GET" && !allowed.contains("HEAD") { allowed.append("HEAD") }
+            if route.method == .get && !allowed.contains(.head) { allowed.append(.head) }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
-    }
-
-    /// nil: no match; .some(nil): matched but a parameter is not valid percent-encoding.
-    static func bind(_ segments: [Segment], _ rawParts: [Substring], path: Substring) -> [String: String]?? {
-        let parts = rawParts.count == 1 && rawParts[0].isEmpty ? [] : rawParts
-        var params: [String: String] = [:]
-        var index = 0
-        for segment in segments {
-            switch segment {
-            case .literal(let text):
-                guard index < parts.count, parts[index] == text else { return nil }
-                index += 1
-            case .parameter(let name):
-                guard index < parts.count, !parts[index].isEmpty else { return nil }
-                guard let value = percentDecode(parts[index]) else { return .some(nil) }
-                params[name] = value
-                index += 1
-            case .remainder(let name):
-                let rest = parts[min(index, parts.count)...].joined(separator: "/")
-                guard !rest.isEmpty else { return nil }
-                guard let value = percentDecode(Substring(rest)) else { return .some(nil) }
-                params[name] = value
-                index = parts.count
-            }
-        }
-        return index == parts.count ? .some(params) : nil
     }
 
     /// Percent-decodes a path segment or query item; nil when the escapes or the UTF-8 are invalid.
     public static func percentDecode(_ text: Substring) -> String? { ASCII.percentDecode(text) }
 }
 
-/// A server route's handler: return a response, or nil and answer later through the `ResponseContext`.
-public typealias RouteHandler = @Sendable (HTTPRequest, ResponseContext) -> HTTPResponse?
+/// A route's handler (the endpoint table's one handler type).
+public typealias RouteHandler = Endpoint.Handler
 
-/// The server's router.
-public typealias Router = RouteTable<RouteHandler>
+/// A listener's router: the endpoint table's rows for that listener.
+public typealias Router = RouteTable<Endpoint>
 
 /// A request as handlers see it.
 public struct HTTPRequest: Sendable {
@@ -151,7 +114,17 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-extension RouteTable where Handler == RouteHandler {
+extension RouteTable where Handler == Endpoint {
+    /// A router over these rows, in order.
+    public init(_ endpoints: [Endpoint]) {
+        self.init()
+        for endpoint in endpoints { add(endpoint) }
+    }
+
+    public mutating func add(_ endpoint: Endpoint) {
+        add(endpoint.method, endpoint.path, streamsBody: endpoint.streamsBody, endpoint)
+    }
+
     public enum Resolution {
         /// The route's handler, with the request's path parameters bound.
         case handler(RouteHandler, HTTPRequest)
@@ -167,11 +140,11 @@ extension RouteTable where Handler == RouteHandler {
             var bound = request
             bound.parameters = parameters
             bound.route = route.pattern
-            return .handler(route.handler, bound)
+            return .handler(route.handler.handler, bound)
         case .methodNotAllowed(let allowed):
             return .answer(
                 .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.head.method) is not allowed here",
-                       headers: [("Allow", allowed.joined(separator: ", "))]))
+                       headers: [("Allow", allowed.map(\.name).joined(separator: ", "))]))
         case .notFound:
             return .answer(.error(.notFound, code: "NotFound", message: "no route for \(request.head.path)"))
         case .badPath:

@@ -7,6 +7,8 @@ internal import CUV
 /// The calling thread handles SIGTERM/SIGINT and drains the workers.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
+    /// Every row this server answers, probes included.
+    public let endpoints: EndpointTable
     let router: Router
     let adminRouter: Router?
     let logger: Logger
@@ -15,12 +17,11 @@ public final class HTTPServer: Sendable {
     /// Set once listeners are bound (port 0 resolves here); for tests and sd_notify later.
     public let boundPorts = Mutex<[Int]>([])
 
-    public init(configuration: ServerConfiguration, router: Router, adminRouter: Router? = nil, logger: Logger, accessLogger: Logger? = nil) {
+    public init(configuration: ServerConfiguration, endpoints: EndpointTable, logger: Logger, accessLogger: Logger? = nil) {
         self.configuration = configuration
-        var router = router
-        Self.addBuiltins(to: &router)
-        self.router = router
-        self.adminRouter = adminRouter.map { var r = $0; Self.addBuiltins(to: &r); return r }
+        self.endpoints = endpoints
+        router = endpoints.router(for: .public)
+        adminRouter = endpoints.listeners.contains(.admin) ? endpoints.router(for: .admin) : nil
         self.logger = logger
         self.accessLogger = accessLogger ?? logger
         publicStreaming = Self.streamingPredicate(self.router)
@@ -28,29 +29,12 @@ public final class HTTPServer: Sendable {
     }
 
     /// Which request heads get streamed bodies, decided once per listener: nil when no route streams.
-    let publicStreaming: (@Sendable (String, Substring) -> Bool)?
-    let adminStreaming: (@Sendable (String, Substring) -> Bool)?
+    let publicStreaming: (@Sendable (HTTPMethod, Substring) -> Bool)?
+    let adminStreaming: (@Sendable (HTTPMethod, Substring) -> Bool)?
 
-    static func streamingPredicate(_ router: Router) -> (@Sendable (String, Substring) -> Bool)? {
+    static func streamingPredicate(_ router: Router) -> (@Sendable (HTTPMethod, Substring) -> Bool)? {
         guard router.routes.contains(where: { $0.streamsBody }) else { return nil }
         return { method, path in router.streamsBody(method: method, path: path) }
-    }
-
-    /// Built once; the probes answer with these without allocating a body per request.
-    static let healthy = HTTPResponse.json(.ok, Array(#"{"status":"ok"}"#.utf8))
-    static let ready = HTTPResponse.json(.ok, Array(#"{"status":"ready"}"#.utf8))
-    static let draining = HTTPResponse.json(.serviceUnavailable, Array(#"{"status":"draining"}"#.utf8))
-
-    /// Every route this server answers, built-ins included, by listener (`public`, `admin`): what `presignd routes`
-    /// prints and what the late-answer socket tests walk, so a new route is covered by default.
-    public var routeList: [(listener: String, method: String, pattern: String)] {
-        router.routes.map { ("public", $0.method, $0.pattern) }
-            + (adminRouter?.routes ?? []).map { ("admin", $0.method, $0.pattern) }
-    }
-
-    static func addBuiltins(to router: inout Router) {
-        router.add("GET", "/healthz") { _, _ in healthy }
-        router.add("GET", "/readyz") { _, context in context.isDraining ? draining : ready }
     }
 
     /// Binds, serves, and returns after a graceful drain. Throws when a listener cannot be bound.

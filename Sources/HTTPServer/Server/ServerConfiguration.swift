@@ -1,3 +1,5 @@
+import JSONKit
+
 /// Everything `HTTPServer` needs to listen and bound its work.
 public struct ServerConfiguration: Sendable {
     /// `host:port` for the public listener; `[::1]:8080` for IPv6.
@@ -26,27 +28,14 @@ public struct ListenAddress: Sendable, Equatable {
     public let host: String
     public let port: Int
 
+    /// `host:port` (`[v6]:port` for IPv6) by the shared `Authority` rules; port 0 lets the system pick one.
     public init(parsing text: String) throws(ServerError) {
-        let hostPart: Substring
-        let portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw ServerError("invalid listen address '\(text)': expected [v6]:port")
-            }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else {
-                throw ServerError("invalid listen address '\(text)': expected host:port")
-            }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
+        let authority: Authority
+        do { authority = try Authority(parsing: text, for: .listen) } catch {
+            throw ServerError("invalid listen address '\(text)': \(error.message)")
         }
-        guard let port = Int(portPart), (0...65535).contains(port), !hostPart.isEmpty else {
-            throw ServerError("invalid listen address '\(text)': bad host or port")
-        }
-        host = String(hostPart)
-        self.port = port
+        host = authority.hostText
+        port = authority.port ?? 0
     }
 }
 

@@ -218,7 +218,8 @@ final class CredentialRefresher {
             }
         case .failure(let error):
             entry.cell.recordFailure(error.message)
-            entry.schedule.failed(now: now)
+            var random = SystemRandomNumberGenerator()
+            entry.schedule.failed(now: now, using: &random)
             metrics.credentialRefresh(worker: loop.index, backend: entry.backend, ok: false)
             // One line per failure while few or when the reason changes, otherwise at most one per 30 s.
             guard entry.schedule.failures <= 3 || error.message != entry.lastLoggedMessage || now - entry.lastLogged >= 30 else { return }
@@ -226,8 +227,8 @@ final class CredentialRefresher {
             entry.lastLoggedMessage = error.message
             let keeping: String
             if let old = entry.cell.latest?.set {
-                keeping = old.expiration.map { "keeping the previous set until \(SigningTime(epochSeconds: $0 - entry.cell.margin).iso8601)" }
-                    ?? "keeping the previous set"
+                keeping = CredentialWindow(expiration: old.expiration, margin: entry.cell.margin).end
+                    .map { "keeping the previous set until \(SigningTime(epochSeconds: $0).iso8601)" } ?? "keeping the previous set"
             } else {
                 keeping = "no credentials yet: requests get 503"
             }

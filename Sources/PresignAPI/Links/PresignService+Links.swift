@@ -67,14 +67,14 @@ extension PresignService {
 
     // MARK: POST /v1/links
 
-    func createLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func createLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let (settings, store) = try linkStore(snapshot)
             let intent = try Intent.link(try Self.parseJSON(request).get())
             let (grant, _) = try decide(intent, caller, snapshot.config, worker: request.worker)
             try requireAuditRoom(snapshot.config)
-            let id = LinkID.generate()
+            let id = newLinkID()
             let created = Int64(now)
             var response: [String: String] = [:]
             for override in grant.response { response[override.field] = override.value }
@@ -82,11 +82,10 @@ extension PresignService {
                 digest: id.digest, caller: grant.caller, subject: grant.subject, claims: caller.claims,
                 backend: grant.backend, bucket: grant.bucket!, key: grant.key!, response: response,
                 createdAt: created, expiresAt: created + grant.lifetime, maxUses: grant.maxUses)
-            let reply = LaterReply(answer)
             store.create(record, maxLive: settings.maxLivePerCaller, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
-                case .failure(let error): reply.send(storeFailure(error, store, request))
-                case .success(.tooMany): reply.send(Self.noStore(Self.response(Self.tooManyLinks(settings.maxLivePerCaller))))
+                case .failure(let error): context.respond(storeFailure(error, store, request))
+                case .success(.tooMany): context.respond(Self.noStore(Self.response(Self.tooManyLinks(settings.maxLivePerCaller))))
                 case .success(.created):
                     var out = JSONWriter(capacity: 256)
                     out.beginObject()
@@ -97,12 +96,12 @@ extension PresignService {
                     if let max = record.maxUses { out.integer(max) } else { out.null() }
                     out.endObject()
                     guard writeLinkAudit("link_create", request, id: id, record: record, now: now) else {
-                        return reply.send(Self.noStore(Self.response(Self.auditUnavailable)))
+                        return context.respond(Self.noStore(Self.response(Self.auditUnavailable)))
                     }
-                    reply.send(Self.noStore(.json(.created, out.bytes)))
+                    context.respond(Self.noStore(.json(.created, out.bytes)))
                 }
             }
-            return reply.returned()
+            return nil
         } catch {
             return Self.response(error)
         }
@@ -110,7 +109,7 @@ extension PresignService {
 
     // MARK: GET /l/{id}, HEAD /l/{id}
 
-    func openLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func openLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         let settings: ServiceConfig.Links
         let store: any LinkStore
         do throws(APIError) { (settings, store) = try linkStore(snapshot) } catch { return Self.noStore(Self.response(error)) }
@@ -119,37 +118,36 @@ extension PresignService {
         if let refused = limitLinkClient(request, settings, snapshot) { return refused }
         // No use is spent on a redirect that could not be audited.
         do throws(APIError) { try requireAuditRoom(snapshot.config) } catch { return Self.noStore(Self.response(error)) }
-        let head = request.head.method == "HEAD"
+        let head = request.head.method == .head
         let now = clock.wallSeconds()
-        let reply = LaterReply(answer)
         store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
             let record: LinkRecord
             switch fetched {
-            case .failure(let error): return reply.send(storeFailure(error, store, request))
-            case .success(nil): return reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+            case .failure(let error): return context.respond(storeFailure(error, store, request))
+            case .success(nil): return context.respond(Self.noStore(Self.response(Self.linkNotFound)))
             case .success(let found?): record = found
             }
-            if let refused = limitLink(id, settings, request, snapshot) { return reply.send(refused) }
-            if let gone = record.gone(at: Int64(now)) { return reply.send(Self.goneResponse(gone)) }
+            if let refused = limitLink(id, settings, request, snapshot) { return context.respond(refused) }
+            if let gone = record.gone(at: Int64(now)) { return context.respond(Self.goneResponse(gone)) }
             // The link obeys today's policy: its maker must still have a share_link rule for this object.
             guard let backend = linkBackend(record, snapshot.config, worker: request.worker) else {
-                return reply.send(Self.noStore(Self.response(APIError(.linkNotAllowed, "this link is no longer allowed by policy"))))
+                return context.respond(Self.noStore(Self.response(APIError(.linkNotAllowed, "this link is no longer allowed by policy"))))
             }
             if head {
                 // HEAD shows where a GET would go without spending a use.
-                return reply.send(redirect(record, backend: backend, settings: settings, id: id, use: nil, request: request, now: now))
+                return context.respond(redirect(record, backend: backend, settings: settings, id: id, use: nil, request: request, now: now))
             }
             store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoopIfAttached) { [self] counted in
                 switch counted {
-                case .failure(let error): reply.send(storeFailure(error, store, request))
-                case .success(.unknown): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
-                case .success(.gone(let gone)): reply.send(Self.goneResponse(gone))
+                case .failure(let error): context.respond(storeFailure(error, store, request))
+                case .success(.unknown): context.respond(Self.noStore(Self.response(Self.linkNotFound)))
+                case .success(.gone(let gone)): context.respond(Self.goneResponse(gone))
                 case .success(.used(let number)):
-                    reply.send(redirect(record, backend: backend, settings: settings, id: id, use: number, request: request, now: now))
+                    context.respond(redirect(record, backend: backend, settings: settings, id: id, use: number, request: request, now: now))
                 }
             }
         }
-        return reply.returned()
+        return nil
     }
 
     static func goneResponse(_ gone: LinkGone) -> HTTPResponse {
@@ -215,30 +213,29 @@ extension PresignService {
 
     /// The caller's own link, or 404: links made by another caller or JWT subject do not exist for this one.
     func ownedLink(
-        _ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void,
-        then body: @escaping (LinkID, LinkRecord, any LinkStore, LaterReply) -> Void
+        _ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot,
+        then body: @escaping (LinkID, LinkRecord, any LinkStore) -> Void
     ) -> HTTPResponse? {
         do throws(APIError) {
             let (_, store) = try linkStore(snapshot)
             guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { throw Self.linkNotFound }
-            let reply = LaterReply(answer)
-            store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
+                store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
                 switch fetched {
-                case .failure(let error): reply.send(storeFailure(error, store, request))
+                case .failure(let error): context.respond(storeFailure(error, store, request))
                 case .success(let record?) where record.caller == caller.caller.name && record.subject == caller.claims["sub"]:
-                    body(id, record, store, reply)
-                case .success: reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+                    body(id, record, store)
+                case .success: context.respond(Self.noStore(Self.response(Self.linkNotFound)))
                 }
             }
-            return reply.returned()
+            return nil
         } catch {
             return Self.noStore(Self.response(error))
         }
     }
 
-    func linkInfo(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func linkInfo(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         let now = Int64(clock.wallSeconds())
-        return ownedLink(request, caller, context, snapshot, answer) { id, record, _, reply in
+        return ownedLink(request, caller, context, snapshot) { id, record, _ in
             var out = JSONWriter(capacity: 384)
             out.beginObject()
             out.string("id", id.text)
@@ -253,20 +250,20 @@ extension PresignService {
             out.bool("revoked", record.revoked)
             out.string("state", record.gone(at: now)?.rawValue ?? "active")
             out.endObject()
-            reply.send(Self.noStore(.json(.ok, out.bytes)))
+            context.respond(Self.noStore(.json(.ok, out.bytes)))
         }
     }
 
-    func revokeLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func revokeLink(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         let now = clock.wallSeconds()
-        return ownedLink(request, caller, context, snapshot, answer) { [self] id, record, store, reply in
+        return ownedLink(request, caller, context, snapshot) { [self] id, record, store in
             store.revoke(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] result in
                 switch result {
-                case .failure(let error): reply.send(storeFailure(error, store, request))
-                case .success(false): reply.send(Self.noStore(Self.response(Self.linkNotFound)))
+                case .failure(let error): context.respond(storeFailure(error, store, request))
+                case .success(false): context.respond(Self.noStore(Self.response(Self.linkNotFound)))
                 case .success(true):
                     writeLinkAudit("link_revoke", request, id: id, record: record, now: now, grants: false)
-                    reply.send(HTTPResponse(status: .noContent, headers: [("Cache-Control", "no-store")]))
+                    context.respond(HTTPResponse(status: .noContent, headers: [("Cache-Control", "no-store")]))
                 }
             }
         }

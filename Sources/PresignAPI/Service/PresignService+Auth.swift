@@ -50,7 +50,7 @@ extension PresignService {
             let challenge = invalidToken ? #"Bearer realm="presignd", error="invalid_token""# : #"Bearer realm="presignd""#
             return .done(.failure(APIError(.unauthorized, message, headers: ["WWW-Authenticate": challenge])))
         }
-        guard let header = request.head.header("Authorization") else {
+        guard let header = request.head.header(.authorization) else {
             return unauthorized("missing Authorization: Bearer credentials", invalidToken: false)
         }
         guard let token = BearerToken.token(in: header) else {

@@ -8,19 +8,13 @@ import S3Signing
 
 /// `POST /v1/presign/batch`: up to 100 requests; an invalid item fails the batch, a refused one fails alone.
 extension PresignService {
-    func batch(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
-        let reply = LaterReply(answer)
-        // Credentials first (a JWT may wait for its issuer's keys), then the body.
-        authenticate(request, context, snapshot) { [self] found in
-            switch found {
-            case .failure(let error): reply.send(Self.response(error))
-            case .success(let caller): batch(request, caller, context, snapshot, reply)
-            }
-        }
-        return reply.returned()
+    /// Its row authenticates the caller (a JWT may wait for its issuer's keys) and takes no units: the items do.
+    func batch(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
+        signBatch(request, caller, context, snapshot)
+        return nil
     }
 
-    private func batch(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ reply: LaterReply) {
+    private func signBatch(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) {
         let now = clock.wallSeconds()
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
         // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
@@ -38,13 +32,13 @@ extension PresignService {
                 items.append(try Intent.presign(item, path: "requests[\(index)]"))
             }
         } catch {
-            return reply.send(Self.response(error))
+            return context.respond(Self.response(error))
         }
         // Each item costs one unit of the rate limit; the first `admitted` items are signed, the rest refused.
         limit(caller, cost: items.count, request, context, snapshot) { [self] result in
             let admission: Admission
             switch result {
-            case .failure(let error): return reply.send(Self.response(error))
+            case .failure(let error): return context.respond(Self.response(error))
             case .success(let got): admission = got
             }
             var results: [Result<Issued, APIError>] = []
@@ -57,7 +51,7 @@ extension PresignService {
             }
             // Every URL of the batch is audited, or the whole batch is refused: none is handed out unaudited.
             let grants = results.compactMap { try? $0.get() }
-            guard issue(grants, request, snapshot.config) else { return reply.send(Self.response(Self.auditUnavailable)) }
+            guard issue(grants, request, snapshot.config) else { return context.respond(Self.response(Self.auditUnavailable)) }
             var body = JSONWriter(capacity: items.count * 400 + 16)
             body.beginObject()
             body.key("results")
@@ -70,7 +64,7 @@ extension PresignService {
             }
             body.endArray()
             body.endObject()
-            reply.send(.json(.ok, body.bytes))
+            context.respond(.json(.ok, body.bytes))
         }
     }
 }

@@ -21,7 +21,7 @@ extension PresignService {
         var token: UploadToken { upload.token }
     }
 
-    func completeUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func completeUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
@@ -32,7 +32,7 @@ extension PresignService {
             let step = Completion(
                 upload: upload, connection: try s3(upload.backend, context, worker: request.worker, now: upload.now),
                 time: SigningTime(epochSeconds: Int64(upload.now)), request: request,
-                limits: CompletePlan.limits(rule: upload.rule.maxContentLength, declared: token.contentLength), answer: answer)
+                limits: CompletePlan.limits(rule: upload.rule.maxContentLength, declared: token.contentLength), answer: context.respond)
             // The sizes come from S3, not from the client: presignd lists the parts itself.
             step.connection.listParts(token.bucket, key: token.key, uploadId: token.uploadId, now: step.time) { [self] listed in
                 completeListed(listed, parsed, algorithm, step)

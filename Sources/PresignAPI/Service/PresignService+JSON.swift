@@ -9,7 +9,7 @@ import PresignCore
 /// Request bodies in, error bodies out.
 extension PresignService {
     static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
-        if let type = request.head.header("Content-Type"), !isJSONMediaType(type) {
+        if let type = request.head.header(.contentType), !isJSONMediaType(type) {
             return .failure(APIError(.unsupportedMediaType, "Content-Type must be application/json"))
         }
         guard !request.body.isEmpty else { return .failure(.invalid("body", "a JSON object is required")) }

@@ -92,23 +92,24 @@ extension PresignService {
         return key
     }
 
-    /// Authenticates the request (which may wait for a JWKS fetch) and admits it (one unit), then runs `next` with
-    /// the caller; otherwise answers 401, 429 or 503 through `reply`.
+    /// Authenticates the request (which may wait for a JWKS fetch) and admits it (`cost` units; none for a row that
+    /// takes its own), then runs `next` with the caller; otherwise answers 401, 429 or 503 through the context.
     func admit(
-        _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, reply: LaterReply,
+        _ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot, cost: Int,
         _ next: @escaping (Authenticated) -> Void
     ) {
         authenticate(request, context, snapshot) { [self] found in
             let caller: Authenticated
             switch found {
-            case .failure(let error): return reply.send(Self.response(error))
+            case .failure(let error): return context.respond(Self.response(error))
             case .success(let found): caller = found
             }
-            limit(caller, cost: 1, request, context, snapshot) { result in
+            guard cost > 0 else { return next(caller) }
+            limit(caller, cost: cost, request, context, snapshot) { result in
                 switch result {
-                case .failure(let error): reply.send(Self.response(error))
+                case .failure(let error): context.respond(Self.response(error))
                 case .success(let admission) where admission.admitted == 0:
-                    reply.send(Self.response(Self.rateLimitedError(caller, retryAfter: admission.retryAfter)))
+                    context.respond(Self.response(Self.rateLimitedError(caller, retryAfter: admission.retryAfter)))
                 case .success: next(caller)
                 }
             }

@@ -28,8 +28,10 @@ extension PresignService {
         let field = path.isEmpty ? "backend" : "\(path).backend"
         switch config.backend(named: name) {
         case .success(let chosen): return chosen.1
-        case .failure(.unknown(let name)): throw APIError(.backendNotFound, "no backend named '\(name)'", field: field)
-        case .failure(.ambiguous): throw .invalid(field, "is required when several backends are configured")
+        case .failure(let choice):
+            // `BackendChoice.notFound`: the one wording of an unknown backend, shared with the admin proxy.
+            guard let answer = choice.notFound else { throw .invalid(field, "is required when several backends are configured") }
+            throw APIError(.backendNotFound, answer.message, field: field)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import JSONKit
+import LineLog
 import Logging
 import PresignConfig
 import PresignCore
@@ -8,7 +9,7 @@ import S3Signing
 
 /// `POST /v1/presign`: one intent authenticated, rate-limited, decided by policy and signed.
 extension PresignService {
-    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
+    func presign(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let intent = try Intent.presign(try Self.parseJSON(request).get())
@@ -78,10 +79,13 @@ extension PresignService {
         Self.writeExpiry(expiresAt, lifetime, now: now, into: &out)
         out.string("signature_version", Self.versionName(grant.signature))
         out.endObject()
-        let line = snapshot.config.auditLog
-            ? auditLine(request: request, caller: grant.caller, operation: grant.capability.name, backend: grant.backend,
-                        bucket: grant.bucket, key: grant.key, expiresAt: expiresAt, now: now)
-            : nil
+        var line: String?
+        if snapshot.config.auditLog {
+            var event = Self.auditEvent("presign", request, caller: grant.caller, backend: grant.backend, bucket: grant.bucket, key: grant.key, now: now)
+            event.operation = grant.capability.name
+            event.expiresAt = expiresAt.iso8601
+            line = event.line
+        }
         return .success(Issued(body: out.bytes, auditLine: line, operation: grant.capability.name, backend: grant.backend))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import LineLog
 import JSONKit
 import Logging
 import PresignConfig
@@ -14,26 +15,12 @@ extension PresignService {
     /// others (abort, complete once S3 has done it) write it, or drop and count it.
     @discardableResult
     func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil, grants: Bool = true) -> Bool {
-        let config = store.generation(worker: request.worker).config
-        guard config.auditLog else { return true }
-        var line = JSONWriter(capacity: 320)
-        line.beginObject()
-        line.string("audit", "upload")
-        line.string("step", step)
-        line.string("time", SigningTime(epochSeconds: Int64(now)).iso8601)
-        line.string("request_id", request.requestId)
-        if let theirs = request.clientRequestId { line.string("client_request_id", theirs) }
-        line.string("caller", token.caller)
-        if let subject = token.subject { line.string("subject", subject) }
-        line.string("backend", token.backend)
-        line.string("bucket", token.bucket)
-        line.string("key", token.key)
-        if let parts { line.integer("parts", parts) }
-        if let size { line.integer("size", size) }
-        line.string("client_ip", request.clientAddress)
-        line.endObject()
-        if grants { return auditGrant(line.text, config) }
-        audit.info("\(line.text)")
-        return true
+        var event = Self.auditEvent(
+            "upload", request, caller: token.caller, backend: token.backend, bucket: token.bucket, key: token.key, now: now)
+        event.step = step
+        event.subject = token.subject
+        event.parts = parts
+        event.size = size
+        return auditLog(store.config(worker: request.worker)).write(event, grants: grants)
     }
 }

@@ -64,7 +64,7 @@ extension PresignService {
 
     // MARK: POST /v1/uploads
 
-    func createUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func createUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let secret = try uploadKey(snapshot.config)
@@ -79,7 +79,7 @@ extension PresignService {
             ) { [self] result in
                 switch result {
                 case .failure(let error):
-                    answer(Self.response(Self.apiError(error)))
+                    context.respond(Self.response(Self.apiError(error)))
                 case .success(let created):
                     let expiresAt = Int64(now) + grant.lifetime
                     let token = UploadToken(grant, uploadId: created.uploadId, expiresAt: expiresAt)
@@ -92,8 +92,8 @@ extension PresignService {
                     out.integer("max_parts", MultipartLimits.maxParts)
                     out.string("expires_at", SigningTime(epochSeconds: expiresAt).iso8601)
                     out.endObject()
-                    guard writeUploadAudit("create", request, token: token, now: now) else { return answer(Self.response(Self.auditUnavailable)) }
-                    answer(.json(.created, out.bytes))
+                    guard writeUploadAudit("create", request, token: token, now: now) else { return context.respond(Self.response(Self.auditUnavailable)) }
+                    context.respond(.json(.created, out.bytes))
                 }
             }
             return nil
@@ -104,7 +104,7 @@ extension PresignService {
 
     // MARK: POST /v1/uploads/{upload}/parts
 
-    func signParts(_ request: HTTPRequest, _ caller: Authenticated, _ snapshot: Snapshot) -> HTTPResponse {
+    func signParts(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
@@ -117,7 +117,7 @@ extension PresignService {
             if let asked = parsed.expiresIn, asked > cap {
                 throw APIError(.policyDenied, "expires_in \(asked) is over \(cap) (the rule's max_expires_in or the upload's own expiry)")
             }
-            let lifetime = parsed.expiresIn ?? min(MultipartLimits.defaultPartURLLifetime, cap)
+            let lifetime = parsed.expiresIn ?? min(UploadLimits.defaultPartURLLifetime, cap)
             let limit = [upload.rule.maxContentLength, token.contentLength].compactMap { $0 }.min()
             var out = JSONWriter(capacity: 600 * parsed.parts.count + 16)
             out.beginObject()
@@ -172,7 +172,7 @@ extension PresignService {
     /// shown once per version S3 keeps, each with its own ETag and size, since only the client knows which PUT it
     /// means to keep (the ETag it names at complete chooses it). S3's listing cannot say which version is newest.
 
-    func listUploadParts(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func listUploadParts(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
@@ -182,7 +182,7 @@ extension PresignService {
             ) { [self] result in
                 switch result {
                 case .failure(let error):
-                    answer(Self.response(Self.apiError(error)))
+                    context.respond(Self.response(Self.apiError(error)))
                 case .success(let parts):
                     var out = JSONWriter(capacity: 64 * parts.count + 16)
                     out.beginObject()
@@ -197,8 +197,8 @@ extension PresignService {
                     }
                     out.endArray()
                     out.endObject()
-                    guard writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count) else { return answer(Self.response(Self.auditUnavailable)) }
-                    answer(.json(.ok, out.bytes))
+                    guard writeUploadAudit("list_parts", request, token: token, now: upload.now, parts: parts.count) else { return context.respond(Self.response(Self.auditUnavailable)) }
+                    context.respond(.json(.ok, out.bytes))
                 }
             }
             return nil
@@ -209,7 +209,7 @@ extension PresignService {
 
     // MARK: DELETE /v1/uploads/{upload}
 
-    func abortUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot, _ answer: @escaping (HTTPResponse) -> Void) -> HTTPResponse? {
+    func abortUpload(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
@@ -218,10 +218,10 @@ extension PresignService {
             ) { [self] result in
                 switch result {
                 case .failure(let error):
-                    answer(Self.response(Self.apiError(error)))
+                    context.respond(Self.response(Self.apiError(error)))
                 case .success:
                     writeUploadAudit("abort", request, token: token, now: upload.now, grants: false)
-                    answer(HTTPResponse(status: .noContent))
+                    context.respond(HTTPResponse(status: .noContent))
                 }
             }
             return nil

@@ -1,11 +1,9 @@
 import JSONKit
 import PresignCore
+import S3Client
 
-/// S3's multipart limits, as the API promises them to clients.
-public enum MultipartLimits {
-    public static let minPartSize: Int64 = 5 * 1024 * 1024
-    public static let maxParts = 10_000
-    public static let maxPartSize: Int64 = 5 * 1024 * 1024 * 1024
+/// The upload API's own limits and defaults; S3's part and object limits are S3Client's `MultipartLimits`.
+public enum UploadLimits {
     /// Parts signed or completed per call.
     public static let partsPerCall = 100
     public static let defaultPartURLLifetime: Int64 = 900
@@ -26,7 +24,7 @@ struct SignPartsRequest: Equatable {
         let fields = try JSONFields(value, path: "", allowed: ["parts", "expires_in"])
         var parts: [Part] = []
         var seen: Set<Int> = []
-        for (index, item) in try fields.list("parts", maxCount: MultipartLimits.partsPerCall, noun: "parts").enumerated() {
+        for (index, item) in try fields.list("parts", maxCount: UploadLimits.partsPerCall, noun: "parts").enumerated() {
             let part = try JSONFields(item, path: "parts[\(index)]", allowed: ["number", "content_length", "checksum"])
             let number = Int(try part.integer("number", in: 1...Int64(MultipartLimits.maxParts), required: true)!)
             guard seen.insert(number).inserted else { throw .invalid(part.name("number"), "part \(number) is listed twice") }

@@ -5,7 +5,10 @@ import JWTKit
 
 /// API keys: only their SHA-256 digests are configured; a presented key is hashed and compared in constant time.
 public enum APIKeyAuth {
-    public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
+    public static func digest(_ key: String) -> [UInt8] {
+        var key = key
+        return key.withUTF8 { bytes in SHA256.hash(data: UnsafeRawBufferPointer(bytes)).withUnsafeBytes { Array($0) } }
+    }
 
     public static func digestHex(_ key: String) -> String {
         var out: [UInt8] = []

@@ -7,10 +7,14 @@ import JWTKit
 /// nil when the header is not a Bearer credential; the token may be empty.
 public enum BearerToken {
     public static func token(in header: String) -> String? {
-        let utf8 = header.utf8
-        guard utf8.count >= 7, zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return nil }
-        let trimmed = utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
-        guard let end = trimmed.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(Substring(trimmed[...end]))
+        var header = header
+        let isBearer = header.withUTF8 { bytes -> Bool in
+            let scheme: StaticString = "bearer "
+            guard bytes.count >= 7 else { return false }
+            for index in 0..<7 where bytes[index] | 0x20 != scheme.utf8Start[index] { return false }
+            return true
+        }
+        guard isBearer else { return nil }
+        return String(ASCII.trimmed(Substring(header.utf8.dropFirst(7))))
     }
 }

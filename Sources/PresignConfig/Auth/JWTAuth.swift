@@ -155,7 +155,7 @@ public enum JWTAuth {
 
         /// Top-level string and integer claims, for `${name}` in rule patterns.
         static func templateClaims(_ payload: ArraySlice<UInt8>) -> [String: String] {
-            guard let json = Base64URL.decode(payload), case .object(let members)? = try? JSONValue.parse(json) else { return [:] }
+            guard let json = Base64.decode(bytes: payload, .url), case .object(let members)? = try? JSONValue.parse(json) else { return [:] }
             var out: [String: String] = [:]
             for (name, value) in members {
                 switch value {
@@ -174,17 +174,9 @@ public enum JWTAuth {
     /// The `iss` of a token before verification, to pick the caller whose keys verify it.
     public static func unverifiedIssuer(_ token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let json = Base64URL.decode(ArraySlice(parts[1].utf8)),
+        guard parts.count == 3, let json = Base64.decode(parts[1], .url),
             case .string(let issuer)? = (try? JSONValue.parse(json))?["iss"]
         else { return nil }
         return issuer
-    }
-}
-
-enum Base64URL {
-    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
-        var standard = String(decoding: text, as: UTF8.self).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.utf8.count % 4 != 0 { standard += "=" }
-        return Data(base64Encoded: standard).map(Array.init)
     }
 }

@@ -62,20 +62,20 @@ public enum CredentialDocument {
         var order: [String] = []
         var current = ""
         for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            let line = raw.trimmed(" \t\r")
+            let line = ASCII.trimmed(raw)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]"), line.count > 2 else { throw ParseError("line \(number + 1): a section is [name]") }
-                current = String(line.dropFirst().dropLast()).trimmed(" \t")
-                if current.hasPrefix("profile ") { current = String(current.dropFirst(8)).trimmed(" \t") }
+                current = String(ASCII.trimmed(line.dropFirst().dropLast()))
+                if current.hasPrefix("profile ") { current = String(ASCII.trimmed(current.dropFirst(8))) }
                 guard sections[current] == nil else { throw ParseError("line \(number + 1): section [\(printable(current))] appears twice") }
                 sections[current] = [:]
                 order.append(current)
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { throw ParseError("line \(number + 1): expected key = value") }
-            let key = line[..<equals].trimmed(" \t").lowercased()
-            let value = line[line.index(after: equals)...].trimmed(" \t")
+            let key = ASCII.trimmed(line[..<equals]).lowercased()
+            let value = String(ASCII.trimmed(line[line.index(after: equals)...]))
             if sections[current] == nil { sections[current] = [:]; order.insert(current, at: 0) }
             guard sections[current]![key] == nil else { throw ParseError("line \(number + 1): \(printable(key)) appears twice") }
             sections[current]![key] = value
@@ -123,15 +123,5 @@ public enum CredentialDocument {
     /// A value from the document, safe for a log line: at most 64 visible ASCII characters.
     public static func printable(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.prefix(64).map { $0.value > 0x1F && $0.value < 0x7F ? $0 : "?" }))
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmed(_ set: String) -> String {
-        let drop = Set(set)
-        var slice = Substring(self)
-        while let first = slice.first, drop.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, drop.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 /// Bounded reads of the files a credential source names: the credentials file, a token file. Blocking: run on the
 /// loop's thread pool (`LoopWork`) or at config load, never on a loop.
@@ -21,9 +22,7 @@ public enum CredentialFile {
         switch read(path, limit: limit) {
         case .failure(let error): return .failure(error)
         case .success(let bytes):
-            var slice = bytes[...]
-            while let first = slice.first, first == 0x20 || first == 0x09 || first == 0x0A || first == 0x0D { slice = slice.dropFirst() }
-            while let last = slice.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { slice = slice.dropLast() }
+            let slice = ASCII.trimmed(bytes[...])
             guard !slice.isEmpty else { return .failure(.init("token file \(path) is empty")) }
             guard slice.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .failure(.init("token file \(path) is not visible ASCII")) }
             return .success(String(decoding: slice, as: UTF8.self))

@@ -1,3 +1,5 @@
+import JSONKit
+
 /// Who a request came from, for limits on anonymous routes: the socket peer, unless the peer is one of the
 /// configured trusted proxies. Then `X-Forwarded-For` is read from the right (each proxy appends the address it
 /// was reached from), and the client is the rightmost entry that is not itself a trusted proxy; entries to its
@@ -24,19 +26,11 @@ public struct TrustedProxies: Sendable, Equatable {
         for header in forwardedFor.reversed() {
             for entry in header.split(separator: ",", omittingEmptySubsequences: false).reversed() {
                 read += 1
-                guard read <= Self.maxHops, let address = IPAddress(Self.trimmed(entry)) else { return peerAddress }
+                guard read <= Self.maxHops, let address = IPAddress(ASCII.trimmed(entry)) else { return peerAddress }
                 if !trusts(address) { return address }
                 leftmost = address
             }
         }
         return leftmost
-    }
-
-    /// `entry` without the optional whitespace around list elements (spaces and tabs).
-    static func trimmed(_ entry: Substring) -> Substring {
-        var entry = entry
-        while let first = entry.first, first == " " || first == "\t" { entry.removeFirst() }
-        while let last = entry.last, last == " " || last == "\t" { entry.removeLast() }
-        return entry
     }
 }

@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import JSONKit
 
 /// The one sealing scheme: a payload made opaque and tamper-evident under a server secret, for handles a client
@@ -18,9 +17,9 @@ public struct Seal: Sendable {
     }
 
     public func seal(_ payload: [UInt8], with secret: [UInt8]) -> String {
-        let text = Self.base64URL(payload)
+        let text = Base64.encode(payload, .url)
         let mac = HMAC<SHA256>.authenticationCode(for: domain + Array(text.utf8), using: SymmetricKey(data: secret))
-        return text + "." + Self.base64URL(Array(mac))
+        return text + "." + Base64.encode(Array(mac), .url)
     }
 
     /// The payload when the MAC is right; nil for anything else (malformed, tampered, another key or domain).
@@ -28,28 +27,10 @@ public struct Seal: Sendable {
     public func open(_ token: String, with secret: [UInt8]) -> [UInt8]? {
         guard token.utf8.count <= maxLength, let dot = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
         let payload = Array(token.utf8[..<dot])
-        guard let mac = Self.decodeBase64URL(Array(token.utf8[token.utf8.index(after: dot)...])), mac.count == 32 else { return nil }
+        guard let mac = Base64.decode(bytes: token.utf8[token.utf8.index(after: dot)...], .url), mac.count == 32 else { return nil }
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: domain + payload, using: SymmetricKey(data: secret)) else {
             return nil
         }
-        return Self.decodeBase64URL(payload)
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
-    }
-
-    static func decodeBase64URL(_ bytes: [UInt8]) -> [UInt8]? {
-        guard bytes.allSatisfy({ ASCII.isBase64URLByte($0) }) else { return nil }
-        var text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.utf8.count % 4 != 0 { text += "=" }
-        guard let decoded = Data(base64Encoded: text).map(Array.init) else { return nil }
-        // Only the canonical spelling: the decoder ignores the unused low bits of the last character, so without
-        // this check one token had four spellings (found by the exhaustive tamper test).
-        guard Array(base64URL(decoded).utf8) == bytes else { return nil }
-        return decoded
+        return Base64.decode(bytes: payload, .url)
     }
 }

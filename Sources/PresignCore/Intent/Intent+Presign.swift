@@ -6,10 +6,15 @@ import S3Signing
 /// field's type first, in the order sent, then what the capability takes. Unknown fields are refused, so typos
 /// surface.
 extension Intent {
-    static let presignFields: Set<String> = [
-        "operation", "bucket", "key", "expires_in", "content_type", "content_length", "checksum_sha256", "content_md5",
-        "response", "backend", "content_length_range", "content_type_prefix",
-    ]
+    static func isPresignField(_ name: String) -> Bool {
+        switch name {
+        case "operation", "bucket", "key", "expires_in", "content_type", "content_length", "checksum_sha256", "content_md5",
+            "response", "backend", "content_length_range", "content_type_prefix":
+            return true
+        default:
+            return false
+        }
+    }
     static let linkFields: Set<String> = ["bucket", "key", "backend", "expires_in", "max_uses", "response"]
     public static let maxUses: ClosedRange<Int64> = 1...1_000_000
 
@@ -19,7 +24,7 @@ extension Intent {
     /// A presign request, or batch item `path` (`requests[3]`): `operation` names a capability asked at
     /// `POST /v1/presign`.
     public static func presign(_ value: JSONValue, path: String = "") throws(APIError) -> Intent {
-        let fields = try JSONFields(value, path: path, allowed: presignFields)
+        let fields = try JSONFields(value, path: path, isAllowed: isPresignField)
         return try decode(fields, capability: nil)
     }
 
@@ -156,12 +161,12 @@ extension Intent {
             }
         }
         if let md5 = upload.contentMD5 {
-            guard capability == .sign(.put) || capability == .sign(.putACL), Data(base64Encoded: md5)?.count == 16 else {
+            guard capability == .sign(.put) || capability == .sign(.putACL), Base64.decode(md5)?.count == 16 else {
                 throw .invalid(name("content_md5"), "must be base64 of a 16-byte MD5, for put")
             }
         }
         if let sha = upload.checksumSHA256 {
-            guard capability == .sign(.put), Data(base64Encoded: sha)?.count == 32 else {
+            guard capability == .sign(.put), Base64.decode(sha)?.count == 32 else {
                 throw .invalid(name("checksum_sha256"), "must be base64 of a 32-byte SHA-256, for put")
             }
         }

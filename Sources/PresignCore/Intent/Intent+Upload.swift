@@ -5,8 +5,9 @@ import S3Signing
 extension Intent {
     static let uploadFields: Set<String> = ["bucket", "key", "content_type", "content_length", "checksum_algorithm", "backend", "expires_in"]
 
-    /// What a multipart upload's `content_length` may declare: 10,000 parts of 5 GiB (S3's limits).
-    public static let maxUploadLength: Int64 = 5 * 1024 * 1024 * 1024 * 10_000
+    /// What a multipart upload's `content_length` may declare: S3's largest object, 5 TiB (S3Client's
+    /// `MultipartLimits.maxObjectSize`; a test holds the two equal).
+    public static let maxUploadLength: Int64 = 5 * 1024 * 1024 * 1024 * 1024
 
     public static func upload(_ value: JSONValue) throws(APIError) -> Intent {
         let fields = try JSONFields(value, path: "", allowed: uploadFields)

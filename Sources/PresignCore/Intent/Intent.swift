@@ -1,4 +1,4 @@
-import Foundation
+import JSONKit
 
 /// The one decoded form of anything a caller asks presignd to sign, share or upload: the capability, its target,
 /// the limits of an upload, response overrides and the lifetime. `POST /v1/presign`, each batch item, `POST
@@ -90,5 +90,5 @@ public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
     /// Bytes in the decoded checksum.
     public var size: Int { self == .sha256 ? 32 : 4 }
 
-    public func isValid(_ base64: String) -> Bool { Data(base64Encoded: base64)?.count == size }
+    public func isValid(_ base64: String) -> Bool { Base64.decode(base64)?.count == size }
 }

@@ -8,10 +8,16 @@ public struct JSONFields {
 
     /// Refuses a value that is not an object, and any member not in `allowed`.
     public init(_ value: JSONValue, path: String, allowed: Set<String>) throws(APIError) {
+        try self.init(value, path: path, isAllowed: { allowed.contains($0) })
+    }
+
+    /// The same with the names given as a predicate (a `switch` over literals, where hashing each name into a set
+    /// would cost more than comparing it).
+    public init(_ value: JSONValue, path: String, isAllowed: (String) -> Bool) throws(APIError) {
         guard case .object(let members) = value else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
         self.members = members
         self.path = path
-        for (name, _) in members where !allowed.contains(name) { throw .invalid(self.name(name), "unknown field") }
+        for (name, _) in members where !isAllowed(name) { throw .invalid(self.name(name), "unknown field") }
     }
 
     public func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }

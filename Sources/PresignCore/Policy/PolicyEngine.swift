@@ -78,36 +78,34 @@ public enum PolicyEngine {
     /// rule's `content_types` when the rule has them; when it has none, it may be anything but a script-capable
     /// type (a `.png` answered as `text/html` runs script on the bucket's origin).
     static func checkResponseType(_ type: String, _ rule: PolicyRule) -> Denial? {
-        let label = rule.label
         let media = MediaType(type)
         if let types = rule.contentTypes {
             guard types.contains(where: { PolicyRule.contentType(type, matches: $0) }) else {
-                return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(media))")
+                return Denial(reason: "content_type", message: "\(rule.label): response.content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(media))")
             }
             return nil
         }
         guard let media else {
-            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' is not one media type")
+            return Denial(reason: "content_type", message: "\(rule.label): response.content_type '\(type)' is not one media type")
         }
         if media.isScriptCapable {
-            return Denial(reason: "content_type", message: "\(label): response.content_type '\(type)' can run script; list it in the rule's content_types to allow it")
+            return Denial(reason: "content_type", message: "\(rule.label): response.content_type '\(type)' can run script; list it in the rule's content_types to allow it")
         }
         return nil
     }
 
     static func check(_ rule: PolicyRule, _ request: Intent, backend: Backend, claims: [String: String]) -> Denial? {
-        let label = rule.label
         if let pinned = rule.backend, pinned != backend.name {
-            return Denial(reason: "backend", message: "\(label): backend '\(backend.name)' is not '\(pinned)'")
+            return Denial(reason: "backend", message: "\(rule.label): backend '\(backend.name)' is not '\(pinned)'")
         }
         let bucketName = request.bucket ?? ""
         if request.bucket == nil && rule.bucket.description != "*" {
-            return Denial(reason: "bucket", message: "\(label): operation \(request.capability) names no bucket; the rule needs bucket '*'")
+            return Denial(reason: "bucket", message: "\(rule.label): operation \(request.capability) names no bucket; the rule needs bucket '*'")
         }
         switch rule.bucket.match(bucketName, claims: claims) {
         case .matches: break
-        case .noMatch: return Denial(reason: "bucket", message: "\(label): bucket '\(bucketName)' does not match '\(rule.bucket)'")
-        case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.bucket)'")
+        case .noMatch: return Denial(reason: "bucket", message: "\(rule.label): bucket '\(bucketName)' does not match '\(rule.bucket)'")
+        case .unusableClaim(let name): return Denial(reason: "claim", message: "\(rule.label): claim '\(name)' is missing or unusable in '\(rule.bucket)'")
         }
         if let key = request.key {
             let outcome: KeyPattern.Outcome
@@ -122,51 +120,51 @@ public enum PolicyEngine {
             case .matches: break
             case .noMatch:
                 if let prefix = filenamePrefix {
-                    return Denial(reason: "key", message: "\(label): key '\(key)' lets the uploader choose any key that starts with '\(prefix)', and '\(rule.key)' does not allow all of them; give the exact key")
+                    return Denial(reason: "key", message: "\(rule.label): key '\(key)' lets the uploader choose any key that starts with '\(prefix)', and '\(rule.key)' does not allow all of them; give the exact key")
                 }
-                return Denial(reason: "key", message: "\(label): key '\(key)' does not match '\(rule.key)'")
-            case .unusableClaim(let name): return Denial(reason: "claim", message: "\(label): claim '\(name)' is missing or unusable in '\(rule.key)'")
+                return Denial(reason: "key", message: "\(rule.label): key '\(key)' does not match '\(rule.key)'")
+            case .unusableClaim(let name): return Denial(reason: "claim", message: "\(rule.label): claim '\(name)' is missing or unusable in '\(rule.key)'")
             }
         } else if !rule.key.matchesEverything {
             // Config loading refuses such rules; this keeps the engine safe on its own.
-            return Denial(reason: "key", message: "\(label): operation \(request.capability) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
+            return Denial(reason: "key", message: "\(rule.label): operation \(request.capability) is not about one object, so key '\(rule.key)' cannot limit it; the rule needs key '*'")
         }
         let cap = min(rule.maxExpiresIn, request.capability.maxLifetime(for: backend.signature))
         if let asked = request.lifetime, asked > cap {
-            return Denial(reason: "expires", message: "\(label): expires_in \(asked) is over max_expires_in \(cap)")
+            return Denial(reason: "expires", message: "\(rule.label): expires_in \(asked) is over max_expires_in \(cap)")
         }
         let uploads = request.capability.storesBody
         if let types = rule.contentTypes, uploads {
             if let type = request.upload.contentType {
                 if !types.contains(where: { PolicyRule.contentType(type, matches: $0) }) {
-                    return Denial(reason: "content_type", message: "\(label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
+                    return Denial(reason: "content_type", message: "\(rule.label): content_type '\(type)' is not one of \(types.joined(separator: ", "))\(rule.scriptNote(MediaType(type)))")
                 }
             } else if let prefix = request.upload.contentTypePrefix, request.capability == .postForm {
                 if !types.contains(where: { PolicyRule.prefix(prefix, coveredBy: $0) }) {
-                    return Denial(reason: "content_type", message: "\(label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
+                    return Denial(reason: "content_type", message: "\(rule.label): content_type_prefix '\(prefix)' also admits script-capable types and lists of types; only */* covers a prefix, so give an exact content_type (allowed: \(types.joined(separator: ", ")))")
                 }
             } else {
-                return Denial(reason: "content_type", message: "\(label): content_type is required (allowed: \(types.joined(separator: ", ")))")
+                return Denial(reason: "content_type", message: "\(rule.label): content_type is required (allowed: \(types.joined(separator: ", ")))")
             }
         }
         if let type = request.responseContentType, let denial = Self.checkResponseType(type, rule) { return denial }
         if let max = rule.maxContentLength, uploads {
             if request.upload.multipart {
                 if let length = request.upload.contentLength, length > max {
-                    return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
+                    return Denial(reason: "content_length", message: "\(rule.label): content_length \(length) is over max_content_length \(max)")
                 }
             } else if request.capability == .sign(.put) {
                 guard backend.signature == .v4 else {
-                    return Denial(reason: "content_length", message: "\(label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
+                    return Denial(reason: "content_length", message: "\(rule.label): max_content_length needs a SigV4 backend (SigV2 cannot sign Content-Length)")
                 }
                 guard let length = request.upload.contentLength else {
-                    return Denial(reason: "content_length", message: "\(label): content_length is required (at most \(max))")
+                    return Denial(reason: "content_length", message: "\(rule.label): content_length is required (at most \(max))")
                 }
                 if length > max {
-                    return Denial(reason: "content_length", message: "\(label): content_length \(length) is over max_content_length \(max)")
+                    return Denial(reason: "content_length", message: "\(rule.label): content_length \(length) is over max_content_length \(max)")
                 }
             } else if let range = request.upload.lengthRange, range.upperBound > max {
-                return Denial(reason: "content_length", message: "\(label): content_length_range max \(range.upperBound) is over max_content_length \(max)")
+                return Denial(reason: "content_length", message: "\(rule.label): content_length_range max \(range.upperBound) is over max_content_length \(max)")
             }
         }
         return nil

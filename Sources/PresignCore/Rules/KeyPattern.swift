@@ -13,6 +13,8 @@ public struct KeyPattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     let pieces: [Piece]
+    /// Whether any piece is a `${claim}`: without one, matching uses `pieces` as they are (no copy per request).
+    let hasClaims: Bool
     public let description: String
 
     public struct PatternError: Error { public let message: String }
@@ -49,6 +51,7 @@ public struct KeyPattern: Sendable, Equatable, CustomStringConvertible {
         if !literal.isEmpty { pieces.append(.literal(literal)) }
         guard !pieces.isEmpty else { throw PatternError(message: "a pattern must not be empty") }
         self.pieces = pieces
+        hasClaims = pieces.contains { if case .claim = $0 { true } else { false } }
     }
 
     static func isNameByte(_ b: UInt8) -> Bool {
@@ -74,6 +77,7 @@ public struct KeyPattern: Sendable, Equatable, CustomStringConvertible {
 
     /// The pieces with every claim replaced by its value, or the name of the first claim that cannot stand in.
     func resolved(claims: [String: String]) -> Result<[Piece], ClaimError> {
+        guard hasClaims else { return .success(pieces) }
         var resolved: [Piece] = []
         resolved.reserveCapacity(pieces.count)
         for piece in pieces {

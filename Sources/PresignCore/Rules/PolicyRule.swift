@@ -3,7 +3,7 @@ import Foundation
 import S3Signing
 
 /// One rule of a caller: the operations it allows and the conditions each request must meet.
-public struct PolicyRule: Sendable {
+public final class PolicyRule: Sendable {
     public let number: Int
     public let name: String?
     public let operations: Set<Capability>
@@ -14,7 +14,7 @@ public struct PolicyRule: Sendable {
     public let contentTypes: [String]?
     public let maxContentLength: Int64?
     /// `min_expires_in`: when the credentials' expiry would clamp a URL below this, answer 503 instead.
-    public var minExpiresIn: Int64? = nil
+    public let minExpiresIn: Int64?
 
     public init(
         number: Int, name: String?, operations: Set<Capability>, bucket: KeyPattern, key: KeyPattern, backend: String?,

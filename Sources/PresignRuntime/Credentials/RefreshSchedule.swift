@@ -1,3 +1,5 @@
+import UVLoop
+
 /// When the refresher fetches a backend's credentials next: a state machine over an injected clock (seconds),
 /// driven by the refresher on its loop and by tests. Pure: the jitter's randomness is a parameter.
 ///
@@ -6,7 +8,8 @@
 ///   failing source has a whole margin of retries before requests see 503, and a fleet does not refresh at once.
 /// - A set handed out already inside that window (a source that rotates late) is fetched again after a quarter of
 ///   the time it still serves, between `minInterval` and `maxBackoff`: never a tight loop.
-/// - A failed fetch is retried after `minBackoff`, doubling up to `maxBackoff`; the set in use stays.
+/// - A failed fetch is retried after the shared `Backoff` from `minBackoff` doubling up to `maxBackoff`, drawn from the
+///   upper half of each step (so a fleet's failed refreshes spread out); the set in use stays.
 /// - A set that does not expire (a file without an expiry) is fetched again only when told (`changed`).
 public struct RefreshSchedule: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
@@ -80,8 +83,8 @@ public struct RefreshSchedule: Sendable, Equatable {
         }
     }
 
-    /// A fetch failed: the set in use (if any) stays; retry with backoff.
-    public mutating func failed(now: Double) {
+    /// A fetch failed: the set in use (if any) stays; retry with backoff, its jitter drawn from `random`.
+    public mutating func failed(now: Double, using random: inout some RandomNumberGenerator) {
         fetching = false
         failures += 1
         if changedWhileFetching {
@@ -89,13 +92,7 @@ public struct RefreshSchedule: Sendable, Equatable {
             nextAttempt = now
             return
         }
-        nextAttempt = now + backoff(failures: failures)
-    }
-
-    public func backoff(failures: Int) -> Double {
-        var wait = settings.minBackoff
-        for _ in 1..<max(failures, 1) where wait < settings.maxBackoff { wait *= 2 }
-        return min(wait, settings.maxBackoff)
+        nextAttempt = now + Double(settings.backoff.delay(attempt: failures - 1, using: &random)) / 1000
     }
 
     /// The source changed (a file event, SIGHUP): fetch now, or right after the fetch running.
@@ -105,6 +102,12 @@ public struct RefreshSchedule: Sendable, Equatable {
 }
 
 extension RefreshSchedule.Settings {
+    /// `minBackoff`...`maxBackoff` (seconds) as the shared schedule (milliseconds, at least 1).
+    var backoff: Backoff {
+        let initial = UInt64(max(1, (minBackoff * 1000).rounded()))
+        return Backoff(initialMillis: initial, capMillis: max(initial, UInt64(max(0, (maxBackoff * 1000).rounded()))))
+    }
+
     /// `random` clamped to 0...1 (a caller's generator is trusted, not assumed).
     func random(_ value: Double) -> Double { value.isFinite ? min(max(value, 0), 1) : 0 }
 }

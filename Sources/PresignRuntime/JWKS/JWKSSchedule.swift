@@ -1,6 +1,7 @@
 import Foundation
 import JSONKit
 import JWTKit
+import UVLoop
 
 /// When a remote JWKS (`jwt.jwks_url`) is fetched, as a state machine over an injected monotonic clock (nanoseconds):
 /// no sockets, no threads. The glue that fetches keeps one under a lock per key set and asks it before each fetch.
@@ -8,14 +9,16 @@ import JWTKit
 /// - The first fetch starts when the service starts serving (or on first use).
 /// - A good key set is fresh for its `Cache-Control: max-age`, clamped to `maxAgeBounds` (no max-age: the lower
 ///   bound). A request that finds it stale starts one background fetch and is served with the stale keys meanwhile.
-/// - A failed fetch keeps the last good keys and is retried in the background `retryAfterFailure` later.
+/// - A failed fetch keeps the last good keys and is retried in the background after `retryBackoff` (15-30 s after
+///   the first failure, doubling to 150-300 s; a good fetch starts it over).
 /// - A token whose `kid` is not in the set (or any token before the first good fetch) may start one fetch, at most
 ///   one per `refetchWindow` for this key set, whatever the kids; a request arriving while a fetch is in flight waits
 ///   for that one. Only one fetch is ever in flight.
 public struct JWKSSchedule: Sendable, Equatable {
     public static let maxAgeBounds: ClosedRange<Int> = 300...86_400
     public static let refetchWindowSeconds = 30
-    public static let retryAfterFailureSeconds = 30
+    /// The wait before a background retry after failed fetches in a row.
+    public static let retryBackoff = Backoff(initialMillis: 30_000, capMillis: 300_000)
     /// The largest JWKS document, and the most keys it may hold; more is a failed fetch.
     public static let maxDocumentBytes = 64 * 1024
     public static let maxKeys = 100
@@ -38,6 +41,8 @@ public struct JWKSSchedule: Sendable, Equatable {
     public private(set) var refreshAt: UInt64?
     /// When the last fetch for an unknown kid started.
     public private(set) var lastKeyFetch: UInt64?
+    /// Failed fetches since the last good one.
+    public private(set) var failures = 0
 
     static let second: UInt64 = 1_000_000_000
 
@@ -64,14 +69,16 @@ public struct JWKSSchedule: Sendable, Equatable {
     }
 
     /// The fetch in flight answered: a good key set with its `Cache-Control` lifetime, or a failure (the keys held,
-    /// if any, stay).
-    public mutating func finished(succeeded: Bool, maxAgeSeconds: Int, now: UInt64) {
+    /// if any, stay; the retry's jitter is drawn from `random`).
+    public mutating func finished(succeeded: Bool, maxAgeSeconds: Int, now: UInt64, using random: inout some RandomNumberGenerator) {
         inFlight = false
         if succeeded {
             hasKeys = true
+            failures = 0
             refreshAt = now + UInt64(Self.clampMaxAge(maxAgeSeconds)) * Self.second
         } else {
-            refreshAt = now + UInt64(Self.retryAfterFailureSeconds) * Self.second
+            refreshAt = now + Self.retryBackoff.delay(attempt: failures, using: &random) * 1_000_000
+            failures += 1
         }
     }
 
@@ -94,7 +101,7 @@ public struct JWKSSchedule: Sendable, Equatable {
         var maxAge: Int?
         for directive in cacheControl.split(separator: ",") {
             let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { ASCII.trimmed($0) }
             // `=`, `,=` and the like leave an empty name: no directive.
             guard let first = parts.first, !first.isEmpty else { continue }
             let name = first.lowercased()

@@ -164,14 +164,15 @@ public final class RemoteKeySet: Sendable {
     /// and logs it, and wakes every waiting request on its own loop.
     private func finish(_ result: Result<JWTAuth.KeySet, JWKSSchedule.Failure>, maxAge: Int, skipped: [String], loop: EventLoop) {
         let now = hooks.monotonicNanos()
+        var random = SystemRandomNumberGenerator()
         var failureLine: String?
         let (loops, number) = state.withLock { state in
             switch result {
             case .success(let keys):
-                state.schedule.finished(succeeded: true, maxAgeSeconds: maxAge, now: now)
+                state.schedule.finished(succeeded: true, maxAgeSeconds: maxAge, now: now, using: &random)
                 publish(&state, keys: keys)
             case .failure(let failure):
-                state.schedule.finished(succeeded: false, maxAgeSeconds: maxAge, now: now)
+                state.schedule.finished(succeeded: false, maxAgeSeconds: maxAge, now: now, using: &random)
                 publish(&state)
                 // One line a minute per key set; the lines held back are counted in the next.
                 if let last = state.lastFailureLog, now &- last < 60_000_000_000 {

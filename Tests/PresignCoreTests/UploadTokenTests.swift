@@ -1,4 +1,4 @@
-@testable import PresignAPI
+
 import Testing
 import PresignCore
 
