@@ -52,12 +52,20 @@ let package = Package(
             dependencies: [
                 "JSONKit",
                 "PresignCore",
-                "UVLoop",
                 "S3Signing",
                 "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PresignRuntime",
+            dependencies: [
+                "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -68,6 +76,8 @@ let package = Package(
                 "PresignCore",
                 "UVLoop",
                 "PresignConfig",
+                "PresignRuntime",
+                "UVLoop",
                 "S3Client",
                 "S3Signing",
                 "HTTPServer",
@@ -92,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignCore", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -145,6 +155,11 @@ let package = Package(
         .testTarget(name: "LineLogTests", dependencies: ["LineLog", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PresignRuntimeTests",
+            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "S3SigningTests",
             dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
@@ -153,7 +168,8 @@ let package = Package(
         .testTarget(
             name: "PresignAPITests",
             dependencies: [
-                "PresignAPI", "PresignConfig", "PresignCore", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog", "RedisClient",
+                "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit",
+                "LineLog", "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import HTTPServer
 import LineLog
 import Logging
 import PresignConfig
+import PresignRuntime
 import S3Client
 import S3Signing
 import UVLoop
@@ -17,8 +18,9 @@ import UVLoop
 /// (`AdminProxy+Responses`, `AdminJSON`), the per-loop backend connections (`+Connections`), auth and
 /// audit (`+Auth`, `+Audit`).
 public final class AdminProxy: Sendable {
-    /// The configuration a worker serves with (the presign API's `ConfigStore`, read lock-free per worker).
-    let config: @Sendable (_ worker: Int) -> ServiceConfig
+    /// The configuration a worker serves with and the backends' signers built from it (one generation of the
+    /// presign API's `ConfigStore`, read lock-free per worker).
+    let generation: @Sendable (_ worker: Int) -> (config: ServiceConfig, signers: BackendSigners)
     let audit: Logger
     /// stdout as `presignd serve` writes it: whether an audit line fits now. Nil in tests: every line fits.
     let logOutput: LineOutput?
@@ -32,8 +34,11 @@ public final class AdminProxy: Sendable {
 
     let connections = S3ConnectionCache()
 
-    public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger, logOutput: LineOutput? = nil) {
-        self.config = config
+    public init(
+        generation: @escaping @Sendable (_ worker: Int) -> (config: ServiceConfig, signers: BackendSigners), audit: Logger,
+        logOutput: LineOutput? = nil
+    ) {
+        self.generation = generation
         self.audit = audit
         self.logOutput = logOutput
     }
@@ -41,7 +46,7 @@ public final class AdminProxy: Sendable {
     /// Checks the token, picks the backend, writes the audit line, then starts the route's operation. A response
     /// returned here answers at once; nil means the operation answers later through the context.
     func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
-        let config = config(request.worker)
+        let (config, signers) = generation(request.worker)
         guard authorized(request, config) else {
             return HTTPResponse.error(.unauthorized, code: "Unauthorized", message: "admin calls need Authorization: Bearer <admin token>",
                                       headers: [("WWW-Authenticate", #"Bearer realm="presignd-admin""#)])
@@ -53,7 +58,7 @@ public final class AdminProxy: Sendable {
         case .failure(let refusal): return refusal.response
         }
         let seconds = Date().timeIntervalSince1970
-        guard let connection = connection(backend, worker: request.worker, now: seconds, on: context.eventLoop) else {
+        guard let connection = connection(backend, signers, worker: request.worker, now: seconds, on: context.eventLoop) else {
             return HTTPResponse.error(
                 .serviceUnavailable, code: "CredentialsUnavailable",
                 message: "backend '\(backend.name)' has no usable credentials right now (they are being refreshed); retry later",

@@ -5,9 +5,9 @@ import S3Signing
 /// `backends.NAME.credentials`: one rotating source, checked here; a file source is read now, so a missing or
 /// malformed file fails the load (check-config, start, SIGHUP) with its path.
 extension ConfigLoader {
-    static func credentialCell(
-        _ raw: RawConfig.RawCredentials, backend name: String, template: S3Presigner.Configuration, secrets: SecretSource
-    ) throws(ConfigError) -> CredentialCell {
+    static func rotatingCredentials(
+        _ raw: RawConfig.RawCredentials, backend name: String, secrets: SecretSource
+    ) throws(ConfigError) -> RotatingCredentials {
         let path = "backends.\(name).credentials"
         let given = [raw.file != nil, raw.containerEndpoint != nil, raw.webIdentity != nil].filter { $0 }.count
         guard given == 1 else { throw ConfigError(path, "give exactly one of file, container_endpoint or web_identity") }
@@ -22,14 +22,14 @@ extension ConfigLoader {
             do { set = try CredentialDocument.parseFile(Array(text.utf8)) } catch {
                 throw ConfigError("\(path).file", "\(file): \(error.message)")
             }
-            return CredentialCell(source: .file(path: file), margin: margin, template: template, initial: set)
+            return RotatingCredentials(source: .file(path: file), margin: margin, initial: set)
         }
         if let url = raw.containerEndpoint {
             if let problem = Self.containerEndpointProblem(url) { throw ConfigError("\(path).container_endpoint", problem) }
             if let token = raw.authorizationTokenFile, !Self.isPath(token) {
                 throw ConfigError("\(path).authorization_token_file", "must be a file path (at most 4096 bytes)")
             }
-            return CredentialCell(source: .container(url: url, authorizationTokenFile: raw.authorizationTokenFile), margin: margin, template: template)
+            return RotatingCredentials(source: .container(url: url, authorizationTokenFile: raw.authorizationTokenFile), margin: margin)
         }
         let web = raw.webIdentity!
         let wpath = "\(path).web_identity"
@@ -47,9 +47,9 @@ extension ConfigLoader {
         guard Int64(duration) > margin else {
             throw ConfigError("\(path).refresh_margin_seconds", "must be under web_identity.duration_seconds (\(duration))")
         }
-        return CredentialCell(
+        return RotatingCredentials(
             source: .webIdentity(.init(roleArn: web.roleArn, tokenFile: web.tokenFile, stsEndpoint: sts, sessionName: session, durationSeconds: duration)),
-            margin: margin, template: template)
+            margin: margin)
     }
 
     static func isPath(_ text: String) -> Bool { !text.isEmpty && text.utf8.count <= 4096 && !text.utf8.contains(0) }

@@ -106,8 +106,8 @@ public enum ConfigLoader {
         if let workers = raw.workers { _ = try ConfigBounds.check(workers, ConfigBounds.workers, path: "workers") }
         guard !raw.backends.isEmpty else { throw ConfigError("backends", "at least one backend is required") }
         var backends: [String: ServiceConfig.Backend] = [:]
-        for name in raw.backends.keys.sorted() {
-            backends[name] = try backend(name, raw.backends[name]!, secrets: secrets)
+        for (index, name) in raw.backends.keys.sorted().enumerated() {
+            backends[name] = try backend(name, index: index, raw.backends[name]!, secrets: secrets)
         }
         guard !raw.callers.isEmpty else { throw ConfigError("callers", "at least one caller is required") }
         var callers: [Caller] = []
@@ -193,7 +193,7 @@ public enum ConfigLoader {
             failOpen: failOpen)
     }
 
-    static func backend(_ name: String, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {
+    static func backend(_ name: String, index: Int, _ raw: RawConfig.RawBackend, secrets: SecretSource) throws(ConfigError) -> ServiceConfig.Backend {
         let path = "backends.\(name)"
         let endpoint: S3Endpoint
         do { endpoint = try S3Endpoint(parsing: raw.endpoint) } catch { throw ConfigError("\(path).endpoint", error.message) }
@@ -232,14 +232,10 @@ public enum ConfigLoader {
             endpoint: endpoint, publicEndpoint: publicEndpoint, region: region, addressing: addressing,
             signature: signature, credentials: Credentials(accessKeyId: access, secretAccessKey: secret),
             vanityDomains: vanityDomains)
-        let signing: ServiceConfig.Backend.Signing
-        if let rawCredentials = raw.credentials {
-            signing = .rotating(try credentialCell(rawCredentials, backend: name, template: configuration, secrets: secrets))
-        } else {
-            signing = .fixed(S3Presigner(configuration))
-        }
+        var credentials: RotatingCredentials?
+        if let rawCredentials = raw.credentials { credentials = try rotatingCredentials(rawCredentials, backend: name, secrets: secrets) }
         return .init(
-            name: name, signing: signing, connectTimeout: raw.connectTimeout ?? 5,
+            name: name, index: index, presigner: configuration, credentials: credentials, connectTimeout: raw.connectTimeout ?? 5,
             requestTimeout: raw.requestTimeout ?? 300, lowSpeedTimeout: raw.lowSpeedTimeout ?? 30)
     }
 

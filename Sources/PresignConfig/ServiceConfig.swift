@@ -25,59 +25,33 @@ public struct ServiceConfig: Sendable {
 
     public final class Backend: Sendable {
         public let name: String
-        /// How it signs: static keys (one presigner for ever) or a rotating source (`credentials:`).
-        public let signing: Signing
+        /// Its place among the configured backends (sorted by name): where the service keeps its signer.
+        public let index: Int
+        /// The presigner's settings: endpoint, addressing, region, signature version, and the static keys (empty
+        /// when `credentials` is given: each set a source hands out replaces them).
+        public let presigner: S3Presigner.Configuration
+        /// Where rotating credentials come from (`credentials:`); nil: the static keys sign for ever. A description
+        /// only: the service builds the cell that holds the current set (`BackendSigners`, PresignRuntime).
+        public let credentials: RotatingCredentials?
         /// Connect, total and low-speed timeouts in seconds, for the admin proxy's requests.
         public let connectTimeout: Double
         public let requestTimeout: Double
         public let lowSpeedTimeout: Double
 
-        public enum Signing: Sendable {
-            case fixed(S3Presigner)
-            case rotating(CredentialCell)
-        }
-
-        public init(name: String, signing: Signing, connectTimeout: Double, requestTimeout: Double, lowSpeedTimeout: Double) {
+        public init(
+            name: String, index: Int, presigner: S3Presigner.Configuration, credentials: RotatingCredentials?,
+            connectTimeout: Double, requestTimeout: Double, lowSpeedTimeout: Double
+        ) {
             self.name = name
-            self.signing = signing
+            self.index = index
+            self.presigner = presigner
+            self.credentials = credentials
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout
             self.lowSpeedTimeout = lowSpeedTimeout
         }
 
-        public var signature: SignatureVersion {
-            switch signing {
-            case .fixed(let presigner): return presigner.configuration.signature
-            case .rotating(let cell): return cell.template.signature
-            }
-        }
-
-        /// The rotating source, if any (the refresher).
-        public var cell: CredentialCell? {
-            if case .rotating(let cell) = signing { return cell }
-            return nil
-        }
-
-        /// What signs a URL on worker `worker` at `now`: the one accessor every signing path goes through. Static
-        /// keys always answer; a rotating source answers with its current set until it is within the margin of
-        /// its expiry, then `CredentialsUnavailable` (503) until a refresh succeeds.
-        public func signer(worker: Int, now: Double) -> Result<Signer, CredentialsUnavailable> {
-            switch signing {
-            case .fixed(let presigner):
-                return .success(Signer(presigner: presigner, window: CredentialWindow(expiration: nil, margin: 0)))
-            case .rotating(let cell):
-                guard let published = cell.published(worker: worker) else {
-                    return .failure(CredentialsUnavailable(backend: name, reason: cell.lastFailure.map { "no credentials yet: \($0)" } ?? "no credentials yet"))
-                }
-                let window = CredentialWindow(expiration: published.set.expiration, margin: cell.margin)
-                if !window.isServing(at: now), let expiration = window.expiration {
-                    let why = cell.lastFailure.map { ": \($0)" } ?? ""
-                    return .failure(CredentialsUnavailable(
-                        backend: name, reason: "the credentials expire at \(SigningTime(epochSeconds: expiration).iso8601) and were not refreshed\(why)"))
-                }
-                return .success(Signer(presigner: published.presigner, window: window))
-            }
-        }
+        public var signature: SignatureVersion { presigner.signature }
     }
 
     /// One whole credential set's presigner, and the expiry URLs are clamped to.
@@ -85,6 +59,11 @@ public struct ServiceConfig: Sendable {
         public let presigner: S3Presigner
         /// Until when the set signs, and so the latest any URL it signs may expire.
         public let window: CredentialWindow
+
+        public init(presigner: S3Presigner, window: CredentialWindow) {
+            self.presigner = presigner
+            self.window = window
+        }
     }
 
     /// A rotating backend that cannot sign now (answered 503 `CredentialsUnavailable`).

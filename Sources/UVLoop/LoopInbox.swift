@@ -1,4 +1,3 @@
-import Synchronization
 internal import CUV
 
 /// Work another thread hands to one worker loop: closures queued under a lock and run on the loop's thread, woken
@@ -13,7 +12,8 @@ public final class LoopInbox: Sendable {
         var open = false
     }
 
-    private let state = Mutex(State())
+    /// Behind a pthread mutex (`Locked`: ThreadSanitizer sees it; every worker posts here).
+    private let state = Locked(State())
     /// The libuv handle: initialised and closed on the loop thread, sent to from any thread under `state`'s lock
     /// while `open` (uv_async_send is thread-safe; the lock keeps it from racing the close).
     private nonisolated(unsafe) let handle = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)

@@ -186,7 +186,7 @@ extension ServeCommand {
                 HTTPResponse(status: .ok, headers: [("Content-Type", "text/html; charset=utf-8")], body: DemoPage.html)
             })
         }
-        rows += AdminProxy(config: { [api] in api.store.config(worker: $0) }, audit: audit, logOutput: logOutput).endpoints()
+        rows += AdminProxy(generation: { [api] in api.store.generation(worker: $0).serving }, audit: audit, logOutput: logOutput).endpoints()
         let server = HTTPServer(
             configuration: configuration, endpoints: EndpointTable(rows), logger: logger,
             accessLogger: Logger(label: "presignd.access"))

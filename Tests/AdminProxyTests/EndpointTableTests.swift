@@ -21,7 +21,7 @@ struct EndpointTableTests {
         let config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: ["A": "AK", "S": "SK"]))
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let service = PresignService(config: config, workers: 1, logger: logger, audit: logger)
-        let admin = AdminProxy(config: { [service] in service.store.config(worker: $0) }, audit: logger)
+        let admin = AdminProxy(generation: { [service] in service.store.generation(worker: $0).serving }, audit: logger)
         return EndpointTable(service.endpoints() + admin.endpoints())
     }
 

@@ -78,7 +78,7 @@ struct LoopLifetimeTests {
         let config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: ["A": "AK", "S": "SK"]))
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let service = PresignService(config: config, workers: 1, logger: logger, audit: logger)
-        let adminRows = AdminProxy(config: { [service] in service.store.config(worker: $0) }, audit: logger).endpoints()
+        let adminRows = AdminProxy(generation: { [service] in service.store.generation(worker: $0).serving }, audit: logger).endpoints()
         var configuration = ServerConfiguration()
         configuration.listen = "127.0.0.1:0"
         configuration.adminListen = "127.0.0.1:0"

@@ -3,6 +3,7 @@ import HTTPServer
 import JSONKit
 import PresignAPI
 import PresignConfig
+import PresignRuntime
 import S3Signing
 import Testing
 
@@ -62,7 +63,7 @@ struct CredentialRoutesTests {
         let service = Fixture.service(first)
         let get = #"{"operation":"get","bucket":"b","key":"k","expires_in":60}"#
         #expect(Self.presign(service, get).status.code == 503, "no set fetched yet")
-        first.backends["main"]!.cell!.publish(try CredentialDocument.parseFile(Array(Self.document.utf8)))
+        service.store.newest.signers.cell(named: "main")!.publish(try CredentialDocument.parseFile(Array(Self.document.utf8)))
         #expect(Self.presign(service, get).status.code == 200)
         service.replace(try await ConfigLoader.load(yaml: yaml, secrets: secrets))
         let after = Self.presign(service, get)

@@ -3,6 +3,7 @@ import HTTPServer
 import JWTKit
 import PresignAPI
 import PresignConfig
+import PresignRuntime
 import Testing
 
 /// `jwt.jwks_url` through the service without sockets: before any fetch its tokens get 503 KeysUnavailable (the

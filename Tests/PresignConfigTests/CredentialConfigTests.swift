@@ -69,37 +69,26 @@ struct CredentialConfigTests {
             == "callers[0].rules[0].min_expires_in: must be between 1 and 31536000; got 0")
     }
 
-    @Test func aFileSourceSignsWithItsWholeSet() async throws {
+    @Test func aFileSourceIsReadAtLoadIntoAPlainDescription() async throws {
         let secrets = SecretSource(environment: ConfigLoaderTests.environment, readFile: { $0 == "/run/creds.json" ? Self.fileJSON : nil })
         let config = try await ConfigLoader.load(
             yaml: Self.yaml("credentials: {file: /run/creds.json, refresh_margin_seconds: 120}", rule: ", min_expires_in: 60"), secrets: secrets)
         let backend = config.backends["main"]!
         #expect(backend.signature == .v4)
-        #expect(backend.cell?.source == .file(path: "/run/creds.json"))
+        #expect(backend.credentials == RotatingCredentials(
+            source: .file(path: "/run/creds.json"), margin: 120,
+            initial: CredentialSet(credentials: Credentials(accessKeyId: "ASIAFILE", secretAccessKey: "file-secret", sessionToken: "file-token"),
+                                   expiration: 1_795_001_800)))
         #expect(config.callers[0].rules[0].minExpiresIn == 60)
-        let signer = try backend.signer(worker: 1, now: 1_795_000_000).get()
-        #expect(signer.presigner.configuration.credentials == Credentials(accessKeyId: "ASIAFILE", secretAccessKey: "file-secret", sessionToken: "file-token"))
-        #expect(signer.window == CredentialWindow(expiration: 1_795_001_800, margin: 120))
-        // Inside the margin the backend cannot sign.
-        guard case .failure(let unavailable) = backend.signer(worker: 1, now: 1_795_001_680) else { Issue.record("signed inside the margin"); return }
-        #expect(unavailable == ServiceConfig.CredentialsUnavailable(
-            backend: "main", reason: "the credentials expire at 2026-11-18T11:36:40Z and were not refreshed"))
     }
 
-    @Test func aRemoteSourceHasNoSetUntilItsFirstFetch() async throws {
+    @Test func aRemoteSourceHasNoSetAtLoad() async throws {
         let config = try await ConfigLoader.load(
             yaml: Self.yaml("credentials: {container_endpoint: \"http://169.254.170.2/v2/credentials/abc\", authorization_token_file: /run/token}"),
             secrets: SecretSource(environment: ConfigLoaderTests.environment))
-        let backend = config.backends["main"]!
-        #expect(backend.cell?.source == .container(url: "http://169.254.170.2/v2/credentials/abc", authorizationTokenFile: "/run/token"))
-        guard case .failure(let unavailable) = backend.signer(worker: 0, now: 1_795_000_000) else { Issue.record("signed with nothing"); return }
-        #expect(unavailable.reason == "no credentials yet")
-        backend.cell!.publish(CredentialSet(credentials: Credentials(accessKeyId: "A", secretAccessKey: "S", sessionToken: "T"), expiration: 1_795_000_900))
-        #expect(try backend.signer(worker: 0, now: 1_795_000_000).get().presigner.configuration.credentials.accessKeyId == "A")
-        backend.cell!.publish(CredentialSet(credentials: Credentials(accessKeyId: "B", secretAccessKey: "S2", sessionToken: "T2"), expiration: 1_795_001_900))
-        let second = try backend.signer(worker: 0, now: 1_795_000_000).get()
-        #expect(second.presigner.configuration.credentials == Credentials(accessKeyId: "B", secretAccessKey: "S2", sessionToken: "T2"))
-        #expect(backend.cell!.latest?.generation == 2)
+        #expect(config.backends["main"]!.credentials == RotatingCredentials(
+            source: .container(url: "http://169.254.170.2/v2/credentials/abc", authorizationTokenFile: "/run/token"), margin: 300))
+        #expect(config.backends["main"]!.presigner.credentials == Credentials(accessKeyId: "", secretAccessKey: ""))
     }
 
     @Test(arguments: ["http://127.0.0.1:8080/c", "http://[::1]:9/c", "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/c",
@@ -112,9 +101,9 @@ struct CredentialConfigTests {
         let config = try await ConfigLoader.load(
             yaml: Self.yaml("credentials: {web_identity: {role_arn: \"arn:aws:iam::123456789012:role/presignd\", token_file: /var/run/token}}"),
             secrets: SecretSource(environment: ConfigLoaderTests.environment))
-        #expect(config.backends["main"]!.cell?.source == .webIdentity(.init(
+        #expect(config.backends["main"]!.credentials?.source == .webIdentity(.init(
             roleArn: "arn:aws:iam::123456789012:role/presignd", tokenFile: "/var/run/token", stsEndpoint: "https://sts.amazonaws.com",
             sessionName: "presignd-main", durationSeconds: 3600)))
-        #expect(config.backends["main"]!.cell?.margin == 300)
+        #expect(config.backends["main"]!.credentials?.margin == 300)
     }
 }

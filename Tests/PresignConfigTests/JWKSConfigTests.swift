@@ -41,4 +41,17 @@ struct JWKSConfigTests {
             == "callers[0].auth.jwt.jwks_url: must be an https:// URL; got scheme 'ftp'")
         #expect(await ConfigLoaderTests.error(Self.jwt(#"jwks_url: "http://127.0.0.1:9/jwks""#)) == nil)
     }
+
+    @Test func jwksURLsAreHTTPSOrLoopbackHTTP() {
+        #expect(JWTAuth.checkJWKSURL("https://example.auth0.com/.well-known/jwks.json") == nil)
+        #expect(JWTAuth.checkJWKSURL("http://127.0.0.1:8099/jwks") == nil)
+        #expect(JWTAuth.checkJWKSURL("http://localhost/jwks") == nil)
+        #expect(JWTAuth.checkJWKSURL("http://[::1]:80/jwks") == nil)
+        #expect(JWTAuth.checkJWKSURL("http://auth.example.com/jwks")
+            == "http:// is allowed only for a loopback host (127.0.0.0/8, ::1, localhost); use https://")
+        #expect(JWTAuth.checkJWKSURL("http://127.0.0.1.evil.com/jwks") != nil)
+        #expect(JWTAuth.checkJWKSURL("ftp://example.com/jwks") == "must be an https:// URL; got scheme 'ftp'")
+        #expect(JWTAuth.checkJWKSURL("/etc/jwks.json") == "must be an absolute https:// URL; got '/etc/jwks.json'")
+        #expect(JWTAuth.checkJWKSURL("https://user:pw@example.com/jwks") == "must not carry a user or password")
+    }
 }

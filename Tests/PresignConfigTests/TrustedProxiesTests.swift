@@ -95,7 +95,7 @@ struct TrustedProxiesTests {
     /// the address it was reached from. Whatever the client spoofed, the rule names the client; an untrusted last
     /// hop is the client itself.
     @Test func seededChainsNameTheRealClientWhateverIsSpoofed() {
-        var random = SplitMixJWKS(state: 0x21_0004)
+        var random = SplitMixConfig(state: 0x21_0004)
         func v4(trusted: Bool) -> String {
             trusted ? "10.\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 1...254, using: &random))"
                 : "\(Int.random(in: 11...99, using: &random)).\(Int.random(in: 0...255, using: &random)).0.\(Int.random(in: 1...254, using: &random))"

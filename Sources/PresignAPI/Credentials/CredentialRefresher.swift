@@ -1,6 +1,7 @@
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Client
 import S3Signing
 import UVLoop
@@ -69,21 +70,22 @@ final class CredentialRefresher {
         let current = store.generation(worker: loop.index)
         if current.number != generation {
             generation = current.number
-            adopt(current.config)
+            adopt(current.signers)
         }
         let now = clock.wallSeconds()
         for entry in entries where entry.schedule.isDue(now: now) { fetch(entry) }
     }
 
     /// A new configuration generation: follow its rotating backends. A source that did not change hands its
-    /// current set to the new cell, so a SIGHUP never leaves a gap; a file source was just re-read by the load.
-    private func adopt(_ config: ServiceConfig) {
+    /// current set to the new cell (the store did it when it built the generation, `BackendSigners`; again here for
+    /// a set that arrived since), so a SIGHUP never leaves a gap; a file source was just re-read by the load.
+    private func adopt(_ signers: BackendSigners) {
         let previous = entries
         entries = []
         let now = clock.wallSeconds()
-        for name in config.backends.keys.sorted() {
-            guard let cell = config.backends[name]!.cell else { continue }
+        for (name, cell) in signers.cells {
             let old = previous.first { $0.backend == name && $0.cell.source == cell.source && $0.cell.margin == cell.margin }
+            // A set the old cell got after the new generation was built (a fetch that answered in between).
             if cell.latest == nil, let carried = old?.cell.latest?.set { cell.publish(carried) }
             let settings = RefreshSchedule.Settings(margin: Double(cell.margin), maxJitter: min(60, Double(cell.margin) / 5))
             let current = cell.latest.map { (expiration: $0.set.expiration.map(Double.init), random: Double.random(in: 0..<1)) }

@@ -4,6 +4,7 @@ import JSONKit
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Signing
 import UVLoop
 

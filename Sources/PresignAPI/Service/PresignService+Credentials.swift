@@ -3,6 +3,7 @@ import HTTPServer
 import JSONKit
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Signing
 
 /// Signing with rotating credentials: the one accessor to a backend's current presigner (or the 503), and the
@@ -14,9 +15,10 @@ extension PresignService {
         let requested: Int64?
     }
 
-    /// The presigner of `backend`'s current credential set on this worker, or 503 `CredentialsUnavailable`.
+    /// The presigner of `backend`'s current credential set on this worker, or 503 `CredentialsUnavailable`: the
+    /// signers of the worker's generation (the request's own, unless a SIGHUP landed while it waited).
     func signer(_ backend: ServiceConfig.Backend, worker: Int, now: Double) -> Result<ServiceConfig.Signer, APIError> {
-        switch backend.signer(worker: worker, now: now) {
+        switch store.generation(worker: worker).signers.signer(for: backend, worker: worker, now: now) {
         case .success(let signer): return .success(signer)
         case .failure(let unavailable):
             return .failure(credentialsUnavailable(backend, worker: worker, now: now, reason: unavailable.reason))
@@ -46,7 +48,13 @@ extension PresignService {
     /// 503 with Retry-After; the reason goes to the log (at most one line per backend per 10 s), not to the caller.
     func credentialsUnavailable(_ backend: ServiceConfig.Backend, worker: Int, now: Double, reason: String) -> APIError {
         metrics.credentialsUnavailable(worker: worker, backend: backend.name)
-        if backend.cell?.shouldComplain(now: Int64(now)) ?? true {
+        let complain: Bool
+        if case .rotating(let cell)? = store.generation(worker: worker).signers.signing(backend) {
+            complain = cell.shouldComplain(now: Int64(now))
+        } else {
+            complain = true
+        }
+        if complain {
             logger.error("credentials unavailable: answering 503", metadata: ["backend": "\(backend.name)", "reason": "\(reason)"])
         }
         return Self.credentialsUnavailableError(backend.name)

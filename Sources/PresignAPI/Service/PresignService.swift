@@ -1,5 +1,6 @@
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import JSONKit
 import Foundation
 import HTTPServer
@@ -81,7 +82,8 @@ public final class PresignService: @unchecked Sendable {
         // in-flight budget, or timing it out, must not take the rate limiter down with it (503s, or no limit at
         // all under on_error: allow).
         let linkPool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
-        let keySets = RemoteKeySets(workers: workers, clock: clock, logger: logger, metrics: metrics)
+        let keySets = RemoteKeySets(workers: workers, hooks: .init(
+            monotonicNanos: clock.monotonicNanos, fetched: { [metrics] in metrics.jwksFetch(worker: $0, outcome: $1) }, logger: logger))
         store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: linkPool, keySets: keySets) }
         redisPool = pool
         storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
@@ -101,16 +103,7 @@ public final class PresignService: @unchecked Sendable {
 
     /// Installs a new configuration (SIGHUP). Requests already running finish with the old one.
     public func replace(_ config: ServiceConfig) {
-        // A rotating backend whose source did not change keeps its current set from the first request on: the
-        // new cell gets it before any worker can see the new generation (the refresher would only carry it over
-        // on its next tick, and requests in between would answer 503 CredentialsUnavailable).
-        let previous = store.latest
-        for (name, backend) in config.backends {
-            guard let cell = backend.cell, cell.latest == nil, let old = previous.backends[name]?.cell,
-                old.source == cell.source, old.margin == cell.margin, let set = old.latest?.set
-            else { continue }
-            cell.publish(set)
-        }
+        // The store carries a rotating backend's current set over to the new generation (`BackendSigners`).
         store.replace(config)
     }
 

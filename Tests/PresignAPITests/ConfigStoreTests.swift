@@ -1,9 +1,13 @@
+import Foundation
+import PresignAPI
 import PresignConfig
+import PresignRuntime
+import S3Signing
 import Synchronization
 import Testing
 
 /// Configuration generations: each worker keeps its view until a replace, sees the new one on its next look, and
-/// the derived state is built once per generation.
+/// the derived state and the signers are built once per generation.
 struct ConfigStoreTests {
     static let yaml = """
         backends:
@@ -14,7 +18,7 @@ struct ConfigStoreTests {
             rules: [{operations: [get], bucket: b, max_expires_in: 60}]
         """
 
-    static func config(workers: Int?) async throws -> ServiceConfig {
+    static func config(workers: Int?, yaml: String = yaml) async throws -> ServiceConfig {
         var config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: ["K": "ak", "S": "sk"]))
         config.workers = workers
         return config
@@ -38,5 +42,22 @@ struct ConfigStoreTests {
         #expect(store.latest.workers == 7)
         // Derived once per generation, not once per worker.
         #expect(derivations.load(ordering: .relaxed) == 2)
+    }
+
+    /// SIGHUP: a rotating backend whose source did not change signs with its current set from the new generation's
+    /// first request on; its cell has a box for each of the store's workers.
+    @Test func aReplaceCarriesARotatingBackendsSetAndSizesItsCellByTheWorkers() async throws {
+        let yaml = Self.yaml.replacingOccurrences(
+            of: "access_key_env: K, secret_key_env: S", with: #"credentials: {container_endpoint: "http://127.0.0.1:9/creds"}"#)
+        let store = ConfigStore(try await Self.config(workers: nil, yaml: yaml), workers: 5) { _ in 0 }
+        let cell = try #require(store.newest.signers.cell(named: "main"))
+        #expect(cell.workers == 5)
+        cell.publish(CredentialSet(credentials: Credentials(accessKeyId: "A", secretAccessKey: "S", sessionToken: "T"), expiration: nil))
+        store.replace(try await Self.config(workers: nil, yaml: yaml))
+        let next = store.generation(worker: 4)
+        #expect(next.number == 1)
+        let carried = try #require(next.signers.cell(named: "main"))
+        #expect(carried !== cell && carried.workers == 5)
+        #expect(carried.published(worker: 4)?.set.credentials.accessKeyId == "A")
     }
 }

@@ -1,3 +1,4 @@
+import PresignConfig
 import S3Signing
 import Synchronization
 import UVLoop
@@ -5,7 +6,8 @@ import UVLoop
 /// A backend's rotating credentials as the workers see them: one immutable `Published` value (the set and the
 /// presigner built from it) swapped under a lock, with a generation number each worker compares against its own
 /// cached copy, so the hot path reads one atomic and takes no lock (as `ConfigStore` does). A URL is signed by one
-/// `Published`, so its key id and its token always come from the same set.
+/// `Published`, so its key id and its token always come from the same set. Built by `BackendSigners` from the
+/// configuration's `RotatingCredentials`, one box per worker of the service.
 public final class CredentialCell: Sendable {
     public final class Published: Sendable {
         public let generation: Int
@@ -23,32 +25,36 @@ public final class CredentialCell: Sendable {
     /// Seconds before the expiry at which a set stops signing (and URLs are clamped to).
     public let margin: Int64
     /// The presigner's settings; its credentials are replaced by each set's.
-    let template: S3Presigner.Configuration
-    private let current = Mutex<Published?>(nil)
+    public let template: S3Presigner.Configuration
+    /// The published set and why the newest fetch failed (nil after a success), behind a pthread mutex
+    /// (`Locked`: ThreadSanitizer sees it).
+    private let current = Locked<(published: Published?, problem: String?)>((nil, nil))
     private let number = Atomic<Int>(0)
-    /// Why the newest fetch failed (nil after a success), for the 503 message and logs.
-    private let problem = Mutex<String?>(nil)
     /// Each worker's copy, in its own box (written only by that worker).
-    private let perWorker = PerWorker<Published?>(count: 256) { _ in nil }
+    private let perWorker: PerWorker<Published?>
 
-    public init(source: CredentialSource, margin: Int64, template: S3Presigner.Configuration, initial: CredentialSet? = nil) {
+    public init(source: CredentialSource, margin: Int64, template: S3Presigner.Configuration, workers: Int, initial: CredentialSet? = nil) {
         self.source = source
         self.margin = margin
         self.template = template
+        perWorker = PerWorker(count: workers) { _ in nil }
         if let initial { publish(initial) }
     }
+
+    /// The workers it keeps a copy for.
+    public var workers: Int { perWorker.count }
 
     /// Installs a new set for every worker at once.
     public func publish(_ set: CredentialSet) {
         var configuration = template
         configuration.credentials = set.credentials
         let presigner = S3Presigner(configuration)
-        current.withLock { published in
-            let next = (published?.generation ?? 0) + 1
-            published = Published(generation: next, set: set, presigner: presigner)
+        current.withLock { current in
+            let next = (current.published?.generation ?? 0) + 1
+            current.published = Published(generation: next, set: set, presigner: presigner)
+            current.problem = nil
             number.store(next, ordering: .releasing)
         }
-        problem.withLock { $0 = nil }
     }
 
     private let complained = Atomic<Int64>(Int64.min)
@@ -60,8 +66,8 @@ public final class CredentialCell: Sendable {
         return complained.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
     }
 
-    public func recordFailure(_ message: String?) { problem.withLock { $0 = message } }
-    public var lastFailure: String? { problem.withLock { $0 } }
+    public func recordFailure(_ message: String?) { current.withLock { $0.problem = message } }
+    public var lastFailure: String? { current.withLock { $0.problem } }
 
     /// Worker `worker`'s view (call on that worker's thread; lock-free unless the set just changed).
     public func published(worker: Int) -> Published? {
@@ -69,11 +75,11 @@ public final class CredentialCell: Sendable {
         let newest = number.load(ordering: .acquiring)
         if let mine, mine.generation == newest { return mine }
         guard newest > 0 else { return nil }
-        let fresh = current.withLock { $0 }
+        let fresh = current.withLock { $0.published }
         perWorker[worker] = fresh
         return fresh
     }
 
     /// The newest set, under the lock (the refresher, tests).
-    public var latest: Published? { current.withLock { $0 } }
+    public var latest: Published? { current.withLock { $0.published } }
 }

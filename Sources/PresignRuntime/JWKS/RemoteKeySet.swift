@@ -11,11 +11,13 @@ import UVLoop
 /// published `View` that each worker caches and re-reads only when the generation number moves, so the hot path
 /// reads one atomic and takes no lock. One fetch is in flight at a time, on the loop of whoever started it; its
 /// keys are parsed by jwt-kit off the loop (a Task) and the result comes back to that loop through its inbox.
-final class RemoteKeySet: Sendable {
-    final class View: Sendable {
+/// Everything about a remote key set is in this folder (the schedule, the document's checks, `JWTAuth.keySet`);
+/// the configuration holds only the `jwt.jwks_url` settings.
+public final class RemoteKeySet: Sendable {
+    public final class View: Sendable {
         let number: Int
         /// Nil until the first good fetch.
-        let keys: JWTAuth.KeySet?
+        public let keys: JWTAuth.KeySet?
         /// Monotonic ns at which a background fetch is due (0: now; `.max`: one is in flight).
         let refreshAt: UInt64
 
@@ -44,23 +46,19 @@ final class RemoteKeySet: Sendable {
         var quietFailures = 0
     }
 
-    let issuer: String
-    let url: String
-    private let clock: RequestClock
-    private let logger: Logger
-    private let metrics: APIMetrics
+    public let issuer: String
+    public let url: String
+    private let hooks: RemoteKeySets.Hooks
     private let state: Locked<State>
     private let published = Atomic<Int>(0)
     private let views: PerWorker<View>
     /// Each worker's waiting requests, touched only on that worker's loop.
     private let waiting: PerWorker<[Waiter]>
 
-    init(issuer: String, url: String, workers: Int, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
+    init(issuer: String, url: String, workers: Int, hooks: RemoteKeySets.Hooks) {
         self.issuer = issuer
         self.url = url
-        self.clock = clock
-        self.logger = logger
-        self.metrics = metrics
+        self.hooks = hooks
         let first = View(number: 0, keys: nil, refreshAt: 0)
         state = Locked(State(view: first))
         views = PerWorker(count: workers) { _ in first }
@@ -68,7 +66,7 @@ final class RemoteKeySet: Sendable {
     }
 
     /// Worker `worker`'s view of the keys: call it on that worker's loop thread.
-    func view(worker: Int) -> View {
+    public func view(worker: Int) -> View {
         let mine = views[worker]
         if mine.number == published.load(ordering: .acquiring) { return mine }
         let fresh = state.withLock { $0.view }
@@ -78,9 +76,9 @@ final class RemoteKeySet: Sendable {
 
     /// On `loop`'s thread: starts a background fetch when `view` says one is due (the first, stale keys, or a retry
     /// after a failure). Takes the lock only then.
-    func refreshIfDue(_ view: View, loop: EventLoop?) {
+    public func refreshIfDue(_ view: View, loop: EventLoop?) {
         guard let loop, !loop.isDraining else { return }
-        let now = clock.monotonicNanos()
+        let now = hooks.monotonicNanos()
         guard now >= view.refreshAt else { return }
         let start = state.withLock { state in
             guard state.schedule.refreshIfDue(now: now) else { return false }
@@ -94,9 +92,9 @@ final class RemoteKeySet: Sendable {
     /// On `loop`'s thread, for a token whose kid is not in the set (or any token before the first good fetch): nil
     /// when `then` will run on this loop once a fetch has answered (one started now, or the one in flight); else
     /// the seconds until a fetch may start (the refetch window), and `then` never runs.
-    func keyMissing(loop: EventLoop?, _ then: @escaping () -> Void) -> Int? {
+    public func keyMissing(loop: EventLoop?, _ then: @escaping () -> Void) -> Int? {
         guard let loop, !loop.isDraining else { return 1 }
-        let now = clock.monotonicNanos()
+        let now = hooks.monotonicNanos()
         let (decision, number) = state.withLock { state in
             let decision = state.schedule.unknownKey(now: now)
             switch decision {
@@ -122,8 +120,8 @@ final class RemoteKeySet: Sendable {
     }
 
     /// Seconds before a fetch may start, for `Retry-After`.
-    func retryAfter() -> Int {
-        let now = clock.monotonicNanos()
+    public func retryAfter() -> Int {
+        let now = hooks.monotonicNanos()
         return state.withLock { $0.schedule.retryAfter(now: now) }
     }
 
@@ -165,7 +163,7 @@ final class RemoteKeySet: Sendable {
     /// On `loop`'s thread: records the answer, publishes the keys (a failure keeps the last good ones), counts
     /// and logs it, and wakes every waiting request on its own loop.
     private func finish(_ result: Result<JWTAuth.KeySet, JWKSSchedule.Failure>, maxAge: Int, skipped: [String], loop: EventLoop) {
-        let now = clock.monotonicNanos()
+        let now = hooks.monotonicNanos()
         var random = SystemRandomNumberGenerator()
         var failureLine: String?
         let (loops, number) = state.withLock { state in
@@ -193,15 +191,15 @@ final class RemoteKeySet: Sendable {
         let metadata: Logger.Metadata = ["issuer": "\(issuer)", "jwks_url": "\(url)"]
         switch result {
         case .success(let keys):
-            metrics.jwksFetch(worker: loop.index, outcome: "ok")
+            hooks.fetched(loop.index, "ok")
             var fields = metadata
             fields["keys"] = "\(keys.keys.keys.sorted().joined(separator: ","))"
             fields["max_age"] = "\(maxAge)"
             if !skipped.isEmpty { fields["skipped"] = "\(skipped.prefix(5).joined(separator: "; "))" }
-            logger.info("jwks fetched", metadata: fields)
+            hooks.logger.info("jwks fetched", metadata: fields)
         case .failure(let failure):
-            metrics.jwksFetch(worker: loop.index, outcome: failure.outcome.rawValue)
-            if let failureLine { logger.error("\(failureLine)", metadata: metadata) }
+            hooks.fetched(loop.index, failure.outcome.rawValue)
+            if let failureLine { hooks.logger.error("\(failureLine)", metadata: metadata) }
         }
         // Posted, never run from inside the fetch's own callback.
         for waiting in loops { waiting.post { [self] in wake(worker: waiting.index, upTo: number) } }
@@ -215,40 +213,5 @@ final class RemoteKeySet: Sendable {
             return due
         }
         for waiter in due { waiter.wake() }
-    }
-}
-
-/// Every remote key set, by issuer and URL, so a config reload keeps the keys (and the refetch window) of the
-/// issuers it still names. Looked up under a lock only when a config generation is built.
-final class RemoteKeySets: Sendable {
-    private let sets = Mutex<[String: RemoteKeySet]>([:])
-    private let workers: Int
-    private let clock: RequestClock
-    private let logger: Logger
-    private let metrics: APIMetrics
-
-    init(workers: Int, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
-        self.workers = workers
-        self.clock = clock
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    static func name(issuer: String, url: String) -> String { issuer + "\n" + url }
-
-    /// The key sets `config`'s JWT callers with a `jwks_url` use, by `name(issuer:url:)`.
-    func sets(for config: ServiceConfig) -> [String: RemoteKeySet] {
-        var out: [String: RemoteKeySet] = [:]
-        for caller in config.callers {
-            guard case .jwt(let verifier) = caller.auth, let url = verifier.jwksURL else { continue }
-            let name = Self.name(issuer: verifier.issuer, url: url)
-            out[name] = sets.withLock { sets in
-                if let known = sets[name] { return known }
-                let made = RemoteKeySet(issuer: verifier.issuer, url: url, workers: workers, clock: clock, logger: logger, metrics: metrics)
-                sets[name] = made
-                return made
-            }
-        }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import PresignConfig
+import PresignRuntime
 import PresignCore
 import Testing
 
