@@ -144,6 +144,7 @@ let package = Package(
             name: "PresignAPITests",
             dependencies: [
                 "PresignAPI", "PresignConfig", "HTTPServer", "S3Signing", "APIFuzzHarness", "JSONKit", "LineLog",
+                "ShareLinks", "S3Client", "AdminProxy", "UVLoop", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -29,12 +29,20 @@ public final class AdminProxy: Sendable {
     /// The largest ACL document a streamed object route collects before sending it.
     static let maxDocumentBytes = 1 << 20
 
-    let connections = S3ConnectionCache()
+    let connections: S3ConnectionCache
+    /// The wall clock backend requests are signed and audited with (epoch seconds).
+    let clock: @Sendable () -> Double
 
-    public init(config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger, logOutput: LineOutput? = nil) {
+    /// `s3` and `clock` are the live ones unless a test runs the proxy in process against a fake S3 at a fixed time.
+    public init(
+        config: @escaping @Sendable (_ worker: Int) -> ServiceConfig, audit: Logger, logOutput: LineOutput? = nil,
+        s3: S3Transports = .curl, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.config = config
         self.audit = audit
         self.logOutput = logOutput
+        connections = S3ConnectionCache(transports: s3)
+        self.clock = clock
     }
 
     public func install(into router: inout Router) {
@@ -58,7 +66,7 @@ public final class AdminProxy: Sendable {
         case .success(let chosen): backend = chosen
         case .failure(let refusal): return refusal.response
         }
-        let seconds = Date().timeIntervalSince1970
+        let seconds = clock()
         guard let connection = connection(backend, worker: request.worker, now: seconds, on: context.eventLoop) else {
             return HTTPResponse.error(
                 .serviceUnavailable, code: "CredentialsUnavailable",
