@@ -169,7 +169,7 @@ let package = Package(
             name: "PresignAPITests",
             dependencies: [
                 "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit",
-                "LineLog", "RedisClient",
+                "LineLog", "RedisClient", "ShareLinks", "AdminProxy", "UVLoop",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -32,15 +32,20 @@ public final class AdminProxy: Sendable {
     /// The largest ACL document a streamed object route collects before sending it.
     static let maxDocumentBytes = 1 << 20
 
-    let connections = S3ConnectionCache()
+    let connections: S3ConnectionCache
+    /// The wall clock backend requests are signed and audited with (epoch seconds).
+    let clock: @Sendable () -> Double
 
+    /// `s3` and `clock` are the live ones unless a test runs the proxy in process against a fake S3 at a fixed time.
     public init(
         generation: @escaping @Sendable (_ worker: Int) -> (config: ServiceConfig, signers: BackendSigners), audit: Logger,
-        logOutput: LineOutput? = nil
+        logOutput: LineOutput? = nil, s3: S3Transports = .curl, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
         self.generation = generation
         self.audit = audit
         self.logOutput = logOutput
+        connections = S3ConnectionCache(transports: s3)
+        self.clock = clock
     }
 
     /// Checks the token, picks the backend, writes the audit line, then starts the route's operation. A response
@@ -57,7 +62,7 @@ public final class AdminProxy: Sendable {
         case .success(let chosen): backend = chosen
         case .failure(let refusal): return refusal.response
         }
-        let seconds = Date().timeIntervalSince1970
+        let seconds = clock()
         guard let connection = connection(backend, signers, worker: request.worker, now: seconds, on: context.eventLoop) else {
             return HTTPResponse.error(
                 .serviceUnavailable, code: "CredentialsUnavailable",

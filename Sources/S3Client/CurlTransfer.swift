@@ -192,4 +192,10 @@ public struct CurlFailure: Error, Sendable, Equatable {
     public let message: String
     /// Whether the response head had already arrived.
     public let headersSent: Bool
+
+    public init(kind: Kind, message: String, headersSent: Bool) {
+        self.kind = kind
+        self.message = message
+        self.headersSent = headersSent
+    }
 }

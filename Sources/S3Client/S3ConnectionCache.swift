@@ -32,8 +32,10 @@ public final class S3ConnectionCache: Sendable {
     }
 
     private let slots = LoopLocal<Slot>()
+    /// How the connections reach their backends: libcurl, or a test's in-memory S3.
+    let transports: S3Transports
 
-    public init() {}
+    public init(transports: S3Transports = .curl) { self.transports = transports }
 
     public func connection(
         backend name: String, presigner: S3Presigner, timeouts: S3fmAuthConnection.Timeouts, on loop: EventLoop
@@ -47,7 +49,7 @@ public final class S3ConnectionCache: Sendable {
         if let existing = slot.byBackend[name], existing.identity == identity, existing.connection.isUsable {
             return existing.connection
         }
-        let made = S3fmAuthConnection(presigner: presigner, timeouts: timeouts, on: loop)
+        let made = S3fmAuthConnection(presigner: presigner, timeouts: timeouts, transport: transports.make(loop))
         slot.byBackend[name] = (identity, made)
         return made
     }

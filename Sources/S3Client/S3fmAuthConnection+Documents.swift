@@ -25,7 +25,7 @@ extension S3fmAuthConnection {
                 // resumed, on the loop's next turn, after the other connections' work.
                 if sinceYield >= Self.yieldBytes, let running {
                     sinceYield = 0
-                    running.loop.resumeNextTurn(running.transfer)
+                    running.control.resumeNextTurn()
                     return .pause
                 }
                 sinceYield += bytes.count

@@ -28,21 +28,18 @@ public struct S3ResponseHead: Sendable {
 
 /// A running transfer: cancel it, or resume it after a pause (download consumer drained; upload bytes arrived).
 public final class S3Transfer {
-    let transfer: CurlTransfer
-    let loop: CurlLoop
+    let control: any S3WireControl
 
-    init(transfer: CurlTransfer, loop: CurlLoop) {
-        self.transfer = transfer
-        self.loop = loop
-    }
+    init(_ control: any S3WireControl) { self.control = control }
 
-    public func cancel() { loop.cancel(transfer) }
-    public func resume() { loop.resume(transfer) }
+    public func cancel() { control.cancel() }
+    public func resume() { control.resume() }
 }
 
 /// The seed's `S3fmAuthConnection`, rebuilt: every operation as a signed request (SigV2 S3fm/AWS or SigV4, from the
-/// backend's configuration) sent with libcurl's multi interface on the caller's libuv loop. Nothing blocks; bodies
-/// stream both ways with backpressure; errors are typed. Use it on the loop thread it was made for.
+/// backend's configuration) sent with libcurl's multi interface on the caller's libuv loop (or another
+/// `S3Transport`: a test's in-memory S3). Nothing blocks; bodies stream both ways with backpressure; errors are
+/// typed. Use it on the loop thread it was made for.
 public final class S3fmAuthConnection {
     public struct Timeouts: Sendable {
         public var connect: Double
@@ -58,7 +55,7 @@ public final class S3fmAuthConnection {
 
     public let presigner: S3Presigner
     public let timeouts: Timeouts
-    let loop: CurlLoop
+    let transport: any S3Transport
     /// Error and small-document bodies are buffered up to this size.
     static let maxBufferedBody = 16 * 1024 * 1024
 
@@ -67,14 +64,21 @@ public final class S3fmAuthConnection {
     public init(presigner: S3Presigner, timeouts: Timeouts = .init(), on eventLoop: EventLoop) {
         self.presigner = presigner
         self.timeouts = timeouts
-        loop = CurlLoop.on(eventLoop)
+        transport = CurlLoop.on(eventLoop)
+    }
+
+    /// Sends every call through `transport` (made for the loop this connection is used on).
+    public init(presigner: S3Presigner, timeouts: Timeouts = .init(), transport: any S3Transport) {
+        self.presigner = presigner
+        self.timeouts = timeouts
+        self.transport = transport
     }
 
     /// False once the worker that owns this connection's loop has shut down: make a new connection.
-    public var isUsable: Bool { !loop.closed }
+    public var isUsable: Bool { transport.isUsable }
 
     /// Transfers in flight on this loop (for leak checks in tests).
-    public var activeTransfers: Int { loop.activeCount }
+    public var activeTransfers: Int { transport.activeCount }
 
     public struct Call: Sendable {
         public var operation: S3Operation
@@ -163,63 +167,62 @@ public final class S3fmAuthConnection {
             completion(.failure(.invalid(error.message)))
             return nil
         }
-        guard let transfer = CurlTransfer() else {
-            completion(.failure(.badResponse("curl_easy_init failed")))
-            return nil
-        }
         let uploadLength: Int64? = upload.map { $0.length ?? -1 } ?? (signed.method == "PUT" ? 0 : nil)
-        transfer.configure(
-            method: signed.method, url: signed.url, headers: signed.headers, uploadLength: uploadLength,
-            timeouts: .init(connectMillis: Int(timeouts.connect * 1000), totalMillis: Int(timeouts.total * 1000),
-                            lowSpeedSeconds: max(1, Int(timeouts.lowSpeed))))
         var errorBody: [UInt8]?
         var status = 0
         var abortedWith: S3Error?
-        transfer.onHead = { code, headers in
-            status = code
-            if code >= 300 {
-                errorBody = []
-            } else {
-                onHead(S3ResponseHead(status: code, headers: headers))
-            }
-        }
-        transfer.onData = { bytes in
-            if errorBody != nil {
-                guard errorBody!.count + bytes.count <= Self.maxErrorBody else {
-                    // An endless error body would hold the call open until its timeout: answer with what we have.
-                    abortedWith = Self.s3Error(status: status, body: [])
+        let handlers = S3WireHandlers(
+            onHead: { code, headers in
+                status = code
+                if code >= 300 {
+                    errorBody = []
+                } else {
+                    onHead(S3ResponseHead(status: code, headers: headers))
+                }
+            },
+            onData: { bytes in
+                if errorBody != nil {
+                    guard errorBody!.count + bytes.count <= Self.maxErrorBody else {
+                        // An endless error body would hold the call open until its timeout: answer with what we have.
+                        abortedWith = Self.s3Error(status: status, body: [])
+                        return .abort
+                    }
+                    errorBody! += bytes
+                    return .accept
+                }
+                switch onBody(bytes) {
+                case .accept: return .accept
+                case .pause: return .pause
+                case .abort(let error):
+                    abortedWith = error
                     return .abort
                 }
-                errorBody! += bytes
-                return .accept
-            }
-            switch onBody(bytes) {
-            case .accept: return .accept
-            case .pause: return .pause
-            case .abort(let error):
-                abortedWith = error
-                return .abort
-            }
-        }
-        if let upload { transfer.readBody = upload.read }
-        transfer.onFinish = { outcome in
-            if let abortedWith {
-                completion(.failure(abortedWith))
-                return
-            }
-            switch outcome {
-            case .completed:
-                if let body = errorBody {
-                    completion(.failure(Self.s3Error(status: status, body: body)))
-                } else {
-                    completion(.success(()))
+            },
+            readBody: upload?.read,
+            onFinish: { outcome in
+                if let abortedWith {
+                    completion(.failure(abortedWith))
+                    return
                 }
-            case .failed(let failure):
-                completion(.failure(.transport(failure)))
-            }
+                switch outcome {
+                case .success:
+                    if let body = errorBody {
+                        completion(.failure(Self.s3Error(status: status, body: body)))
+                    } else {
+                        completion(.success(()))
+                    }
+                case .failure(let failure):
+                    completion(.failure(.transport(failure)))
+                }
+            })
+        let request = S3WireRequest(
+            method: signed.method, url: signed.url, headers: signed.headers, uploadLength: uploadLength, timeouts: timeouts)
+        do throws(S3Error) {
+            return S3Transfer(try transport.send(request, handlers))
+        } catch {
+            completion(.failure(error))
+            return nil
         }
-        loop.start(transfer)
-        return S3Transfer(transfer: transfer, loop: loop)
     }
 
     static func s3Error(status: Int, body: [UInt8]) -> S3Error {

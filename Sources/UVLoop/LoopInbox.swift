@@ -22,12 +22,14 @@ public final class LoopInbox: Sendable {
 
     deinit { handle.deallocate() }
 
-    /// On the loop's thread, before it runs.
-    public func open(rawLoop: UnsafeMutableRawPointer) {
+    /// On the loop's thread, before it runs. Without `keepsLoopAlive` the open inbox alone does not keep `uv_run`
+    /// going (a `DrivenLoop`, which runs what was posted itself when the loop has nothing else to do).
+    public func open(rawLoop: UnsafeMutableRawPointer, keepsLoopAlive: Bool = true) {
         let loop = rawLoop.assumingMemoryBound(to: uv_loop_t.self)
         uv_async_init(loop, handle) { async in
             Unmanaged<LoopInbox>.fromOpaque(async!.pointee.data).takeUnretainedValue().runQueued()
         }
+        if !keepsLoopAlive { uv_unref(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) }
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         state.withLock { $0.open = true }
     }
@@ -56,11 +58,14 @@ public final class LoopInbox: Sendable {
         }
     }
 
-    private func runQueued() {
+    /// On the loop's thread: runs what was posted, now; whether there was anything.
+    @discardableResult
+    public func runQueued() -> Bool {
         let queued = state.withLock { state in
             defer { state.queue.removeAll() }
             return state.queue
         }
         for body in queued { body() }
+        return !queued.isEmpty
     }
 }

@@ -1,8 +1,9 @@
 import JSONKit
 import UVLoop
 /// How a handler answers: return a response, or keep this and answer later from another callback on the same loop
-/// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread. A detached
-/// context (no connection: the in-process client) keeps the one response it is given.
+/// (`respond`), or stream (`startStream`, `write`, `finish`). Bound to its connection's loop thread. The same context
+/// serves the in-process client (`InProcessClient`): there the answer goes to its `InProcessExchange`, on the
+/// client's loop, by the same calls.
 ///
 /// This is the one way to answer later, and it owns the question "is the client still there". It holds its
 /// connection strongly while the exchange is live (the connection holds it back; the cycle ends when the exchange
@@ -11,18 +12,21 @@ import UVLoop
 /// through the server's `lateAnswerDropped` hook by route. A context belongs to one request: a late answer can never
 /// reach the next request on the same socket, which gets a context of its own.
 public final class ResponseContext {
-    /// The connection while the exchange is live; nil once it has ended, and always for a detached context.
+    /// The connection while the exchange is live; nil once it has ended, and always in process.
     private var attached: Connection?
-    private let detached: Bool
-    /// What a detached context was answered with.
-    private(set) var detachedResponse: HTTPResponse?
+    /// The in-process client's exchange while it is live; nil once it has ended, and always for a socket.
+    private var exchange: InProcessExchange?
+    /// The socket's worker; nil in process.
+    private let worker: Worker?
+    private var inProcess: Bool { worker == nil }
+    /// The in-process client's count of answers that found their client gone, by route.
+    private let inProcessDropped: ((String) -> Void)?
     /// The route pattern that took the request (`/l/{id}`), for the late-answer count.
     public internal(set) var route: String = "-"
     /// The loop this request runs on, fixed when the request arrives: it outlives the connection, so glue that
-    /// answers later may ask for it whatever the client did. Nil for a detached context.
+    /// answers later may ask for it whatever the client did. In process, the client's loop (nil without one).
     public let eventLoopIfAttached: EventLoop?
-    private let worker: Worker?
-    /// Streaming and body flow need a socket; the in-process client serves only whole answers.
+    /// Body flow control needs a socket; the in-process client hands the body over whole.
     var connection: Connection? { attached }
     public let requestId: String
     let head: HTTPRequestHead
@@ -53,39 +57,54 @@ public final class ResponseContext {
     private func end() {
         done = true
         attached = nil
+        exchange = nil
         dropHandlers()
     }
 
     func bodyChunk(_ bytes: [UInt8]) { onBodyChunk?(bytes) }
     func bodyEnded() { onBodyEnd?() }
 
-    init(connection: Connection?, requestId: String, head: HTTPRequestHead) {
+    init(connection: Connection, requestId: String, head: HTTPRequestHead) {
         attached = connection
-        detached = connection == nil
-        worker = connection?.worker
-        eventLoopIfAttached = connection.map { EventLoop($0.worker.context) }
+        worker = connection.worker
+        inProcessDropped = nil
+        eventLoopIfAttached = EventLoop(connection.worker.context)
         self.requestId = requestId
         self.head = head
     }
 
-    /// True once the server is shutting down (`/readyz` answers 503).
-    public var isDraining: Bool { worker?.draining ?? false }
+    init(exchange: InProcessExchange, requestId: String, head: HTTPRequestHead, lateAnswerDropped: ((String) -> Void)?) {
+        self.exchange = exchange
+        worker = nil
+        inProcessDropped = lateAnswerDropped
+        eventLoopIfAttached = exchange.loop
+        self.requestId = requestId
+        self.head = head
+        exchange.context = self
+    }
+
+    /// True once the server (or the in-process client's loop) is shutting down (`/readyz` answers 503).
+    public var isDraining: Bool { eventLoopIfAttached?.isDraining ?? false }
 
     /// Whether a response (or a streamed response head) has been sent.
     public var hasStarted: Bool { streaming || done }
 
     /// Whether the client is still there and unanswered: the one liveness question for late work.
     public var isOpen: Bool {
-        if detached { return !done }
+        if inProcess { return exchange != nil && !done }
         guard let attached else { return false }
         return !attached.isClosing && !done
     }
 
     /// Counts an answer that found its client gone (once per request).
     private func dropLate() {
-        guard gone, !dropCounted, let worker else { return }
+        guard gone, !dropCounted else { return }
         dropCounted = true
-        worker.server.configuration.lateAnswerDropped?(worker.index, route)
+        if let worker {
+            worker.server.configuration.lateAnswerDropped?(worker.index, route)
+        } else {
+            inProcessDropped?(route)
+        }
     }
 
     /// What the answer passes through before it is sent, or dropped (the client left: it is still counted): the
@@ -116,9 +135,13 @@ public final class ResponseContext {
     public func respond(_ response: HTTPResponse) {
         var response = response
         passHooks(&response)
-        if detached {
-            if !done { detachedResponse = response }
-            done = true
+        if inProcess {
+            guard let exchange, !done, !streaming else {
+                if !done || gone { dropLate() }
+                return
+            }
+            end()
+            exchange.deliver(response)
             return
         }
         guard let connection = attached, !done, !streaming, !connection.isClosing else {
@@ -145,6 +168,12 @@ public final class ResponseContext {
         var streamed = HTTPResponse(status: status, headers: headers)
         passHooks(&streamed)
         let (status, headers) = (streamed.status, streamed.headers)
+        if inProcess {
+            guard let exchange, !done, !streaming else { return dropLate() }
+            streaming = true
+            exchange.startStream(status: status, headers: headers)
+            return
+        }
         guard let connection = attached, !done, !streaming, !connection.isClosing else {
             dropLate()
             return
@@ -165,6 +194,12 @@ public final class ResponseContext {
 
     /// Writes one chunk; `flushed` runs when it has reached the kernel (backpressure).
     public func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
+        if inProcess {
+            guard let exchange, streaming, !done, !bytes.isEmpty else { return }
+            streamedBytes += bytes.count
+            exchange.append(head.method == "HEAD" ? [] : bytes, flushed: flushed)
+            return
+        }
         guard let connection = attached, streaming, !done, !bytes.isEmpty else { return }
         streamedBytes += bytes.count
         if head.method == .head {
@@ -180,6 +215,12 @@ public final class ResponseContext {
 
     /// Ends a streamed response.
     public func finish() {
+        if inProcess {
+            guard let exchange, streaming, !done else { return }
+            end()
+            exchange.finishStream()
+            return
+        }
         guard let connection = attached, streaming, !done else { return }
         end()
         if head.method != .head { connection.write(HTTPResponseWriter.chunk([])) }
@@ -188,6 +229,12 @@ public final class ResponseContext {
 
     /// Aborts a streamed response: the client sees a truncated chunked body and a closed connection.
     public func abort() {
+        if inProcess {
+            guard let exchange, !done else { return }
+            end()
+            exchange.abortStream()
+            return
+        }
         guard let connection = attached, !done else { return }
         end()
         connection.closeWhenFlushed()

@@ -63,7 +63,7 @@ public final class PresignService: @unchecked Sendable {
     /// Each worker's Redis connection for the rate limiter (fleet mode); the link store has its own pool.
     let redisPool: RedisConnectionPool
     /// The upload API's backend connections, one per backend per worker loop.
-    let uploadConnections = S3ConnectionCache()
+    let uploadConnections: S3ConnectionCache
     /// When each worker last logged a link-store or Redis failure (monotonic ns), so trouble logs once a second.
     let storeErrorLogged: PerWorker<[UInt64]>
     /// Where new share-link ids come from: the CSPRNG (`LinkID.generate`); the replay corpus passes a fixed sequence.
@@ -73,7 +73,7 @@ public final class PresignService: @unchecked Sendable {
 
     public init(
         config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger, logOutput: LineOutput? = nil,
-        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate
+        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl
     ) {
         let workers = max(workers, 1)
         let metrics = APIMetrics(workers: workers, logOutput: logOutput)
@@ -94,6 +94,7 @@ public final class PresignService: @unchecked Sendable {
         self.audit = audit
         self.logOutput = logOutput
         newLinkID = linkIDs
+        uploadConnections = S3ConnectionCache(transports: s3)
         openAPI = Array(OpenAPIDocument.yaml.utf8)
         client = InProcessClient(router: Router(endpoints()))
     }
