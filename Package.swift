@@ -169,7 +169,7 @@ let package = Package(
             dependencies: ["AdminProxy", "HTTPServer", "PresignAPI", "PresignConfig", "S3Client", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
