@@ -86,8 +86,8 @@ import Testing
             == LinkCodec.maxValueBytes)
     }
 
-    @Test func malformedHashesAreNoRecord() {
-        let good = LinkCodec.hash(LinkCodec.record(Self.digest, Self.good)!)
+    @Test func malformedHashesAreNoRecord() throws {
+        let good = LinkCodec.hash(try #require(LinkCodec.record(Self.digest, Self.good)))
         #expect(LinkCodec.record(Self.digest, hash: Self.bytes(good))?.bucket == "b")
         let bad: [[(name: String, value: String)]] = [
             good + [("extra", "1")], good + [("caller", "again")], Array(good.dropFirst()), good + [("subject", "a"), ("subject", "b")],

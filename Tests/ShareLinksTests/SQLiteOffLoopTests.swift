@@ -83,7 +83,20 @@ import Glibc
         store.revoke(id.digest, worker: 0, loop: on) { log.append("revoke \(Self.text($0))") }
         store.create(T.record(LinkID.generate()), maxLive: 5, worker: 0, loop: on) { log.append("create \(Self.text($0))") }
         #expect(log == ["fetch busy", "revoke busy", "create busy"])
-        #expect(T.failure(T.now { store.fetch(id.digest, worker: 0, loop: nil, $0) }) == .busy)
+        // Without a loop too; asked from a thread of its own, so that a call that waited instead (no bound) fails
+        // this test rather than hang it: the wait for the answer is only a guard.
+        let noLoop = Locked<LinkStoreError?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        Thread {
+            noLoop.withLock { $0 = T.failure(T.now { store.fetch(id.digest, worker: 0, loop: nil, $0) }) }
+            answered.signal()
+        }.start()
+        if answered.wait(timeout: .now() + 30) == .timedOut {
+            Issue.record("a call without a loop waited on a full queue")
+            gate.signal()
+            answered.wait()
+        }
+        #expect(noLoop.withLock { $0 } == .busy)
         #expect(store.answers.waiting(on: on) == 1)
         gate.signal()
         #expect(loop.run { log.count == 4 })
