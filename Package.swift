@@ -188,7 +188,7 @@ let package = Package(
             dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(

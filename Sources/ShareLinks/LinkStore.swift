@@ -83,7 +83,7 @@ public enum LinkCreation: Sendable, Equatable {
 
 /// Why a store could not answer. Both are the store's trouble, never the caller's: answered 503.
 public enum LinkStoreError: Error, Sendable, Equatable {
-    /// Another writer held the lock past the store's timeout.
+    /// Another writer held the lock past the store's timeout, or the store has `maxPending` calls queued already.
     case busy
     /// The store cannot be reached or written (unopenable or read-only file, I/O error, Redis down).
     case unavailable(String)
@@ -97,8 +97,10 @@ public enum LinkStoreError: Error, Sendable, Equatable {
 }
 
 /// Where links live: embedded SQLite on one node, Redis for a fleet. Every call answers through `done`, on the
-/// calling worker's loop, exactly once; a store may answer before returning (SQLite) or later (Redis). `worker`
-/// is the calling loop's index: stores keep one connection per worker and touch it only from that worker.
+/// calling worker's loop, exactly once, usually later (SQLite's store thread, Redis's reply), and before returning
+/// when it is refused at once (a full SQLite queue: `.busy`) or there is no loop. Nothing a store does blocks the
+/// loop. `loop` is nil only in process (the in-process client, tests, tools): SQLite then waits for its thread and
+/// answers before returning; Redis answers `.unavailable`. `worker` is the calling loop's index.
 public protocol LinkStore: AnyObject, Sendable {
     /// What and where it is, for log lines (`SQLite /var/lib/presignd/links.sqlite`, `Redis 10.0.0.5:6379/0`).
     var label: String { get }

@@ -5,10 +5,11 @@ import UVLoop
 /// Links in Redis, for a fleet: every replica sees a creation, a use and a revocation at once, and nothing is
 /// cached, so a revoked link is refused by every replica on its next use.
 ///
-/// One hash per link, `presignd:link:<hex digest>`, and one key per command or script, so the layout works
-/// unchanged on Redis Cluster. Use and revoke are Lua scripts: the checks and the count happen in one step on the
-/// server, so 50 replicas racing for the last use of a link let exactly one through. A link's key expires
-/// `keepExpiredSeconds` after the link does (until then it answers 410, not 404).
+/// One hash per link, `presignd:link:<hex digest>`, holding the record's fields as `LinkCodec` writes them, and one
+/// key per command or script, so the layout works unchanged on Redis Cluster. Use and revoke are Lua scripts: the
+/// checks and the count happen in one step on the server, so 50 replicas racing for the last use of a link let
+/// exactly one through. A link's key expires `keepExpiredSeconds` after the link does (until then it answers 410,
+/// not 404).
 ///
 /// Links fail closed: any Redis trouble is `.unavailable` (503), never a redirect.
 public final class RedisLinkStore: LinkStore, @unchecked Sendable {
@@ -22,8 +23,6 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         self.settings = settings
         self.keepExpiredSeconds = keepExpiredSeconds
     }
-
-    static let fields = ["caller", "subject", "claims", "backend", "bucket", "key", "response", "created_at", "expires_at", "max_uses", "uses", "revoked"]
 
     /// KEYS[1] the link; ARGV[1] the key's expiry (epoch seconds); ARGV[2...] field, value pairs. 1 when made, 0
     /// when the key exists (an id is 192 random bits, so that means a bug, and nothing is overwritten).
@@ -79,19 +78,10 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
     public func create(_ record: LinkRecord, worker: Int, loop: EventLoop?, _ done: @escaping (Result<Void, LinkStoreError>) -> Void) {
         guard let redis = connection(loop) else { return done(.failure(Self.noLoop)) }
         var args: [[UInt8]] = [Array(String(record.expiresAt + keepExpiredSeconds).utf8)]
-        func field(_ name: String, _ value: String) { args.append(Array(name.utf8)); args.append(Array(value.utf8)) }
-        field("caller", record.caller)
-        if let subject = record.subject { field("subject", subject) }
-        field("claims", LinkDatabase.encode(record.claims))
-        field("backend", record.backend)
-        field("bucket", record.bucket)
-        field("key", record.key)
-        field("response", LinkDatabase.encode(record.response))
-        field("created_at", String(record.createdAt))
-        field("expires_at", String(record.expiresAt))
-        if let max = record.maxUses { field("max_uses", String(max)) }
-        field("uses", "0")
-        field("revoked", "0")
+        for (name, value) in LinkCodec.hash(record) {
+            args.append(Array(name.utf8))
+            args.append(Array(value.utf8))
+        }
         redis.evalScript(Self.createScript, keys: [Self.key(record.digest)], args: args) { result in
             switch result {
             case .failure(let error): done(.failure(Self.failure(error)))
@@ -115,30 +105,18 @@ public final class RedisLinkStore: LinkStore, @unchecked Sendable {
         }
     }
 
-    /// A record from HGETALL's field/value list, or nil if anything is missing, repeated, unknown or malformed.
+    /// A record from HGETALL's field/value list, or nil unless it is a list of string pairs that `LinkCodec` reads
+    /// as a record.
     static func record(_ digest: [UInt8], _ items: [RedisReply]) -> LinkRecord? {
-        guard items.count % 2 == 0, items.count <= 2 * fields.count else { return nil }
-        var map: [String: String] = [:]
+        guard items.count % 2 == 0 else { return nil }
+        var pairs: [(name: [UInt8], value: [UInt8])] = []
         var index = 0
         while index < items.count {
             guard case .string(let name) = items[index], case .string(let value) = items[index + 1] else { return nil }
-            let key = String(decoding: name, as: UTF8.self)
-            guard fields.contains(key), map[key] == nil, value.count <= 64 * 1024 else { return nil }
-            map[key] = String(decoding: value, as: UTF8.self)
+            pairs.append((name, value))
             index += 2
         }
-        func number(_ name: String) -> Int64? { map[name].flatMap { Int64($0) } }
-        guard let caller = map["caller"], let claims = map["claims"].flatMap(LinkDatabase.decode), let backend = map["backend"],
-            let bucket = map["bucket"], let key = map["key"], let response = map["response"].flatMap(LinkDatabase.decode),
-            let createdAt = number("created_at"), let expiresAt = number("expires_at"), let uses = number("uses"),
-            let revoked = map["revoked"], revoked == "0" || revoked == "1"
-        else { return nil }
-        let maxUses = number("max_uses")
-        if map["max_uses"] != nil && maxUses == nil { return nil }
-        let record = LinkRecord(
-            digest: digest, caller: caller, subject: map["subject"], claims: claims, backend: backend, bucket: bucket, key: key,
-            response: response, createdAt: createdAt, expiresAt: expiresAt, maxUses: maxUses, uses: uses, revoked: revoked == "1")
-        return record.isWellFormed ? record : nil
+        return LinkCodec.record(digest, hash: pairs)
     }
 
     public func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void) {

@@ -1,21 +1,21 @@
 import UVLoop
 
 /// The live-link cap in SQLite: the count and the insert run in one `BEGIN IMMEDIATE` transaction, which takes the
-/// file's write lock before counting, so creates on other workers (and other processes) wait their turn and count
-/// after this one's insert. Live rows are found through a partial index over exactly the live links (unrevoked,
+/// file's write lock before counting, so creates from other processes (or other stores on the file) wait their turn
+/// and count after this one's insert. Live rows are found through a partial index over exactly the live links (unrevoked,
 /// not used up), by caller and expiry, so a count reads at most the caller's live links whatever else the file holds.
 extension SQLiteLinkStore {
     public func create(_ record: LinkRecord, maxLive: Int, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkCreation, LinkStoreError>) -> Void) {
-        done(with(worker, writes: true) { db throws(LinkStoreError) in
+        run(writes: true, loop: loop, { db throws(LinkStoreError) in
             let outcome = try db.insert(record, maxLive: maxLive)
             if outcome == .created { db.sweepIfDue(now: record.createdAt) }
             return outcome
-        })
+        }, done)
     }
 
-    /// Live links of `caller` at `now` (tests).
-    public func liveCount(caller: String, now: Int64, worker: Int) -> Result<Int64, LinkStoreError> {
-        with(worker) { db throws(LinkStoreError) in try db.live.count(caller: caller, now: now) }
+    /// Live links of `caller` at `now` (tests). Waits for the store thread.
+    public func liveCount(caller: String, now: Int64) -> Result<Int64, LinkStoreError> {
+        wait(writes: false) { db throws(LinkStoreError) in try db.live.count(caller: caller, now: now) }
     }
 }
 

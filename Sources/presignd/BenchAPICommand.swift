@@ -68,7 +68,7 @@ struct BenchAPICommand: ParsableCommand {
             let request = HTTPRequest(
                 head: HTTPRequestHead(method: route == .linkHead ? .head : .get, target: "/l/" + id.text, headers: [("Host", "x")]),
                 body: [], requestId: "bench", clientAddress: "127.0.0.1")
-            let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis), workers: 1)
+            let store = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis))
             let now = Int64(Date().timeIntervalSince1970)
             switch route {
             case .storeFetch: body = { var n = 0; store.fetch(id.digest, worker: 0, loop: nil) { n = (try? $0.get())??.key.utf8.count ?? -1 }; return n }

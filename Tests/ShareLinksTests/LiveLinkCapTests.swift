@@ -3,7 +3,7 @@ import Testing
 @testable import ShareLinks
 
 /// `links.max_live_per_caller` in SQLite: the count and the insert are one transaction, revoked, used-up and expired
-/// links give their place back, and racing creates on separate connections never pass the cap.
+/// links give their place back, and racing creates on separate connections (stores) never pass the cap.
 @Suite struct LiveLinkCapTests {
     typealias T = SQLiteLinkStoreTests
 
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func theCapCountsOnlyLiveLinksOfTheCaller() throws {
-        let store = SQLiteLinkStore(settings: .init(path: T.tempPath()), workers: 2)
+        let store = SQLiteLinkStore(settings: .init(path: T.tempPath()))
         let first = Self.record(maxUses: 1)
         let second = Self.record()
         #expect(try T.now { store.create(first, maxLive: 3, worker: 0, loop: nil, $0) }.get() == .created)
@@ -28,29 +28,31 @@ import Testing
         #expect(try T.now { store.create(Self.record(caller: "other"), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .created)
         // Spending the last use gives the place back.
         #expect(try T.now { store.use(first.digest, now: 1_100, worker: 0, loop: nil, $0) }.get() == .used(1))
-        #expect(try store.liveCount(caller: "web", now: 1_100, worker: 0).get() == 2)
+        #expect(try store.liveCount(caller: "web", now: 1_100).get() == 2)
         #expect(try T.now { store.create(Self.record(), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .created)
         #expect(try T.now { store.create(Self.record(), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .tooMany)
         // So does a revocation.
         #expect(try T.now { store.revoke(second.digest, worker: 1, loop: nil, $0) }.get() == true)
         #expect(try T.now { store.create(Self.record(), maxLive: 3, worker: 1, loop: nil, $0) }.get() == .created)
         // And an expiry: at 1500 the link that expires then is no longer live.
-        #expect(try store.liveCount(caller: "web", now: 1_499, worker: 0).get() == 3)
-        #expect(try store.liveCount(caller: "web", now: 1_500, worker: 0).get() == 2)
+        #expect(try store.liveCount(caller: "web", now: 1_499).get() == 3)
+        #expect(try store.liveCount(caller: "web", now: 1_500).get() == 2)
         #expect(try T.now { store.create(Self.record(createdAt: 1_500), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .created)
         #expect(try T.now { store.create(Self.record(createdAt: 1_500), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .tooMany)
     }
 
-    /// Eight threads, each with its own worker connection to one file, create 25 links each for one caller at once:
-    /// exactly the cap are made, whatever the interleaving.
+    /// Eight stores on one file (eight processes, each with its own store thread and connection), each asked from a
+    /// thread of its own, create 25 links each for one caller at once: exactly the cap are made, whatever the
+    /// interleaving.
     @Test func racingConnectionsNeverPassTheCap() throws {
-        let store = SQLiteLinkStore(settings: .init(path: T.tempPath(), busyTimeoutMillis: 1000), workers: 8)
+        let path = T.tempPath()
+        let stores = (0..<8).map { _ in SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 1000)) }
         let cap = 37
         let outcomes = CreateOutcomes()
-        let threads = (0..<8).map { worker in
+        let threads = stores.map { store in
             Thread {
                 for _ in 0..<25 {
-                    let outcome = T.now { store.create(Self.record(), maxLive: cap, worker: worker, loop: nil, $0) }
+                    let outcome = T.now { store.create(Self.record(), maxLive: cap, worker: 0, loop: nil, $0) }
                     outcomes.append(outcome)
                 }
             }
@@ -60,7 +62,7 @@ import Testing
         let all = outcomes.all
         #expect(all.filter { $0 == .success(.created) }.count == cap)
         #expect(all.filter { $0 == .success(.tooMany) }.count == 8 * 25 - cap)
-        #expect(try store.liveCount(caller: "web", now: 1_000, worker: 0).get() == Int64(cap))
+        #expect(try stores[0].liveCount(caller: "web", now: 1_000).get() == Int64(cap))
     }
 }
 

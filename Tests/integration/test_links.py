@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import sqlite3
@@ -37,7 +38,7 @@ ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 UNLIMITED = ", rate_limit: {per_address: {per_second: 100000, burst: 100000}, per_link: {per_second: 100000, burst: 100000}}"
 
 
-def config_text(endpoint, bucket, port, sqlite_path, links_extra=UNLIMITED):
+def config_text(endpoint, bucket, port, sqlite_path, links_extra=UNLIMITED, busy_ms=BUSY_MS):
     a = hashlib.sha256(KEY_A.encode()).hexdigest()
     b = hashlib.sha256(KEY_B.encode()).hexdigest()
     return f"""
@@ -58,20 +59,20 @@ callers:
     rules:
       - {{operations: [share_link], bucket: "{bucket}", key: "share/*", max_expires_in: 86400}}
 links: {{public_base_url: "http://127.0.0.1:{port}", sqlite_path: "{sqlite_path}", url_ttl: 60,
-        busy_timeout_ms: {BUSY_MS}{links_extra}}}
+        busy_timeout_ms: {busy_ms}{links_extra}}}
 """
 
 
 class Service(ServeProcess):
     """presignd with links on, its SQLite file in its own directory (or `sqlite_path`, to restart on the same one)."""
 
-    def __init__(self, endpoint, bucket, workers=1, sqlite_path=None, links_extra=UNLIMITED):
+    def __init__(self, endpoint, bucket, workers=1, sqlite_path=None, links_extra=UNLIMITED, busy_ms=BUSY_MS):
         self.port = free_port()
         directory = tempfile.mkdtemp(prefix="presignd-links-")
         self.sqlite_path = sqlite_path or os.path.join(directory, "links.sqlite")
         self.config = os.path.join(directory, "presignd.yaml")
         with open(self.config, "w") as f:
-            f.write(config_text(endpoint, bucket, self.port, self.sqlite_path, links_extra))
+            f.write(config_text(endpoint, bucket, self.port, self.sqlite_path, links_extra, busy_ms))
         super().__init__(
             ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
              "--admin-listen", "off", "--access-log", "off"], self.port,
@@ -365,7 +366,7 @@ def test_a_database_locked_by_another_process_answers_503_and_presign_keeps_work
         holder.rollback()
         holder.close()
         holder = None
-        # A worker that waited for the lock writes again after its one-second cooldown.
+        # The store, whose thread waited for the lock, writes again after its one-second cooldown.
         time.sleep(1.2)
         assert s.open(link["id"])[0] == 302
         assert s.info(link["id"])["uses"] == 2
@@ -375,6 +376,76 @@ def test_a_database_locked_by_another_process_answers_503_and_presign_keeps_work
         s.stop()
     lines = [line for line in s.output().splitlines() if f"share links (SQLite {s.sqlite_path}):" in line]
     assert any("link store is busy" in line for line in lines), s.output()[-3000:]
+    assert_no_full_ids(s)
+
+
+def test_a_held_lock_stalls_no_loop_the_worker_answers_healthz_while_a_link_waits(seaweed, bucket, objects):
+    """One worker. Another process holds the write lock, so a link's use waits in SQLite's busy handler (up to
+    busy_timeout_ms, 1000 here), on the store's thread: meanwhile the same worker answers /healthz, every time,
+    while the link's connection has nothing to read; once the lock goes, the link answers 302 with its use counted.
+    (When SQLite ran on the loop, the first /healthz waited behind the link, which had answered by then.)"""
+    s = Service(seaweed, bucket, workers=1, busy_ms=1000)
+    holder = waiting = None
+    try:
+        link = made(s.create(bucket, "share/small.txt"))
+        holder = sqlite3.connect(s.sqlite_path, isolation_level=None, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        waiting = s.connect(timeout=30)
+        waiting.sendall(f"GET /l/{link['id']} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        answered = 0
+        for _ in range(5):
+            status, _, body = s.request("GET", "/healthz")
+            assert (status, json.loads(body)) == (200, {"status": "ok"})
+            assert select.select([waiting], [], [], 0)[0] == [], "the link answered while the lock was held"
+            answered += 1
+        holder.rollback()
+        holder.close()
+        holder = None
+        response = http.client.HTTPResponse(waiting)
+        response.begin()
+        assert response.status == 302 and response.getheader("cache-control") == "no-store"
+        assert answered == 5
+        assert s.info(link["id"])["uses"] == 1
+    finally:
+        if holder is not None:
+            holder.close()
+        if waiting is not None:
+            waiting.close()
+        s.stop()
+    assert_no_full_ids(s)
+
+
+def test_a_client_that_leaves_while_its_link_waits_for_the_store_has_its_answer_dropped(seaweed, bucket, objects):
+    """The link's use is queued behind a held lock when its client leaves: the store's answer finds the client
+    gone and is dropped and counted once; the worker goes on serving."""
+    s = Service(seaweed, bucket, workers=1, busy_ms=1000)
+    holder = None
+    try:
+        link = made(s.create(bucket, "share/small.txt"))
+        holder = sqlite3.connect(s.sqlite_path, isolation_level=None, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        leaving = s.connect(timeout=30)
+        leaving.sendall(f"GET /l/{link['id']} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        # Answered after the worker read the link's request (sent first, on a connection accepted first).
+        assert s.request("GET", "/healthz")[0] == 200
+        leaving.close()
+        holder.rollback()
+        holder.close()
+        holder = None
+        dropped = 0
+        deadline = time.monotonic() + 20
+        while dropped < 1 and time.monotonic() < deadline:
+            status, _, body = s.request("GET", "/metrics")
+            assert status == 200
+            dropped = sum(float(line.rsplit(" ", 1)[1]) for line in body.decode().splitlines()
+                          if line.startswith('presignd_late_answers_dropped_total{') and 'route="/l/{id}"' in line)
+            time.sleep(0.02)
+        assert dropped == 1
+        assert s.open(link["id"])[0] == 302
+    finally:
+        if holder is not None:
+            holder.close()
+        s.stop()
     assert_no_full_ids(s)
 
 

@@ -9,8 +9,9 @@ import UVLoop
 
 /// Share links: `POST /v1/links` makes one under a `share_link` rule; `GET /l/{id}` (no auth: the id is the
 /// capability) counts a use and redirects to a fresh presigned GET; `GET`/`DELETE /v1/links/{id}` let the caller
-/// (and JWT subject) that made it read or revoke it. Every handler may answer later, for stores that do I/O off the
-/// loop (Redis); the SQLite store answers at once.
+/// (and JWT subject) that made it read or revoke it. Every handler may answer later: both stores do their I/O off the
+/// loop (Redis on its socket, SQLite on its store thread) and answer on it; a refusal (a full store queue) comes at
+/// once.
 extension PresignService {
     static let linksDisabled = APIError(.linksDisabled, "share links are not configured on this server")
     /// The one answer for an id that is malformed, unknown, or someone else's: nothing tells these apart.

@@ -37,7 +37,7 @@ public final class ServiceState: Sendable {
         if let links = config.links, let redis = config.state?.redis {
             self.links = RedisLinkStore(pool: pool, settings: redis)
         } else if let links = config.links, let path = links.sqlitePath {
-            self.links = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis), workers: workers)
+            self.links = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis))
         } else {
             links = nil
         }
