@@ -77,7 +77,6 @@ let package = Package(
                 "UVLoop",
                 "PresignConfig",
                 "PresignRuntime",
-                "UVLoop",
                 "S3Client",
                 "S3Signing",
                 "HTTPServer",
