@@ -1,5 +1,5 @@
 import JSONKit
-private import CHTTPParser
+internal import CHTTPParser
 
 /// Turns bytes into requests, one message at a time. It scans each header block itself first and refuses what
 /// http-parser would tolerate (obs-fold, bare CR or LF, NUL, oversize), then lets http-parser parse the head and
@@ -26,22 +26,22 @@ public final class HTTPRequestDecoder {
     enum Mode { case head, body, failed }
 
     let limits: Limits
-    private var parser = http_parser()
-    private var settings = http_parser_settings()
-    private var buffer: [UInt8] = []
+    var parser = http_parser()
+    var settings = http_parser_settings()
+    var buffer: [UInt8] = []
     /// The current request's method, read from its request line.
     private var method = HTTPMethod.get
     /// Requests this says yes to (streamed uploads) may have bodies up to `streamingBodyLimit`.
     var streamingPredicate: ((_ method: HTTPMethod, _ path: Substring) -> Bool)?
     var streamingBodyLimit: Int64 = 0
     /// The body limit of the message being read.
-    private var bodyLimit: Int64 = 0
+    var bodyLimit: Int64 = 0
     /// Whether the current message's body is streamed to its handler.
     private(set) var currentStreams = false
-    private var readIndex = 0
-    private var mode = Mode.head
+    var readIndex = 0
+    var mode = Mode.head
     // Head scanning state.
-    private var scanIndex = 0
+    var scanIndex = 0
     private var lineStart = true
     private var sawCR = false
     private var sawRequestLine = false
@@ -51,10 +51,10 @@ public final class HTTPRequestDecoder {
     private var field: [UInt8] = []
     private var value: [UInt8] = []
     private var inValue = false
-    private var chunk: [UInt8] = []
-    private var messageComplete = false
+    var chunk: [UInt8] = []
+    var messageComplete = false
     private var headersComplete = false
-    private var bodyBytes: Int64 = 0
+    var bodyBytes: Int64 = 0
     /// The head of the current message, available after `.head`.
     public private(set) var currentHead: HTTPRequestHead?
 
@@ -147,7 +147,7 @@ public final class HTTPRequestDecoder {
         }
     }
 
-    private func fail(_ error: HTTPRequestError) -> Event {
+    func fail(_ error: HTTPRequestError) -> Event {
         mode = .failed
         return .error(error)
     }
@@ -292,67 +292,4 @@ public final class HTTPRequestDecoder {
         return .head(method: method, target: currentHead!.target)
     }
 
-    private func nextBody() -> Event? {
-        if messageComplete {
-            if !chunk.isEmpty { return takeChunk() }
-            messageComplete = false
-            mode = .head
-            scanIndex = readIndex
-            http_parser_pause(&parser, 0)
-            return .end
-        }
-        if readIndex < buffer.count {
-            let consumed = execute(from: readIndex, to: buffer.count)
-            readIndex += consumed
-            if let error = parserError(), error != HPE_PAUSED.rawValue {
-                return fail(.malformed(String(cString: http_errno_description(http_errno(error)))))
-            }
-        }
-        if !chunk.isEmpty {
-            bodyBytes += Int64(chunk.count)
-            if bodyBytes > bodyLimit { return fail(.bodyTooLarge) }
-            return takeChunk()
-        }
-        if messageComplete { return nextBody() }
-        return nil
-    }
-
-    private func takeChunk() -> Event {
-        let out = chunk
-        chunk.removeAll(keepingCapacity: true)
-        return .body(out)
-    }
-
-    private func execute(from start: Int, to end: Int) -> Int {
-        parser.data = Unmanaged.passUnretained(self).toOpaque()
-        return buffer.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
-                http_parser_execute(&parser, &settings, base + start, end - start)
-            }
-        }
-    }
-
-    private func execute(_ bytes: [UInt8]) -> Int {
-        parser.data = Unmanaged.passUnretained(self).toOpaque()
-        return bytes.withUnsafeBufferPointer { pointer in
-            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) { base in
-                http_parser_execute(&parser, &settings, base, pointer.count)
-            }
-        }
-    }
-
-    /// The methods http-parser itself recognizes.
-    static let knownMethods: Set<[UInt8]> = {
-        var names: Set<[UInt8]> = []
-        for index in 0..<64 {
-            let name = String(cString: http_method_str(http_method(UInt32(index))))
-            if name != "<unknown>" { names.insert(Array(name.utf8)) }
-        }
-        return names
-    }()
-
-    private func parserError() -> UInt32? {
-        let error = presignd_http_parser_errno(&parser)
-        return error == HPE_OK.rawValue ? nil : error
-    }
 }
