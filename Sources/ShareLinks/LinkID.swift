@@ -15,7 +15,7 @@ public struct LinkID: Sendable, Equatable {
     public let digest: [UInt8]
 
     /// The first 8 characters (48 bits): enough to find a link in the audit log, too little to use it.
-    public var logPrefix: String { String(text.utf8.prefix(8).map { Character(Unicode.Scalar($0)) }) }
+    public var logPrefix: String { String(decoding: text.utf8.prefix(8), as: UTF8.self) }
 
     /// A fresh id from `SystemRandomNumberGenerator` (getrandom(2) on Linux).
     public static func generate() -> LinkID {

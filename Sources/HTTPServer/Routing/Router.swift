@@ -18,7 +18,9 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     /// Route indexes by their first segment when it is a literal, in the order added; routes whose first segment
     /// is a parameter (or that have none) are in `anyFirst`. A request is matched only against the routes its first
     /// path segment can reach, not against every route.
-    private var byFirst: [String: [Int]] = [:]
+    /// Compared as bytes against the path's first segment: a handful of literals, where hashing a new String from the
+    /// segment on every request cost more than comparing it to each.
+    private var byFirst: [(first: String, routes: [Int])] = []
     private var anyFirst: [Int] = []
 
     public init() {}
@@ -26,7 +28,11 @@ public struct RouteTable<Handler: Sendable>: Sendable {
     public mutating func add(_ method: HTTPMethod, _ path: PathPattern, streamsBody: Bool = false, _ handler: Handler) {
         routes.append(Route(method: method, path: path, handler: handler, streamsBody: streamsBody))
         if let first = path.firstLiteral {
-            byFirst[first, default: []].append(routes.count - 1)
+            if let slot = byFirst.firstIndex(where: { $0.first == first }) {
+                byFirst[slot].routes.append(routes.count - 1)
+            } else {
+                byFirst.append((first, [routes.count - 1]))
+            }
         } else {
             anyFirst.append(routes.count - 1)
         }
@@ -34,7 +40,7 @@ public struct RouteTable<Handler: Sendable>: Sendable {
 
     /// The routes that may match a path whose first segment is `first`, in the order they were added.
     private func candidates(first: Substring?) -> [Int] {
-        let literal = first.flatMap { byFirst[String($0)] } ?? []
+        let literal = first.flatMap { segment in byFirst.first { $0.first.utf8.elementsEqual(segment.utf8) }?.routes } ?? []
         if anyFirst.isEmpty { return literal }
         if literal.isEmpty { return anyFirst }
         return (literal + anyFirst).sorted()

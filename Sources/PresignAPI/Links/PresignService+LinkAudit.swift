@@ -12,11 +12,14 @@ extension PresignService {
     /// refused (false, nothing written) when its line cannot be queued under `audit_on_backpressure: refuse`.
     @discardableResult
     func writeLinkAudit(_ kind: String, _ request: HTTPRequest, id: LinkID, record: LinkRecord, now: Double, use: Int64? = nil, grants: Bool = true) -> Bool {
+        let log = auditLog(store.config(worker: request.worker))
+        // With the audit log off nothing is built: not the event, its times or the id's prefix.
+        guard log.enabled else { return true }
         var event = Self.auditEvent(
             kind, request, caller: record.caller, backend: record.backend, bucket: record.bucket, key: record.key, now: now)
         event.link = id.logPrefix
         event.use = use
         event.expiresAt = SigningTime(epochSeconds: record.expiresAt).iso8601
-        return auditLog(store.config(worker: request.worker)).write(event, grants: grants)
+        return log.write(event, grants: grants)
     }
 }

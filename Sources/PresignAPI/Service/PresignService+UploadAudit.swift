@@ -15,12 +15,14 @@ extension PresignService {
     /// others (abort, complete once S3 has done it) write it, or drop and count it.
     @discardableResult
     func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil, grants: Bool = true) -> Bool {
+        let log = auditLog(store.config(worker: request.worker))
+        guard log.enabled else { return true }
         var event = Self.auditEvent(
             "upload", request, caller: token.caller, backend: token.backend, bucket: token.bucket, key: token.key, now: now)
         event.step = step
         event.subject = token.subject
         event.parts = parts
         event.size = size
-        return auditLog(store.config(worker: request.worker)).write(event, grants: grants)
+        return log.write(event, grants: grants)
     }
 }
