@@ -15,6 +15,23 @@ public enum ASCII {
         }
     }
 
+    /// Whether two texts are the same bytes. Swift's `==` on strings is canonical equivalence: it treats different
+    /// byte strings as equal (`é` and `e` + U+0301, `K` and the Kelvin sign) and sorts each run of combining marks
+    /// before comparing, which costs the square of the run's length. Names and identities from a client are
+    /// compared with this instead: exact, and linear.
+    @inlinable public static func same(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// `same` for optional texts: both absent, or both present and the same bytes.
+    @inlinable public static func same(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case let (a?, b?): return same(a, b)
+        default: return false
+        }
+    }
+
     @inlinable public static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
     @inlinable public static func isAlphanumeric(_ b: UInt8) -> Bool {

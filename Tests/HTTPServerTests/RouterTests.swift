@@ -86,3 +86,14 @@ struct RouterTests {
         }
     }
 }
+
+/// Literal segments match bytes, never canonical equivalence: the Kelvin sign (U+212A) is canonically `K`, and Swift's
+/// `==` would match it (sorting each run of combining marks first, at a cost that grows with the square of the run).
+@Test func aLiteralSegmentMatchesItsBytesOnly() {
+    let pattern = PathPattern("/v1/K/{id}")
+    #expect(pattern.bind(["v1", "K", "x"]) != nil)
+    #expect(pattern.bind(["v1", "\u{212A}", "x"]) == nil)
+    let accented = PathPattern("/caf\u{e9}")
+    #expect(accented.bind(["caf\u{e9}"]) != nil)
+    #expect(accented.bind(["cafe\u{301}"]) == nil)
+}

@@ -10,6 +10,23 @@ struct CapabilityTests {
         #expect(Capability.all.count == Set(Capability.all).count)
     }
 
+    /// Each capability has its own bit, and a rule's bit set says exactly what its `Set` says, for every subset a
+    /// seeded walk draws.
+    @Test func aCapabilitySetHoldsExactlyItsMembers() {
+        let bits = Capability.all.map(\.bit)
+        #expect(bits == Array(0..<Capability.all.count))
+        var state: UInt64 = 0x5EED_CAFE
+        for _ in 0..<2_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let draw = state >> 32
+            let members = Set(Capability.all.enumerated().filter { (draw >> UInt64($0.offset)) & 1 == 1 }.map(\.element))
+            let set = CapabilitySet(members)
+            for capability in Capability.all { #expect(set.contains(capability) == members.contains(capability)) }
+        }
+        #expect(!CapabilitySet([]).contains(.sign(.get)))
+        #expect(CapabilitySet([.shareLink]).contains(.shareLink) && !CapabilitySet([.shareLink]).contains(.postForm))
+    }
+
     @Test func theLifetimeCapIsTheSignatureVersionsAndNeverAShareLinks() {
         #expect(Capability.sign(.get).maxLifetime(for: .v4) == 604_800)
         #expect(Capability.postForm.maxLifetime(for: .v4) == 604_800)

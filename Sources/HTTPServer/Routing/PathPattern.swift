@@ -45,7 +45,7 @@ public struct PathPattern: Sendable, Equatable, Hashable, CustomStringConvertibl
         for segment in segments {
             switch segment {
             case .literal(let text):
-                guard index < parts.count, parts[index] == text else { return nil }
+                guard index < parts.count, ASCII.same(parts[index], text) else { return nil }
                 index += 1
             case .parameter(let name):
                 guard index < parts.count, !parts[index].isEmpty else { return nil }

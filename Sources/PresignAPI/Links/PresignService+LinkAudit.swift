@@ -12,7 +12,7 @@ extension PresignService {
     /// refused (false, nothing written) when its line cannot be queued under `audit_on_backpressure: refuse`.
     @discardableResult
     func writeLinkAudit(_ kind: String, _ request: HTTPRequest, id: LinkID, record: LinkRecord, now: Double, use: Int64? = nil, grants: Bool = true) -> Bool {
-        let log = auditLog(store.config(worker: request.worker))
+        let log = store.generation(worker: request.worker).derived.audit
         // With the audit log off nothing is built: not the event, its times or the id's prefix.
         guard log.enabled else { return true }
         var event = Self.auditEvent(

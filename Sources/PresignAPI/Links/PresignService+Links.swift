@@ -75,7 +75,7 @@ extension PresignService {
             let (settings, store) = try linkStore(snapshot)
             let intent = try Intent.link(try Self.parseJSON(request).get())
             let (grant, _) = try decide(intent, caller, snapshot.config, worker: request.worker)
-            try requireAuditRoom(snapshot.config)
+            try requireAuditRoom(snapshot)
             let id = newLinkID()
             let created = Int64(now)
             var response: [String: String] = [:]
@@ -119,7 +119,7 @@ extension PresignService {
         guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { return Self.noStore(Self.response(Self.linkNotFound)) }
         if let refused = limitLinkClient(request, settings, snapshot) { return refused }
         // No use is spent on a redirect that could not be audited.
-        do throws(APIError) { try requireAuditRoom(snapshot.config) } catch { return Self.noStore(Self.response(error)) }
+        do throws(APIError) { try requireAuditRoom(snapshot) } catch { return Self.noStore(Self.response(error)) }
         let head = request.head.method == .head
         let now = clock.wallSeconds()
         store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
@@ -132,7 +132,7 @@ extension PresignService {
             if let refused = limitLink(id, settings, request, snapshot) { return context.respond(refused) }
             if let gone = record.gone(at: Int64(now)) { return context.respond(Self.goneResponse(gone)) }
             // The link obeys today's policy: its maker must still have a share_link rule for this object.
-            guard let backend = linkBackend(record, snapshot.config, worker: request.worker) else {
+            guard let backend = linkBackend(record, snapshot, worker: request.worker) else {
                 return context.respond(Self.noStore(Self.response(APIError(.linkNotAllowed, "this link is no longer allowed by policy"))))
             }
             if head {
@@ -163,16 +163,16 @@ extension PresignService {
     }
 
     /// The backend a link signs with, when its maker still has a `share_link` rule for it under `config`.
-    func linkBackend(_ record: LinkRecord, _ config: ServiceConfig, worker: Int) -> ServiceConfig.Backend? {
-        guard let caller = config.callers.first(where: { $0.name == record.caller }),
-            let backend = config.backends[record.backend]
+    func linkBackend(_ record: LinkRecord, _ snapshot: Snapshot, worker: Int) -> ServiceConfig.Backend? {
+        guard let rules = snapshot.derived.rulesByCaller[record.caller],
+            let backend = snapshot.config.backends[record.backend]
         else { return nil }
         var intent = Intent(
             capability: .shareLink, backend: record.backend, bucket: record.bucket, key: record.key,
             lifetime: max(1, record.expiresAt - record.createdAt))
         intent.response = Intent.responseOverrides(record.response)
-        let principal = Principal(name: caller.name, rules: caller.rules, claims: record.claims)
-        return (try? decide(intent, principal, backend, worker: worker)) == nil ? nil : backend
+        let principal = Principal(name: record.caller, rules: rules, claims: record.claims)
+        return allows(intent, principal, backend, worker: worker) ? backend : nil
     }
 
     /// 302 to a presigned GET (HEAD for a HEAD) that lives `url_ttl` seconds, never past the link itself.
@@ -224,7 +224,7 @@ extension PresignService {
                 store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
                 switch fetched {
                 case .failure(let error): context.respond(storeFailure(error, store, request))
-                case .success(let record?) where record.caller == caller.caller.name && record.subject == caller.claims["sub"]:
+                case .success(let record?) where ASCII.same(record.caller, caller.caller.name) && ASCII.same(record.subject, caller.claims["sub"]):
                     body(id, record, store)
                 case .success: context.respond(Self.noStore(Self.response(Self.linkNotFound)))
                 }

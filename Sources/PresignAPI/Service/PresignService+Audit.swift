@@ -27,21 +27,16 @@ extension PresignService {
     /// Room asked for before work that has effects (a store write, an S3 call) starts: more than any audit line.
     static let auditLineAllowance = 8192
 
-    /// The audit log as `config` has it: the one way audit lines leave, and the one answer to whether they fit.
-    func auditLog(_ config: ServiceConfig) -> AuditLog {
-        AuditLog(enabled: config.auditLog, refusesWhenFull: config.auditOnBackpressure == .refuse, output: logOutput, logger: audit)
-    }
-
     /// Throws 503 `AuditUnavailable` when a grant could not be audited now: checked before a route starts work
     /// with effects, so that work is not done for nothing (the line itself is checked again when written).
-    func requireAuditRoom(_ config: ServiceConfig) throws(APIError) {
-        guard auditLog(config).admits(bytes: Self.auditLineAllowance) else { throw Self.auditUnavailable }
+    func requireAuditRoom(_ snapshot: Snapshot) throws(APIError) {
+        guard snapshot.derived.audit.admits(bytes: Self.auditLineAllowance) else { throw Self.auditUnavailable }
     }
 
     /// Hands out signed URLs: all their audit lines are written and they are counted, or (`refuse`, no room for
     /// all of them) nothing is and the answer is false.
-    func issue(_ grants: [Issued], _ request: HTTPRequest, _ config: ServiceConfig) -> Bool {
-        guard auditLog(config).write(lines: grants.compactMap(\.auditLine)) else { return false }
+    func issue(_ grants: [Issued], _ request: HTTPRequest, _ snapshot: Snapshot) -> Bool {
+        guard snapshot.derived.audit.write(lines: grants.compactMap(\.auditLine)) else { return false }
         for grant in grants { metrics.issued(worker: request.worker, operation: grant.operation, backend: grant.backend) }
         return true
     }

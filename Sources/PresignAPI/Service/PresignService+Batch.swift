@@ -51,7 +51,7 @@ extension PresignService {
             }
             // Every URL of the batch is audited, or the whole batch is refused: none is handed out unaudited.
             let grants = results.compactMap { try? $0.get() }
-            guard issue(grants, request, snapshot.config) else { return context.respond(Self.response(Self.auditUnavailable)) }
+            guard issue(grants, request, snapshot) else { return context.respond(Self.response(Self.auditUnavailable)) }
             var body = JSONWriter(capacity: items.count * 400 + 16)
             body.beginObject()
             body.key("results")

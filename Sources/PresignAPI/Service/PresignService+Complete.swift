@@ -28,7 +28,7 @@ extension PresignService {
             let algorithm = token.checksumAlgorithm
             let parsed = try CompleteUploadRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
             // Checked before S3 is asked: once the object is complete its line is written if it fits (or dropped).
-            try requireAuditRoom(snapshot.config)
+            try requireAuditRoom(snapshot)
             let step = Completion(
                 upload: upload, connection: try s3(upload.backend, context, worker: request.worker, now: upload.now),
                 time: SigningTime(epochSeconds: Int64(upload.now)), request: request,

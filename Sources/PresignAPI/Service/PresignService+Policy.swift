@@ -23,6 +23,16 @@ extension PresignService {
         }
     }
 
+    /// Whether `intent` is allowed to `principal` on `backend`, without building the grant (a link re-checked at
+    /// each use); a denial is counted like any other.
+    func allows(_ intent: Intent, _ principal: Principal, _ backend: ServiceConfig.Backend, worker: Int) -> Bool {
+        guard let denial = PolicyEngine.denial(intent, principal, backend: PolicyEngine.Backend(name: backend.name, signature: backend.signature)) else {
+            return true
+        }
+        metrics.denied(worker: worker, reason: denial.reason)
+        return false
+    }
+
     /// The backend a request names, or the only one; 404 `BackendNotFound` naming the field at `path`.
     func chooseBackend(_ name: String?, _ config: ServiceConfig, path: String) throws(APIError) -> ServiceConfig.Backend {
         let field = path.isEmpty ? "backend" : "\(path).backend"

@@ -14,7 +14,7 @@ extension PresignService {
             let now = clock.wallSeconds()
             let intent = try Intent.presign(try Self.parseJSON(request).get())
             let issued = try sign(intent, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
-            guard issue([issued], request, snapshot.config) else { throw Self.auditUnavailable }
+            guard issue([issued], request, snapshot) else { throw Self.auditUnavailable }
             return .json(.ok, issued.body)
         } catch {
             return Self.response(error)

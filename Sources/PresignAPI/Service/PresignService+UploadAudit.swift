@@ -15,7 +15,7 @@ extension PresignService {
     /// others (abort, complete once S3 has done it) write it, or drop and count it.
     @discardableResult
     func writeUploadAudit(_ step: String, _ request: HTTPRequest, token: UploadToken, now: Double, parts: Int? = nil, size: Int64? = nil, grants: Bool = true) -> Bool {
-        let log = auditLog(store.config(worker: request.worker))
+        let log = store.generation(worker: request.worker).derived.audit
         guard log.enabled else { return true }
         var event = Self.auditEvent(
             "upload", request, caller: token.caller, backend: token.backend, bucket: token.bucket, key: token.key, now: now)

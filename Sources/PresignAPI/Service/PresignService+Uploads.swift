@@ -37,7 +37,7 @@ extension PresignService {
         let now = clock.wallSeconds()
         let secret = try uploadKey(snapshot.config)
         guard let handle = request.parameters["upload"], let token = UploadToken.open(handle, with: secret),
-            Double(token.expiresAt) > now, token.caller == caller.caller.name, token.subject == caller.claims["sub"],
+            Double(token.expiresAt) > now, ASCII.same(token.caller, caller.caller.name), ASCII.same(token.subject, caller.claims["sub"]),
             let backend = snapshot.config.backends[token.backend]
         else { throw Self.uploadNotFound }
         // The grant still holds under today's config.
@@ -73,7 +73,7 @@ extension PresignService {
             var headers: [(name: String, value: String)] = []
             if let type = grant.upload.contentType { headers.append(("Content-Type", type)) }
             if let algorithm = grant.upload.checksumAlgorithm { headers.append(("x-amz-checksum-algorithm", algorithm.rawValue)) }
-            try requireAuditRoom(snapshot.config)
+            try requireAuditRoom(snapshot)
             try s3(backend, context, worker: request.worker, now: now).createMultipartUpload(
                 grant.bucket!, key: grant.key!, headers: headers, now: SigningTime(epochSeconds: Int64(now))
             ) { [self] result in
@@ -176,7 +176,7 @@ extension PresignService {
         do throws(APIError) {
             let upload = try openUpload(request, caller, snapshot)
             let token = upload.token
-            try requireAuditRoom(snapshot.config)
+            try requireAuditRoom(snapshot)
             try s3(upload.backend, context, worker: request.worker, now: upload.now).listParts(
                 token.bucket, key: token.key, uploadId: token.uploadId, now: SigningTime(epochSeconds: Int64(upload.now))
             ) { [self] result in

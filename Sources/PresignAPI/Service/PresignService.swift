@@ -26,8 +26,14 @@ public final class ServiceState: Sendable {
     /// API-key callers by key digest, and each worker's recently verified JWTs.
     let apiKeys: APIKeyIndex
     let verifiedTokens: VerifiedTokens
+    /// The audit log as this generation has it (`audit_log`, `audit_on_backpressure`): built once, not per line.
+    let audit: AuditLog
+    /// Each caller's rules by caller name: a link's maker, found at each `/l/{id}` without a search.
+    let rulesByCaller: [String: [PolicyRule]]
 
-    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets) {
+    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets, audit: AuditLog) {
+        self.audit = audit
+        rulesByCaller = Dictionary(config.callers.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first })
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
         linkClientLimiter = KeyedRateLimiter(workers: workers)
         linkLimiter = KeyedRateLimiter(workers: workers)
@@ -84,7 +90,12 @@ public final class PresignService: @unchecked Sendable {
         let linkPool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
         let keySets = RemoteKeySets(workers: workers, hooks: .init(
             monotonicNanos: clock.monotonicNanos, fetched: { [metrics] in metrics.jwksFetch(worker: $0, outcome: $1) }, logger: logger))
-        store = ConfigStore(config, workers: workers) { ServiceState(config: $0, workers: workers, redis: linkPool, keySets: keySets) }
+        store = ConfigStore(config, workers: workers) { [logOutput, audit] config in
+            ServiceState(
+                config: config, workers: workers, redis: linkPool, keySets: keySets,
+                audit: AuditLog(
+                    enabled: config.auditLog, refusesWhenFull: config.auditOnBackpressure == .refuse, output: logOutput, logger: audit))
+        }
         redisPool = pool
         storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
         self.metrics = metrics

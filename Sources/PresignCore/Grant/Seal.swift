@@ -18,19 +18,27 @@ public struct Seal: Sendable {
 
     public func seal(_ payload: [UInt8], with secret: [UInt8]) -> String {
         let text = Base64.encode(payload, .url)
-        let mac = HMAC<SHA256>.authenticationCode(for: domain + Array(text.utf8), using: SymmetricKey(data: secret))
-        return text + "." + Base64.encode(Array(mac), .url)
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        mac.update(data: domain)
+        mac.update(data: Array(text.utf8))
+        return text + "." + Base64.encode(Array(mac.finalize()), .url)
     }
 
     /// The payload when the MAC is right; nil for anything else (malformed, tampered, another key or domain).
     /// Says nothing about which: callers answer every failure the same way.
     public func open(_ token: String, with secret: [UInt8]) -> [UInt8]? {
-        guard token.utf8.count <= maxLength, let dot = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
-        let payload = Array(token.utf8[..<dot])
-        guard let mac = Base64.decode(bytes: token.utf8[token.utf8.index(after: dot)...], .url), mac.count == 32 else { return nil }
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: domain + payload, using: SymmetricKey(data: secret)) else {
-            return nil
+        var token = token
+        return token.withUTF8 { bytes -> [UInt8]? in
+            // The MAC is checked over the token's own bytes: nothing is copied before it holds.
+            guard bytes.count <= maxLength, let dot = bytes.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+            let payload = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<dot]))
+            guard let mac = Base64.decode(buffer: UnsafeBufferPointer(rebasing: bytes[(dot + 1)...]), .url), mac.count == 32 else { return nil }
+            var expected = HMAC<SHA256>(key: SymmetricKey(data: secret))
+            expected.update(data: domain)
+            expected.update(data: payload)
+            // `==` between a MAC and bytes compares in constant time.
+            guard expected.finalize() == mac else { return nil }
+            return Base64.decode(buffer: UnsafeBufferPointer(rebasing: bytes[..<dot]), .url)
         }
-        return Base64.decode(bytes: payload, .url)
     }
 }

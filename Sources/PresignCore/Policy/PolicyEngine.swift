@@ -47,11 +47,25 @@ public enum PolicyEngine {
     /// The one policy decision: the first rule of `principal` that allows every condition of `intent` on
     /// `backend`, as a `Grant` of what was fixed; otherwise the first rule's reason (or `no_rule`).
     public static func evaluate(_ intent: Intent, _ principal: Principal, backend: Backend) -> Result<Grant, Denial> {
+        firstAllowing(intent, principal, backend: backend).map { Grant(intent, rule: $0, principal: principal, backend: backend) }
+    }
+
+    /// What `evaluate` decides, without building the grant: nil when a rule allows `intent`, else the denial.
+    public static func denial(_ intent: Intent, _ principal: Principal, backend: Backend) -> Denial? {
+        switch firstAllowing(intent, principal, backend: backend) {
+        case .success: return nil
+        case .failure(let denial): return denial
+        }
+    }
+
+    /// The first rule of `principal` that allows every condition of `intent`, or the first rule's reason.
+    static func firstAllowing(_ intent: Intent, _ principal: Principal, backend: Backend) -> Result<PolicyRule, Denial> {
         if let key = intent.key, let denial = checkKey(key) { return .failure(denial) }
         var firstFailure: Denial?
-        for rule in principal.rules where rule.operations.contains(intent.capability) {
+        let wanted = intent.capability.bit
+        for rule in principal.rules where rule.capabilities.contains(wanted) {
             switch check(rule, intent, backend: backend, claims: principal.claims) {
-            case nil: return .success(Grant(intent, rule: rule, principal: principal, backend: backend))
+            case nil: return .success(rule)
             case let denial?: if firstFailure == nil { firstFailure = denial }
             }
         }

@@ -7,6 +7,8 @@ public final class PolicyRule: Sendable {
     public let number: Int
     public let name: String?
     public let operations: Set<Capability>
+    /// `operations` as bits (`Capability.bit`): what the policy engine tests on every request, without hashing.
+    public let capabilities: CapabilitySet
     public let bucket: KeyPattern
     public let key: KeyPattern
     public let backend: String?
@@ -23,6 +25,7 @@ public final class PolicyRule: Sendable {
         self.number = number
         self.name = name
         self.operations = operations
+        capabilities = CapabilitySet(operations)
         self.bucket = bucket
         self.key = key
         self.backend = backend
