@@ -30,8 +30,9 @@ public enum ConfigBounds {
     public static let linkURLTTL: ClosedRange<Int64> = 1...3600
     /// How long a link write waits for SQLite's lock, in milliseconds (the loop waits with it).
     public static let linkBusyTimeoutMs: ClosedRange<Int> = 1...1000
-    /// `links.max_live_per_caller`: live links one caller may hold.
-    public static let maxLiveLinks: ClosedRange<Int> = 1...1_000_000
+    /// `links.max_live_per_caller`: live links one caller may hold. SQLite counts them (up to the cap) on every
+    /// create, so the cap is also the most index entries one create reads.
+    public static let maxLiveLinks: ClosedRange<Int> = 1...100_000
     /// `links.rate_limit.trusted_proxies`: how many networks the list may name.
     public static let maxTrustedProxies = 256
     /// Redis connect and command timeouts, in milliseconds.

@@ -37,8 +37,8 @@ struct LinkLimitsConfigTests {
 
     @Test func mistakesAreNamedExactly() async {
         let cases: [(String, String)] = [
-            (", max_live_per_caller: 0", "links.max_live_per_caller: must be between 1 and 1000000; got 0"),
-            (", max_live_per_caller: 1000001", "links.max_live_per_caller: must be between 1 and 1000000; got 1000001"),
+            (", max_live_per_caller: 0", "links.max_live_per_caller: must be between 1 and 100000; got 0"),
+            (", max_live_per_caller: 100001", "links.max_live_per_caller: must be between 1 and 100000; got 100001"),
             (", rate_limit: {per_address: {per_second: 0, burst: 1}}",
              "links.rate_limit.per_address.per_second: must be between 0.001 and 1000000; got 0"),
             (", rate_limit: {per_address: {per_second: .nan, burst: 1}}",

@@ -41,6 +41,18 @@ import Testing
         #expect(try T.now { store.create(Self.record(createdAt: 1_500), maxLive: 3, worker: 0, loop: nil, $0) }.get() == .tooMany)
     }
 
+    /// The count behind the cap stops at the cap: a caller with many live links costs a create no more than
+    /// `max_live_per_caller` index entries.
+    @Test func theCountStopsAtTheCap() throws {
+        let store = SQLiteLinkStore(settings: .init(path: T.tempPath()))
+        for _ in 0..<12 { #expect(try T.now { store.create(Self.record(), maxLive: 100, worker: 0, loop: nil, $0) }.get() == .created) }
+        #expect(try store.liveCount(caller: "web", now: 1_000).get() == 12)
+        #expect(try store.liveCount(caller: "web", now: 1_000, limit: 5).get() == 5)
+        #expect(try store.liveCount(caller: "web", now: 1_000, limit: 12).get() == 12)
+        #expect(try T.now { store.create(Self.record(), maxLive: 12, worker: 0, loop: nil, $0) }.get() == .tooMany)
+        #expect(try T.now { store.create(Self.record(), maxLive: 13, worker: 0, loop: nil, $0) }.get() == .created)
+    }
+
     /// Eight stores on one file (eight processes, each with its own store thread and connection), each asked from a
     /// thread of its own, create 25 links each for one caller at once: exactly the cap are made, whatever the
     /// interleaving.
