@@ -72,7 +72,7 @@ extension PresignService {
             var missing: RemoteKeySet?
             var unavailable: RemoteKeySet?
             for caller in config.callers {
-                guard case .jwt(let verifier) = caller.auth, verifier.issuer == issuer else { continue }
+                guard case .jwt(let verifier) = caller.auth, ASCII.same(verifier.issuer, issuer) else { continue }
                 let result: Result<[String: String], JWTAuth.Failure>
                 if let url = verifier.jwksURL {
                     guard let set = snapshot.derived.remoteKeys[RemoteKeySets.name(issuer: verifier.issuer, url: url)] else { continue }
