@@ -149,13 +149,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"], swiftSettings: swiftSettings),
-        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing"], swiftSettings: swiftSettings),
-        .testTarget(name: "LineLogTests", dependencies: ["LineLog", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
-        .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing"], swiftSettings: swiftSettings),
+        // Test support shared by the test targets (the seeded generator, a test-driven loop, loopback sockets): a
+        // regular target, not a product, that only test targets depend on.
+        .target(name: "TestSupport", dependencies: ["UVLoop", "CUV"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LineLogTests", dependencies: ["LineLog", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PresignRuntimeTests",
-            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -168,7 +171,7 @@ let package = Package(
             name: "PresignAPITests",
             dependencies: [
                 "PresignAPI", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "S3Client", "S3Signing", "APIFuzzHarness", "JSONKit",
-                "LineLog", "RedisClient", "ShareLinks", "AdminProxy", "UVLoop",
+                "LineLog", "RedisClient", "ShareLinks", "AdminProxy", "UVLoop", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,17 +182,17 @@ let package = Package(
         ),
         .testTarget(
             name: "S3ClientTests",
-            dependencies: ["S3Client", "S3Signing", "UVLoop", "CUV", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["S3Client", "S3Signing", "UVLoop", "CUV", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AdminProxyTests",
-            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", "S3Signing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", "S3Signing", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "CUV"], swiftSettings: swiftSettings),
-        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTPFuzzHarness"],

@@ -6,6 +6,7 @@ import Synchronization
 import PresignAPI
 import PresignConfig
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -18,34 +19,12 @@ struct LoopLifetimeTests {
     static let token = "loop-lifetime-admin"
 
     /// A port nothing listens on: curl is refused at once, which proves it really tried to connect.
-    static func refusedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func refusedPort() -> Int { Loopback.freePort() }
 
     /// One blocking HTTP/1.1 exchange with `Connection: close`; the whole answer as text.
     static func get(port: Int, path: String) -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = Loopback.connect(port: port) else { return "connect failed" }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return "connect failed" }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n".utf8)
         _ = send(fd, request, request.count, 0)
         var answer: [UInt8] = []
@@ -120,18 +99,7 @@ extension LoopLifetimeTests {
     /// Listens on loopback; for each connection reads the request head, writes `head`, then `filler` forever
     /// (until the peer goes away). Returns the port.
     static func hostileBackend(head: String, filler: [UInt8]) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        listen(fd, 8)
+        let (fd, port) = Loopback.listener(backlog: 8)
         signal(SIGPIPE, SIG_IGN)
         let thread = Thread {
             defer { close(fd) }
@@ -150,7 +118,7 @@ extension LoopLifetimeTests {
             }
         }
         thread.start()
-        return Int(UInt16(bigEndian: address.sin_port))
+        return port
     }
 
     @Test func endlessHeadersAreCutAt256KiB() async throws {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import JSONKit
 import Testing
+import TestSupport
 
 /// The one authority parser: the exact cases on which the six former parsers disagreed, and its IP literal reader
 /// checked against libc's `inet_pton` on seeded random spellings.
@@ -105,18 +106,5 @@ struct AuthorityTests {
             if libc != nil { accepted += 1 }
         }
         #expect(accepted > 1_000)
-    }
-}
-
-/// A seeded generator, so random tests repeat.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import JSONKit
 import Testing
+import TestSupport
 
 /// The one base64 codec: RFC 4648's test vectors, its strict decoding rules, and seeded differential tests against
 /// Foundation's codec for the standard alphabet.

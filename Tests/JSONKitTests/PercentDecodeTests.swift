@@ -1,5 +1,6 @@
 import JSONKit
 import Testing
+import TestSupport
 
 /// Percent-decoding: exact cases, and a seeded differential run against a byte-at-a-time reference.
 struct PercentDecodeTests {
@@ -48,19 +49,12 @@ struct PercentDecodeTests {
     }
 
     @Test func agreesWithAReferenceOnSeededRandomText() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         let alphabet = Array("ab%+2Fc3e8AZ/".unicodeScalars)
         var disagreements = 0
         for _ in 0..<5000 {
             var text = ""
-            for _ in 0..<Int(next() % 12) { text.unicodeScalars.append(alphabet[Int(next() % UInt64(alphabet.count))]) }
+            for _ in 0..<Int(random.next() % 12) { text.unicodeScalars.append(alphabet[Int(random.next() % UInt64(alphabet.count))]) }
             for plus in [false, true] where ASCII.percentDecode(text, plusAsSpace: plus) != Self.reference(text, plusAsSpace: plus) {
                 disagreements += 1
             }

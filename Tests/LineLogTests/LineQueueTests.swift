@@ -1,5 +1,6 @@
 import LineLog
 import Testing
+import TestSupport
 
 /// The queue between a worker and stdout: bounded per stream, whole lines only, every drop counted, and lines
 /// flow again once the reader takes some.
@@ -126,7 +127,7 @@ struct LineQueueTests {
     /// and accepted + dropped is every line offered.
     @Test(arguments: [1, 2, 3, 42, 20261207])
     func randomTrafficKeepsBoundsOrderAndCounts(seed: UInt64) throws {
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         let bounds = LineQueue.Bounds(access: 200, audit: 500, log: 120)
         var queue = LineQueue(bounds: bounds)
         var expected: [UInt8] = []
@@ -160,18 +161,5 @@ struct LineQueueTests {
         for stream in LogStream.allCases {
             #expect(UInt64(accepted[stream.rawValue]) + queue.dropped(stream) == UInt64(offered[stream.rawValue]))
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failing seed can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

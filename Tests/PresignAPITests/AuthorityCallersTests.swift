@@ -3,6 +3,7 @@ import HTTPServer
 import RedisClient
 import S3Signing
 import Testing
+import TestSupport
 
 /// Every reader of a `host[:port]` (S3 endpoints, Redis URLs, listen addresses, container-credential and STS URLs,
 /// JWKS URLs) gives the same answer for the same authority: accepted or refused, the same host and port, and the
@@ -69,7 +70,7 @@ struct AuthorityCallersTests {
 
     /// Seeded random strings over the characters authorities are made of: the callers still agree.
     @Test func randomAuthoritiesGetOneAnswer() {
-        var random = SplitMixForCallers(state: 0xA07_4017)
+        var random = SplitMix64(seed: 0xA07_4017)
         let alphabet = Array("a1f0-.:[]7")
         var accepted = 0
         for _ in 0..<5_000 {

@@ -4,6 +4,7 @@ import JSONKit
 import PresignConfig
 import Testing
 @testable import PresignAPI
+import TestSupport
 
 /// The API-key index against the one-by-one constant-time scan it replaced, and the verified-token cache's bounds.
 struct CallerIndexTests {
@@ -12,7 +13,7 @@ struct CallerIndexTests {
     @Test func theIndexAgreesWithTheLinearScan() async throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("CallerIndexTests seed \(seed)")
-        var rng = SplitMixForCallers(state: seed)
+        var rng = SplitMix64(seed: seed)
         var keys: [String] = []
         var yaml = """
             listen: 127.0.0.1:0
@@ -95,16 +96,5 @@ struct CallerIndexTests {
         let refused = service.respond(request)
         #expect(refused.status.code == 401)
         #expect(Fixture.text(refused).contains("bad signature"))
-    }
-}
-
-struct SplitMixForCallers: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

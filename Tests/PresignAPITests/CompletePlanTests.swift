@@ -1,6 +1,7 @@
 @testable import PresignAPI
 import S3Client
 import Testing
+import TestSupport
 
 /// Complete's decision from S3's listing: every named part must be listed with its ETag (a retried part counts the
 /// version named), the sizes are the listed ones, and the total is held to the rule's limit, then the declared one.

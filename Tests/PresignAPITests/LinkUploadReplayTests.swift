@@ -104,12 +104,7 @@ struct LinkUploadReplayTests {
                 secrets: SecretSource(environment: Self.environment))
             let lines = Fixture.Lines()
             let clock = Fixture.Clock()
-            let service = PresignService(
-                config: config, workers: 2,
-                clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
-                logger: .init(label: "test", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-                audit: .init(label: "audit", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-                linkIDs: { ids.make() })
+            let service = Fixture.service(config, clock: clock, audit: lines, linkIDs: { ids.make() })
             for exchange in scene.exchanges {
                 clock.mono += exchange.advance * 1_000_000_000
                 clock.wall += exchange.wall

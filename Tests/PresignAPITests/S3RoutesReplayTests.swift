@@ -55,11 +55,7 @@ struct S3RoutesReplayTests {
         s3.put("reports", "dir/c d+e.txt", "sea")
         let lines = Fixture.Lines()
         let clock = Fixture.Clock()
-        let service = PresignService(
-            config: config, workers: 1,
-            clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
-            logger: .init(label: "test", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-            audit: .init(label: "audit", factory: { _ in Fixture.CaptureHandler(sink: lines) }), s3: s3.transports)
+        let service = Fixture.service(config, workers: 1, clock: clock, audit: lines, s3: s3.transports)
         let admin = AdminProxy(
             generation: { [service] in service.store.generation(worker: $0).serving },
             audit: .init(label: "audit", factory: { _ in Fixture.CaptureHandler(sink: lines) }),

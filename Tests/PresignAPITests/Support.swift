@@ -4,7 +4,9 @@ import JWTKit
 import Logging
 import PresignAPI
 import PresignConfig
+import S3Client
 import S3Signing
+import ShareLinks
 
 /// Shared fixtures: a config with an API-key caller, a JWT (ES256 JWKS) caller and an HS256 caller, a fixed clock.
 enum Fixture {
@@ -82,12 +84,18 @@ enum Fixture {
         var mono: UInt64 = 1_000_000_000
     }
 
-    static func service(_ config: ServiceConfig, clock: Clock = Clock(), audit: Lines = Lines()) -> PresignService {
+    /// A service on `clock` whose log and audit lines go to `audit`; the replay corpora pass their fixed link ids
+    /// and the fake S3's transports.
+    static func service(
+        _ config: ServiceConfig, workers: Int = 2, clock: Clock = Clock(), audit: Lines = Lines(),
+        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl
+    ) -> PresignService {
         PresignService(
-            config: config, workers: 2,
+            config: config, workers: workers,
             clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
             logger: Logger(label: "test", factory: { _ in CaptureHandler(sink: audit) }),
-            audit: Logger(label: "audit", factory: { _ in CaptureHandler(sink: audit) }))
+            audit: Logger(label: "audit", factory: { _ in CaptureHandler(sink: audit) }),
+            linkIDs: linkIDs, s3: s3)
     }
 
     static func request(

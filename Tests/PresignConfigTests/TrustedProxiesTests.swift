@@ -1,5 +1,6 @@
 import PresignConfig
 import Testing
+import TestSupport
 
 /// The client-address rule of the `/l/{id}` limits: addresses and CIDR blocks parse strictly, and
 /// `X-Forwarded-For` names the client only through trusted proxies, read from the right.
@@ -95,7 +96,7 @@ struct TrustedProxiesTests {
     /// the address it was reached from. Whatever the client spoofed, the rule names the client; an untrusted last
     /// hop is the client itself.
     @Test func seededChainsNameTheRealClientWhateverIsSpoofed() {
-        var random = SplitMixConfig(state: 0x21_0004)
+        var random = SplitMix64(seed: 0x21_0004)
         func v4(trusted: Bool) -> String {
             trusted ? "10.\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 1...254, using: &random))"
                 : "\(Int.random(in: 11...99, using: &random)).\(Int.random(in: 0...255, using: &random)).0.\(Int.random(in: 1...254, using: &random))"

@@ -46,4 +46,12 @@ struct CapabilityTests {
         #expect(Capability.sign(.put).defaultLifetime(multipart: true) == 86_400)
         #expect(Capability.shareLink.defaultLifetime(multipart: false) == 86_400)
     }
+
+    /// Only `put` and `post_object` store a body, so content types and sizes apply to them alone; forms and links
+    /// are about one object.
+    @Test func onlyPutAndPostFormStoreABody() {
+        #expect(Capability.all.filter(\.storesBody) == [.sign(.put), .postForm])
+        #expect(Capability.postForm.scope == .object)
+        #expect(Capability.shareLink.scope == .object)
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PresignConfig
 import PresignRuntime
 import Testing
+import TestSupport
 
 /// The remote JWKS schedule over a fake monotonic clock: the first fetch, freshness for the clamped max-age, the
 /// single fetch in flight, the 30 s window for unknown kids, last-good kept on failure, and the document bounds.
@@ -198,7 +199,7 @@ struct JWKSScheduleTests {
         }
         // Seeded random headers from Cache-Control's alphabet: always an answer within the bounds.
         let seed = UInt64.random(in: 0...UInt64.max)
-        var rng = SplitMixJWKS(state: seed)
+        var rng = SplitMix64(seed: seed)
         let alphabet = Array("max-age=0123456789,\" ;no-cache=".utf8)
         for _ in 0..<5000 {
             let header = String(decoding: (0..<Int(rng.next() % 24)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }, as: UTF8.self)
@@ -243,16 +244,5 @@ struct JWKSScheduleTests {
         #expect(try JWKSSchedule.document(status: 200, body: Array(mixed.utf8)).get().count == 2)
         let none = #"{"keys":[{"kty":"OKP","crv":"X448","x":"abc","kid":"a"}]}"#
         #expect(Self.outcome(JWKSSchedule.document(status: 200, body: Array(none.utf8))) == "no_usable_keys")
-    }
-}
-
-struct SplitMixJWKS: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

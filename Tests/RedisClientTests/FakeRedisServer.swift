@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -32,22 +33,7 @@ final class FakeRedisServer: @unchecked Sendable {
 
     init(answer: @escaping @Sendable (_ connection: Int, _ command: [String]) -> Answer) {
         self.answer = answer
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var on: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length)
-                return getsockname(listener, pointer, &length)
-            }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        listen(listener, 16)
+        (listener, port) = Loopback.listener(backlog: 16)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 

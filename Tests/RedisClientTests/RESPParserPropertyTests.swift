@@ -1,5 +1,6 @@
 @testable import RedisClient
 import Testing
+import TestSupport
 
 /// Seeded: random reply trees within the limits, encoded, run together and cut into random chunks, parse back equal.
 /// A failing seed is printed by the expectation and can be replayed alone.
@@ -33,7 +34,7 @@ struct RESPParserPropertyTests {
     }
 
     func randomRepliesInRandomChunks(seed: UInt64) {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let replies = (0..<(1 + rng.next() % 12)).map { _ -> RedisReply in
             var budget = RedisReply.Limits.maxElements
             return Self.reply(&rng, depth: RedisReply.Limits.maxDepth, budget: &budget)
@@ -62,7 +63,7 @@ struct RESPParserPropertyTests {
     }
 
     func loweredElementLimit(seed: UInt64) {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var budget = RedisReply.Limits.maxElements
         let tree = Self.reply(&rng, depth: 8, budget: &budget)
         let input = encodeRESP(tree)

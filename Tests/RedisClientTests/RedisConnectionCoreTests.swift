@@ -1,22 +1,11 @@
 import XCTest
 @testable import RedisClient
 import UVLoop
+import TestSupport
 
 /// Always 0: the backoff jitter then picks the lowest wait, base - base/2.
 struct ZeroRandom: RandomNumberGenerator {
     mutating func next() -> UInt64 { 0 }
-}
-
-/// A seeded generator (SplitMix64), for repeatable random tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 final class RedisConnectionCoreTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RedisClient
+import TestSupport
 
 /// The client against a Redis that lies (`FakeRedisServer`): after answering the AUTH the connection sends first,
 /// it answers `GET hostile` with a reply over the limits, or garbage. The command fails with the exact error as soon
@@ -12,7 +13,7 @@ final class RedisHostileServerTests: XCTestCase {
     var errors: [String] = []
 
     override func tearDown() {
-        loop?.close()
+        if let loop { XCTAssertTrue(loop.close(), "every handle closed") }
         fake?.stop()
         super.tearDown()
     }
@@ -31,7 +32,7 @@ final class RedisHostileServerTests: XCTestCase {
             default: ping
             }
         }
-        loop = TestLoop()
+        loop = TestLoop(index: 254)
         let settings = RedisSettings(url: try RedisURL(parsing: "redis://:s3cret@127.0.0.1:\(fake.port)"),
                                      connectTimeoutMillis: 1000, commandTimeoutMillis: 10_000)
         let hooks = RedisHooks(error: { [unowned self] in errors.append($0) })

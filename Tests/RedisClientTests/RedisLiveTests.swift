@@ -1,8 +1,8 @@
-import CUV
 import Foundation
 import XCTest
 @testable import RedisClient
 import UVLoop
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +19,7 @@ final class RedisLiveTests: XCTestCase {
     override func tearDown() {
         server?.signal(SIGCONT)
         server?.stop()
-        loop?.close()
+        if let loop { XCTAssertTrue(loop.close(), "every handle closed") }
         super.tearDown()
     }
 
@@ -32,7 +32,7 @@ final class RedisLiveTests: XCTestCase {
             XCTFail("redis-server did not start on port \(server.port)")
             throw XCTSkip("unreachable")  // never reached as a skip: XCTFail above already failed the test
         }
-        loop = TestLoop()
+        loop = TestLoop(index: 254)
         let text = url?(server.port) ?? "redis://127.0.0.1:\(server.port)"
         let settings = RedisSettings(url: try RedisURL(parsing: text), connectTimeoutMillis: 500,
                                      commandTimeoutMillis: commandTimeout)
@@ -247,7 +247,7 @@ final class RedisLiveTests: XCTestCase {
     func testCommandsOverTheInFlightBoundFailAtOnce() throws {
         server = RedisServerProcess()
         guard server.start() else { return XCTFail("redis-server did not start") }
-        loop = TestLoop()
+        loop = TestLoop(index: 254)
         let settings = RedisSettings(url: try RedisURL(parsing: "redis://127.0.0.1:\(server.port)"), maxInFlight: 2)
         let redis = RedisConnection(settings: settings, loop: loop.eventLoop)
         XCTAssertTrue(loop.run(until: { redis.isConnected }))
@@ -259,7 +259,7 @@ final class RedisLiveTests: XCTestCase {
     }
 
     func testAnUnreachableServerFailsFastAndKeepsTrying() throws {
-        loop = TestLoop()
+        loop = TestLoop(index: 254)
         let port = RedisServerProcess.freePort()
         let redis = RedisConnection(settings: RedisSettings(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)")),
                                     loop: loop.eventLoop, hooks: RedisHooks(error: { [unowned self] in errors.append($0) }))

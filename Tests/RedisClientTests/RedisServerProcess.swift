@@ -1,8 +1,8 @@
-import CUV
 import Foundation
 import XCTest
 @testable import RedisClient
 import UVLoop
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -48,90 +48,18 @@ final class RedisServerProcess {
 
     func signal(_ number: Int32) { kill(pid, number) }
 
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
+    static func accepts(port: Int) -> Bool { Loopback.accepts(port: port) }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() -> Int { Loopback.freePort() }
 }
 
-/// A private libuv loop (worker index 254, which no test server uses) driven by the test's thread.
-final class TestLoop {
-    let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
-    let context: LoopContext
-    /// Wakes `uv_run` every 5 ms while a test waits, so waits end even when nothing else is active.
-    private let ticker = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-
-    init() {
-        uv_loop_init(loop)
-        context = LoopContext(index: 254, rawLoop: UnsafeMutableRawPointer(loop))
-        uv_timer_init(loop, ticker)
-        uv_timer_start(ticker, { _ in }, 5, 5)
-    }
-
-    var eventLoop: EventLoop { EventLoop(context) }
-
-    /// The loop's clock in milliseconds, updated now.
-    var now: UInt64 {
-        uv_update_time(loop)
-        return uv_now(loop)
-    }
-
-    /// Runs the loop until `condition` holds or `millis` pass; whether it held.
-    @discardableResult
-    func run(until condition: () -> Bool, millis: UInt64 = 5000) -> Bool {
-        let end = now + millis
-        while !condition() {
-            if now >= end { return false }
-            uv_run(loop, UV_RUN_ONCE)
-        }
-        return true
-    }
-
-    func sleep(millis: UInt64) {
-        let end = now + millis
-        run(until: { now >= end }, millis: millis + 1000)
-    }
-
-    /// Starts an operation and runs the loop until it answers (XCTFail after 5 s).
+extension TestLoop {
+    /// Starts an operation and runs the loop until it answers (XCTFail after 10 s).
     func wait<T>(file: StaticString = #filePath, line: UInt = #line, _ body: (@escaping (T) -> Void) -> Void) -> T? {
         var result: T?
         body { result = $0 }
-        if !run(until: { result != nil }) { XCTFail("no answer within 5 s", file: file, line: line) }
+        if !run(until: { result != nil }) { XCTFail("no answer within 10 s", file: file, line: line) }
         return result
-    }
-
-    /// Runs the shutdown hooks (closing connections), lets the loop finish and frees it.
-    func close() {
-        context.runShutdownHooks()
-        uv_timer_stop(ticker)
-        ticker.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
-        uv_run(loop, UV_RUN_DEFAULT)
-        XCTAssertEqual(uv_loop_close(loop), 0, "every handle closed")
-        ticker.deallocate()
-        loop.deallocate()
     }
 }
 

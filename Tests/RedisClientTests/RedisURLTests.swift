@@ -1,5 +1,6 @@
 import XCTest
 @testable import RedisClient
+import TestSupport
 
 final class RedisURLTests: XCTestCase {
     func testValidURLsParseToTheirParts() throws {
@@ -88,7 +89,7 @@ final class RedisURLTests: XCTestCase {
     /// Random strings over the URL alphabet and around valid URLs: the parser never crashes, and whatever it accepts
     /// prints back (without the password) to a URL that parses to the same parts.
     func testRandomInputNeverCrashesAndAcceptsOnlyWellFormedURLs() {
-        var random = SplitMix64(state: 20_240_601)
+        var random = SplitMix64(seed: 20_240_601)
         let alphabet = Array("redis:/@[]:.%-_?#0123456789abcdefxyzAZ \u{7F}é".unicodeScalars)
         let seeds = ["redis://:pw@host:6379/1", "redis://[::1]:1/0", "redis://a.b:65535", "redis://u:p@h/15"]
         var accepted = 0

@@ -4,23 +4,13 @@ import FoundationXML
 #endif
 @testable import S3Client
 import Testing
+import TestSupport
 
 /// presignd's reader against Foundation's XMLParser (libxml2's SAX parser, what presignd used before) on seeded
 /// S3-like documents: every way of writing text (entities, character references, CDATA, line ends, non-ASCII),
 /// comments, processing instructions, namespace prefixes, unknown elements with attributes. Both must read the
 /// same ListBucketResult, and presignd must read the same whatever pieces the bytes arrive in.
 struct S3XMLDifferentialTests {
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Foundation's reading: a full tree of local names and text.
     final class Node {
         let name: String
@@ -78,7 +68,7 @@ struct S3XMLDifferentialTests {
     static let pool: [String] = ["a", "Z", "0", "/", " ", "-", "&", "<", ">", "\"", "'", "é", "日", "😀", "\t", "\n", "\r\n", "\r", "]", "%"]
 
     /// `text` written one of the ways XML allows, chosen per character (or as one CDATA section).
-    static func write(_ text: String, _ rng: inout Seeded) -> String {
+    static func write(_ text: String, _ rng: inout SplitMix64) -> String {
         if Int.random(in: 0..<6, using: &rng) == 0 && !text.contains("]]>") && !text.contains("\r") {
             return "<![CDATA[" + text + "]]>"
         }
@@ -101,11 +91,11 @@ struct S3XMLDifferentialTests {
         return out
     }
 
-    static func randomText(_ rng: inout Seeded, max: Int = 12) -> String {
+    static func randomText(_ rng: inout SplitMix64, max: Int = 12) -> String {
         String((0..<Int.random(in: 1...max, using: &rng)).map { _ in pool.randomElement(using: &rng)! }.joined())
     }
 
-    static func noise(_ rng: inout Seeded) -> String {
+    static func noise(_ rng: inout SplitMix64) -> String {
         switch Int.random(in: 0..<8, using: &rng) {
         case 0: return "<!-- " + randomText(&rng).replacingOccurrences(of: "-", with: "_") + " -->"
         case 1: return "<?note " + randomText(&rng).replacingOccurrences(of: "?", with: "_") + "?>"
@@ -116,7 +106,7 @@ struct S3XMLDifferentialTests {
         }
     }
 
-    static func document(_ rng: inout Seeded) -> String {
+    static func document(_ rng: inout SplitMix64) -> String {
         let p = Bool.random(using: &rng) ? "s3:" : ""
         func element(_ name: String, _ text: String) -> String { "<\(p)\(name)>" + write(text, &rng) + "</\(p)\(name)>" + noise(&rng) }
         var xml = Bool.random(using: &rng) ? #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" : ""
@@ -136,7 +126,7 @@ struct S3XMLDifferentialTests {
     }
 
     @Test func sameAsFoundationWholeAndInPieces() throws {
-        var rng = Seeded(state: 21)
+        var rng = SplitMix64(seed: 21)
         for round in 0..<300 {
             let xml = Array(Self.document(&rng).utf8)
             let reference = try #require(Self.foundation(xml), "Foundation refused round \(round): \(String(decoding: xml, as: UTF8.self))")

@@ -1,18 +1,7 @@
 import Foundation
 import Testing
 @testable import ShareLinks
-
-/// A small seeded generator (SplitMix64), so a failing case can be replayed from the printed seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 @Suite struct LinkIDTests {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
@@ -44,7 +33,7 @@ struct SplitMix: RandomNumberGenerator {
     @Test func parserAcceptsExactlyThe32CharacterBase64URLStrings() {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("LinkIDTests seed \(seed)")
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let hostile: [UInt8] = Array("=+/.%\0 \n\t~é".utf8) + [0xFF, 0xC3, 0x80]
         for _ in 0..<20_000 {
             let length = Int.random(in: 0...40, using: &rng)

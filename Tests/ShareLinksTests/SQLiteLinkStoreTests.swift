@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ShareLinks
 import RedisClient
+import TestSupport
 
 @Suite struct SQLiteLinkStoreTests {
     static func tempPath() -> String { NSTemporaryDirectory() + "presignd-links-\(UUID().uuidString).sqlite" }
@@ -179,7 +180,7 @@ import RedisClient
     @Test func randomOperationsMatchAModel() throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("SQLiteLinkStoreTests seed \(seed)")
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let store = SQLiteLinkStore(settings: .init(path: Self.tempPath()))
         var model: [LinkRecord] = []
         var ids: [LinkID] = []

@@ -1,22 +1,11 @@
 import Testing
 import UVLoop
+import TestSupport
 
 /// A generator that always draws `value`: 0 picks a range's lowest delay, `.max` its highest.
 struct FixedRandom: RandomNumberGenerator {
     let value: UInt64
     mutating func next() -> UInt64 { value }
-}
-
-/// A seeded generator (SplitMix64), so random tests repeat.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// The one retry schedule (Redis, credential refresh, JWKS): exact ranges per attempt, the cap, and draws.
@@ -47,7 +36,7 @@ struct BackoffTests {
 
     /// Seeded draws stay in their attempt's range and spread over it (workers that failed together part).
     @Test func seededDrawsSpreadOverTheRange() {
-        var random = SeededRandom(state: 42)
+        var random = SplitMix64(seed: 42)
         var atCap = Set<UInt64>()
         for attempt in 0..<200 {
             let wait = redis.delay(attempt: attempt % 10, using: &random)

@@ -1,53 +1,13 @@
-import CUV
 import Foundation
 import Testing
 import UVLoop
-
-/// A private libuv loop driven by the test's thread, with a watchdog timer so a wait that never ends fails instead
-/// of hanging (the watchdog's expiry is a failure, not a measured time).
-final class LoopHarness {
-    let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
-    let context: LoopContext
-    private let watchdog = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-
-    init() {
-        uv_loop_init(loop)
-        context = LoopContext(index: 253, rawLoop: UnsafeMutableRawPointer(loop))
-        uv_timer_init(loop, watchdog)
-        uv_timer_start(watchdog, { _ in }, 10_000, 10)
-    }
-
-    var eventLoop: EventLoop { EventLoop(context) }
-
-    /// Runs the loop until `condition` holds; false if the watchdog went off first.
-    func run(until condition: () -> Bool) -> Bool {
-        uv_update_time(loop)
-        let end = uv_now(loop) + 10_000
-        while !condition() {
-            uv_update_time(loop)
-            if uv_now(loop) >= end { return false }
-            uv_run(loop, UV_RUN_ONCE)
-        }
-        return true
-    }
-
-    /// Lets every handle close and frees the loop; whether none was left open.
-    func close() -> Bool {
-        uv_timer_stop(watchdog)
-        watchdog.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
-        uv_run(loop, UV_RUN_DEFAULT)
-        let closed = uv_loop_close(loop) == 0
-        watchdog.deallocate()
-        loop.deallocate()
-        return closed
-    }
-}
+import TestSupport
 
 /// Closures posted from other threads, and timers: on a real loop.
 struct LoopTests {
     /// Four threads post 2,000 closures each: every one runs, once, on the loop's thread, in each poster's order.
     @Test func postsFromManyThreadsAllRunOnTheLoopInOrder() {
-        let harness = LoopHarness()
+        let harness = TestLoop()
         let inbox = LoopInbox()
         inbox.open(rawLoop: harness.context.rawLoop)
         let loopThread = pthread_self()
@@ -72,7 +32,7 @@ struct LoopTests {
 
     /// A post after `close` is refused and dropped; one queued before it runs during the close.
     @Test func closeRunsWhatIsQueuedAndRefusesLaterPosts() {
-        let harness = LoopHarness()
+        let harness = TestLoop()
         let inbox = LoopInbox()
         #expect(!inbox.post {})  // not open yet
         inbox.open(rawLoop: harness.context.rawLoop)
@@ -86,14 +46,14 @@ struct LoopTests {
     }
 
     @Test func aTimerRepeatsUntilStoppedAndRestartingReplacesItsSchedule() {
-        let harness = LoopHarness()
+        let harness = TestLoop()
         var fired = 0
         let timer = LoopTimer(on: harness.eventLoop) { fired += 1 }
         timer.start(afterMillis: 1, repeatMillis: 1)
         #expect(harness.run { fired >= 3 })
         timer.stop()
         let stoppedAt = fired
-        uv_run(harness.loop, UV_RUN_NOWAIT)
+        harness.runDue()
         #expect(fired == stoppedAt)
         timer.start(afterMillis: 3_600_000)
         timer.start(afterMillis: 0)  // replaces the hour-long wait
