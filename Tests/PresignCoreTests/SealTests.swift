@@ -15,18 +15,6 @@ struct SealTests {
         #expect(upload.open(token, with: Array("another-secret".utf8)) == nil)
     }
 
-    /// The form, byte for byte, as HMAC-SHA256 over domain + base64url(payload) computes it outside Swift (Python's
-    /// `hmac`): a change to how the MAC is fed (one shot, or piece by piece over the token's bytes) cannot move it.
-    @Test func theSealedFormIsKnownBytes() {
-        let upload = Seal(domain: "presignd-upload-v1.")
-        let known = "eyJjIjoid2ViIiwiZSI6MX0.WbUUKTDzxuBnmWvyrHzXsza2cAVaDShQNx9DZffmtwI"
-        #expect(upload.seal(Self.payload, with: Self.secret) == known)
-        #expect(upload.open(known, with: Self.secret) == Self.payload)
-        #expect(upload.open(known + "A", with: Self.secret) == nil)
-        #expect(upload.open(String(known.dropLast()), with: Self.secret) == nil)
-        #expect(upload.open("." + known, with: Self.secret) == nil)
-    }
-
     @Test func everyOneByteChangeIsRefused() {
         let seal = Seal(domain: "d.")
         let token = Array(seal.seal(Self.payload, with: Self.secret).utf8)
@@ -58,5 +46,8 @@ struct SealTests {
         let upload = Seal(domain: "presignd-upload-v1.")
         #expect(upload.seal(Self.payload, with: Self.secret) == known)
         #expect(upload.open(known, with: Self.secret) == Self.payload)
+        #expect(upload.open(known + "A", with: Self.secret) == nil)
+        #expect(upload.open(String(known.dropLast()), with: Self.secret) == nil)
+        #expect(upload.open("." + known, with: Self.secret) == nil)
     }
 }
