@@ -85,7 +85,6 @@ let package = Package(
                 "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -101,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -155,7 +154,7 @@ let package = Package(
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PresignRuntimeTests",
-            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -187,12 +186,12 @@ let package = Package(
             dependencies: ["AdminProxy", "HTTPServer", "LineLog", "PresignAPI", "PresignConfig", "S3Client", "S3Signing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShareLinksTests", dependencies: ["ShareLinks", "RedisClient", "UVLoop", "CUV"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CUV"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer", "HTTPFuzzHarness"],
+            dependencies: ["HTTPServer", "HTTPFuzzHarness", "UVLoop"],
             exclude: ["FuzzRegressions"],
             swiftSettings: swiftSettings
         ),
