@@ -42,10 +42,74 @@ def presignd_binary():
     return path
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on now, never the same one twice in a session. presignd listens with
+    SO_REUSEPORT, so two listeners given one port (a server's public and admin listener, or two servers) both
+    start and the kernel splits the connections between them: test_log_backpressure once saw 404, the admin
+    listener's answer to POST /v1/presign, when its two free_port() calls returned the same port."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
+
+
+def _listening_inodes(port):
+    """The inodes of the TCP sockets in LISTEN on `port` (any address), from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    found.add(fields[9])
+    return found
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for name in names:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _owners(inodes):
+    """`pid (command)` of the processes holding these socket inodes (for the message when a port is shared)."""
+    owners = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if _socket_inodes(pid) & inodes:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                owners.add(f"{pid} ({command[:200]})")
+            except OSError:
+                pass
+    return sorted(owners)
+
+
+def _listen_ports(args, port):
+    """The ports `presignd serve ARGS` was told to listen on (--listen, --admin-listen), and `port`."""
+    ports = [port]
+    for flag, value in zip(args, args[1:]):
+        if flag in ("--listen", "--admin-listen") and value != "off":
+            ports.append(int(value.rsplit(":", 1)[1]))
+    named = ports[1:]
+    assert len(set(named)) == len(named), f"presignd serve {args}: one port for two listeners"
+    return sorted(set(ports))
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +162,7 @@ class ServeProcess:
 
     def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1", pipe_stdout=False):
         self.address = (host, port)
+        ports = _listen_ports(args, port)
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.log = open(os.path.join(self.dir, "out.log"), "wb")
         # pipe_stdout: stdout is a pipe the test reads (or not) from `proc.stdout`; the file keeps stderr.
@@ -105,14 +170,22 @@ class ServeProcess:
                                      stdout=subprocess.PIPE if pipe_stdout else self.log,
                                      stderr=self.log if pipe_stdout else subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
+        # Started when this process listens on each of its ports: a connection that succeeds proves nothing when
+        # another process listens there too (SO_REUSEPORT lets both bind), so the sockets are read from /proc.
         for _ in range(300):
-            try:
-                socket.create_connection((host, port), timeout=0.2).close()
+            if self.proc.poll() is not None:
+                break
+            mine = _socket_inodes(self.proc.pid)
+            listening = {p: _listening_inodes(p) for p in ports}
+            if all(inodes & mine for inodes in listening.values()):
+                foreign = {p: inodes - _socket_inodes(self.proc.pid) for p, inodes in listening.items()}
+                if any(foreign.values()):
+                    self.proc.kill()
+                    raise AssertionError(f"another process listens on presignd's port too (SO_REUSEPORT would split the "
+                                         f"connections between them): " + "; ".join(
+                                             f"{p}: {_owners(inodes)}" for p, inodes in foreign.items() if inodes))
                 return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.proc.kill()
         raise AssertionError("presignd did not start: " + self.output())
 
