@@ -200,6 +200,13 @@ class ServeProcess:
         """`request` to this server's listener (or `port` on its host)."""
         return request(method, self.url(path, port), body, **options)
 
+    def send_raw(self, data, timeout=30):
+        """`data` (request bytes, ending with `Connection: close`) on a new connection: every byte of the answer,
+        read until the server closes."""
+        with socket.create_connection(self.address, timeout=timeout) as sock:
+            sock.sendall(data)
+            return read_to_end(sock)
+
     def healthz(self):
         """GET /healthz on a new connection: (status, body)."""
         status, _, body = self.request("GET", "/healthz")
@@ -318,6 +325,19 @@ def request(method, url, body=None, headers=None, *, bearer=None, timeout=30, so
     finally:
         if connection is None:
             conn.close()
+
+
+def read_to_end(sock):
+    """Every byte `sock` receives until the peer closes."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+HEALTHZ_CLOSE = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 
 # ---------------------------------------------------------------------------------------------------------------
