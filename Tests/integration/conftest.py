@@ -301,13 +301,14 @@ class Headers(dict):
         return self[name] if name in self else default
 
 
-def request(method, url, body=None, headers=None, *, bearer=None, timeout=30, source=None, connection=None):
+def request(method, url, body=None, headers=None, *, bearer=None, timeout=30, source=None, connection=None, sink=None):
     """One HTTP/1.1 request, redirects never followed: (status, `Headers`, body bytes).
 
     `body`: None (no body), bytes or str (sent as is), anything else is sent as JSON with Content-Type
     application/json. `bearer` adds `Authorization: Bearer …`; `source` is the client address (any 127.x is this
     host). A new connection is opened and closed unless `connection` (an http.client.HTTPConnection the caller
-    keeps alive) is given."""
+    keeps alive) is given. With `sink`, the body is handed to it in pieces of 1 MiB as it arrives (and b"" is
+    returned): for bodies too big to hold."""
     parts = urllib.parse.urlsplit(url)
     fields = {}
     if body is not None and not isinstance(body, (bytes, bytearray, str)):
@@ -321,7 +322,11 @@ def request(method, url, body=None, headers=None, *, bearer=None, timeout=30, so
     try:
         conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body, headers=fields)
         response = conn.getresponse()
-        return response.status, Headers(response.getheaders()), response.read()
+        if sink is None:
+            return response.status, Headers(response.getheaders()), response.read()
+        while piece := response.read(1 << 20):
+            sink(piece)
+        return response.status, Headers(response.getheaders()), b""
     finally:
         if connection is None:
             conn.close()
