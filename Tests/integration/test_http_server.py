@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ServeProcess, free_port
+from conftest import ServeProcess, free_port, read_to_end
 
 HEALTH_BODY = b'{"status":"ok"}'
 
@@ -70,12 +70,7 @@ def rss_kib(pid):
 
 def expect_closed(sock):
     sock.settimeout(5)
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
+    return read_to_end(sock)
 
 
 def test_keep_alive_serves_100_requests_on_one_connection(server):
