@@ -26,6 +26,17 @@ def test_the_example_config_is_valid(presignd):
     assert result.stdout == f"{path}: OK (1 backend(s), 2 caller(s), 3 rule(s))\n"
 
 
+def refused(presignd, cases):
+    """check-config refuses each (text, message): one line on stderr ending with the message (when given)."""
+    for text, message in cases:
+        result = presignd("check-config", PresigndConfig(text=text, prefix="presignd-cfg-").path, env=ENV, check=False)
+        assert result.returncode != 0 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
+        if message is not None:
+            assert lines[0].endswith(": " + message), lines[0]
+
+
 BASE = """backends: {main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}}
 callers: [{name: a, auth: {api_key_sha256: "%s"}, rules: [{operations: [get], bucket: b, max_expires_in: 60}]}]
 """ % ("0" * 64)
@@ -43,13 +54,7 @@ def test_mistakes_are_named_by_path(presignd):
         (BASE.replace('"' + "0" * 64 + '"', '"abc"'), "callers[0].auth.api_key_sha256: must be 64 hex digits (sha256 of the key)"),
         ("backends: [\n", None),
     ]
-    for text, message in cases:
-        result = presignd("check-config", PresigndConfig(text=text, prefix="presignd-cfg-").path, env=ENV, check=False)
-        assert result.returncode != 0 and result.stdout == ""
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
-        if message is not None:
-            assert lines[0].endswith(": " + message), lines[0]
+    refused(presignd, cases)
 
 
 VANITY = BASE.replace("dialect: aws-v4,", "dialect: aws-v4, addressing: vanity, vanity_domains: [example.com],")
@@ -69,12 +74,6 @@ def test_vanity_domains_and_numeric_bounds_are_checked(presignd):
         (BASE + "server: {max_connections: 99999999999999999999}\n", "server.max_connections: expected Int"),
         (BASE + "cors: {allowed_origins: ['*'], max_age: 1e308}\n", "cors.max_age: expected Int"),
     ]
-    for text, message in cases:
-        result = presignd("check-config", PresigndConfig(text=text, prefix="presignd-cfg-").path, env=ENV, check=False)
-        assert result.returncode != 0 and result.stdout == ""
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
-        if message is not None:
-            assert lines[0].endswith(": " + message), lines[0]
+    refused(presignd, cases)
     result = presignd("check-config", PresigndConfig(text=VANITY, prefix="presignd-cfg-").path, env=ENV)
     assert result.stdout.endswith(": OK (1 backend(s), 1 caller(s), 1 rule(s))\n")

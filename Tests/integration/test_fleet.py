@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, concurrently, free_port, hs256_jwt
+from test_links import NOT_FOUND, REVOKED, UNAVAILABLE as LINKS_UNAVAILABLE, USED_UP
 
 KEY = "fleet-key-" + uuid.uuid4().hex
 FAST_KEY = "fleet-fast-key-" + uuid.uuid4().hex
@@ -19,10 +20,6 @@ ISSUER = "https://auth.fleet.test"
 COMMAND_TIMEOUT_MS = 200
 
 RATE_LIMITED = {"error": {"code": "RateLimited", "message": "caller 'fleet' is over its rate limit"}}
-NOT_FOUND = {"error": {"code": "LinkNotFound", "message": "no such link"}}
-REVOKED = {"error": {"code": "LinkRevoked", "message": "this link was revoked"}}
-USED_UP = {"error": {"code": "LinkUsedUp", "message": "this link has been used as many times as it allows"}}
-LINKS_UNAVAILABLE = {"error": {"code": "LinkStoreUnavailable", "message": "the link store is unavailable; retry later"}}
 
 
 def limiter_unavailable(kind):
