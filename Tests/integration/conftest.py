@@ -332,6 +332,28 @@ def request(method, url, body=None, headers=None, *, bearer=None, timeout=30, so
             conn.close()
 
 
+def read_response(sock, buffered=b""):
+    """Reads one answer with a Content-Length (or none) from a raw socket, after `buffered` bytes already read:
+    (status, lower-cased headers, body, the bytes after it)."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError(data)
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError(rest)
+        rest += chunk
+    return status, headers, rest[:length], rest[length:]
+
+
 def read_to_end(sock):
     """Every byte `sock` receives until the peer closes."""
     data = b""

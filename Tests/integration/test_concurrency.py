@@ -6,7 +6,7 @@ import signal
 import socket
 import threading
 
-from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, free_port
+from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, read_response
 
 KEY = "concurrency-key-0123456789"
 
@@ -21,20 +21,10 @@ def config(per_second, burst=1000000):
     }
 
 
-def exchange(sock, raw, buffered=b""):
+def exchange(sock, raw):
     sock.sendall(raw)
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, "closed"
-        data += chunk
-    head, rest = data.split(b"\r\n\r\n", 1)
-    length = int([l.split(b": ")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed"
-        rest += chunk
-    return int(head.split(b" ")[1]), rest[:length]
+    status, _, body, _ = read_response(sock)
+    return status, body
 
 
 def test_four_workers_under_concurrent_presign_load_and_reloads_answer_every_request_exactly():

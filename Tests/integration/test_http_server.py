@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ServeProcess, free_port, presignd_binary, read_to_end
+from conftest import ServeProcess, free_port, presignd_binary, read_response, read_to_end
 
 HEALTH_BODY = b'{"status":"ok"}'
 
@@ -30,27 +30,6 @@ def server():
               "--idle-timeout", "2", "--body-timeout", "1")
     yield s
     s.stop()
-
-
-def read_response(sock, buffered=b""):
-    """Reads one response; returns (status, headers dict, body, leftover bytes)."""
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise EOFError(data)
-        data += chunk
-    head, rest = data.split(b"\r\n\r\n", 1)
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise EOFError(rest)
-        rest += chunk
-    return status, headers, rest[:length], rest[length:]
 
 
 def normalized(raw):
