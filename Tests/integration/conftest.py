@@ -194,7 +194,8 @@ class ServeProcess:
         return socket.create_connection(self.address, timeout=timeout)
 
     def url(self, path, port=None):
-        return f"http://{self.address[0]}:{port or self.address[1]}{path}"
+        host = f"[{self.address[0]}]" if ":" in self.address[0] else self.address[0]
+        return f"http://{host}:{port or self.address[1]}{path}"
 
     def request(self, method, path, body=None, port=None, **options):
         """`request` to this server's listener (or `port` on its host)."""
