@@ -76,7 +76,7 @@ class Service(ServeProcess):
         assert ID.match(link["id"]) and link["url"] == f"http://127.0.0.1:{self.port}/l/{link['id']}"
         return link
 
-    def info(self, link_id, bearer=KEY_A):
+    def info(self, link_id, key=KEY_A):
         status, _, body = self.request("GET", f"/v1/links/{link_id}", bearer=key)
         assert status == 200, body
         return json.loads(body)
