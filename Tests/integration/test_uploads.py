@@ -70,13 +70,13 @@ def create(service, bucket, key, **extra):
 
 def upload_parts(service, upload, parts, checksum=False):
     """Signs and PUTs each (number, bytes); returns {number: etag}."""
-    request = []
+    items = []
     for number, data in parts:
         item = {"number": number, "content_length": len(data)}
         if checksum:
             item["checksum"] = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        request.append(item)
-    status, signed = service.call("POST", f"/v1/uploads/{upload}/parts", {"parts": request})
+        items.append(item)
+    status, signed = service.call("POST", f"/v1/uploads/{upload}/parts", {"parts": items})
     assert status == 200, signed
     etags = {}
     for (number, data), part in zip(parts, signed["parts"]):
