@@ -85,7 +85,6 @@ let package = Package(
                 "LineLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -101,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignCore", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignConfig", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -153,12 +152,12 @@ let package = Package(
         // regular target, not a product, that only test targets depend on.
         .target(name: "TestSupport", dependencies: ["UVLoop", "CUV"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing"], swiftSettings: swiftSettings),
         .testTarget(name: "LineLogTests", dependencies: ["LineLog", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PresignRuntimeTests",
-            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["PresignRuntime", "PresignConfig", "PresignCore", "S3Signing", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -195,7 +194,7 @@ let package = Package(
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer", "HTTPFuzzHarness"],
+            dependencies: ["HTTPServer", "HTTPFuzzHarness", "UVLoop"],
             exclude: ["FuzzRegressions"],
             swiftSettings: swiftSettings
         ),

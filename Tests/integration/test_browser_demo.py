@@ -6,20 +6,15 @@ SHA-256 of SeaweedFS's copy compared."""
 import hashlib
 import json
 import os
-import signal
-import socket
 import struct
-import subprocess
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 import zlib
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import ROOT, free_port, presignd_binary
+from conftest import ROOT, ServeProcess, free_port, request
 
 
 def png(width=64, height=48):
@@ -50,18 +45,10 @@ def demo(seaweed, s3):
         "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]})
     # The dev profile's share links go to a fresh SQLite file, not the developer's .cache one.
     links = os.path.join(tempfile.mkdtemp(prefix="presignd-demo-links-"), "links.sqlite")
-    proc = subprocess.Popen([presignd_binary(), "serve", "--listen", f"127.0.0.1:{port}", "--admin-listen", "off",
-                             "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PRESIGND_DEV_S3_ENDPOINT=seaweed, PRESIGND_DEV_LINKS_PATH=links))
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    server = ServeProcess(["--listen", f"127.0.0.1:{port}", "--admin-listen", "off", "--workers", "1"], port,
+                          env=dict(PRESIGND_DEV_S3_ENDPOINT=seaweed, PRESIGND_DEV_LINKS_PATH=links), prefix="presignd-demo-")
     yield origin
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=20)
+    server.stop()
 
 
 def test_upload_in_chromium_and_read_the_image_back(demo, s3):
@@ -203,9 +190,9 @@ def test_large_file_in_parts_with_one_part_retried(demo, s3, tmp_path):
     assert hashlib.sha256(stored["Body"].read()).hexdigest() == digest
     assert stored["ETag"].endswith('-8"')
     assert link_text.startswith("Download large.bin (64.0 MiB)")
-    with urllib.request.urlopen(link, timeout=60) as response:
-        assert response.headers["Content-Disposition"] == 'attachment; filename="large.bin"'
-        assert hashlib.sha256(response.read()).hexdigest() == digest
+    status, headers, body = request("GET", link, timeout=60)
+    assert status == 200 and headers["Content-Disposition"] == 'attachment; filename="large.bin"'
+    assert hashlib.sha256(body).hexdigest() == digest
     # Nothing left in progress.
     uploads = s3.list_multipart_uploads(Bucket="uploads").get("Uploads", [])
     assert [u for u in uploads if u["Key"] == key] == []

@@ -1,59 +1,36 @@
 """Four worker loops under concurrent load: presign calls (auth, rate limits, policy, metrics, per-worker config
 snapshots), SIGHUP reloads in the middle, pipelined health checks, /metrics scrapes. Exact answers from every
 request; under `make test-tsan` the binary is built with ThreadSanitizer and any report fails the test."""
-import hashlib
 import json
-import os
 import signal
 import socket
-import tempfile
 import threading
 
-from conftest import ServeProcess, free_port
+from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, read_response
 
 KEY = "concurrency-key-0123456789"
 
 
-def config(per_second):
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    return f"""
-listen: 127.0.0.1:0
-access_log: false
-audit_log: true
-backends:
-  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: C_ACCESS, secret_key_env: C_SECRET}}
-callers:
-  - name: busy
-    auth: {{api_key_sha256: "{digest}"}}
-    rate_limit: {{per_second: {per_second}, burst: 1000000}}
-    rules:
-      - {{name: all, operations: [get, put], bucket: "b", key: "k/*", max_expires_in: 3600}}
-"""
+def config(per_second, burst=1000000):
+    return {
+        "audit_log": True,
+        "backends": {"main": backend(access_env="C_ACCESS", secret_env="C_SECRET")},
+        "callers": [{"name": "busy", "auth": {"api_key_sha256": api_key_sha256(KEY)},
+                     "rate_limit": {"per_second": per_second, "burst": burst},
+                     "rules": [{"name": "all", "operations": ["get", "put"], "bucket": "b", "key": "k/*", "max_expires_in": 3600}]}],
+    }
 
 
-def exchange(sock, raw, buffered=b""):
+def exchange(sock, raw):
     sock.sendall(raw)
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, "closed"
-        data += chunk
-    head, rest = data.split(b"\r\n\r\n", 1)
-    length = int([l.split(b": ")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed"
-        rest += chunk
-    return int(head.split(b" ")[1]), rest[:length]
+    status, _, body, _ = read_response(sock)
+    return status, body
 
 
 def test_four_workers_under_concurrent_presign_load_and_reloads_answer_every_request_exactly():
     port = free_port()
-    path = os.path.join(tempfile.mkdtemp(prefix="presignd-conc-"), "c.yaml")
-    with open(path, "w") as f:
-        f.write(config(1000))
-    service = ServeProcess(["--config", path, "--listen", f"127.0.0.1:{port}", "--workers", "4",
+    settings = PresigndConfig(config(1000), prefix="presignd-conc-")
+    service = ServeProcess(["--config", settings.path, "--listen", f"127.0.0.1:{port}", "--workers", "4",
                             "--admin-listen", "off", "--access-log", "off"], port,
                            env=dict(C_ACCESS="AKIDCONCURRENCY", C_SECRET="concurrency-secret"))
     failures = []
@@ -86,8 +63,7 @@ def test_four_workers_under_concurrent_presign_load_and_reloads_answer_every_req
     for t in threads:
         t.join()
     # After the reloads the limit is still in force on every worker: a tiny rate refuses with an honest Retry-After.
-    with open(path, "w") as f:
-        f.write(config(0.001).replace("burst: 1000000", "burst: 1"))
+    settings.write(config(0.001, burst=1))
     service.proc.send_signal(signal.SIGHUP)
     threading.Event().wait(1.0)
     statuses = []

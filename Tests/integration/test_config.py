@@ -1,9 +1,8 @@
 """`presignd check-config`: the shipped example is valid; mistakes are reported with the field's path."""
 import json
 import os
-import tempfile
 
-from conftest import ROOT
+from conftest import ROOT, PresigndConfig
 
 EXAMPLE = os.path.join(ROOT, "deploy", "presignd.example.yaml")
 ENV = dict(os.environ, S3_ACCESS_KEY="AKIDEXAMPLE", S3_SECRET_KEY="example-secret",
@@ -12,16 +11,13 @@ ENV = dict(os.environ, S3_ACCESS_KEY="AKIDEXAMPLE", S3_SECRET_KEY="example-secre
 
 def example_with_jwks():
     """The example names /etc/presignd/jwks.json; point it at a real JWKS file for the check."""
-    d = tempfile.mkdtemp(prefix="presignd-cfg-")
-    jwks = os.path.join(d, "jwks.json")
-    with open(jwks, "w") as f:
-        json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
-                             "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}, f)
-    path = os.path.join(d, "presignd.yaml")
-    with open(EXAMPLE) as src, open(path, "w") as dst:
-        dst.write(src.read().replace("/etc/presignd/jwks.json", jwks))
-    return path
+    jwks = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
+                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
+    config = PresigndConfig(text="", files={"jwks.json": json.dumps(jwks)}, prefix="presignd-cfg-")
+    with open(EXAMPLE) as src:
+        config.write_text(src.read().replace("/etc/presignd/jwks.json", os.path.join(config.dir, "jwks.json")))
+    return config.path
 
 
 def test_the_example_config_is_valid(presignd):
@@ -30,12 +26,15 @@ def test_the_example_config_is_valid(presignd):
     assert result.stdout == f"{path}: OK (1 backend(s), 2 caller(s), 3 rule(s))\n"
 
 
-def write(text):
-    d = tempfile.mkdtemp(prefix="presignd-cfg-")
-    path = os.path.join(d, "c.yaml")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+def refused(presignd, cases):
+    """check-config refuses each (text, message): one line on stderr ending with the message (when given)."""
+    for text, message in cases:
+        result = presignd("check-config", PresigndConfig(text=text, prefix="presignd-cfg-").path, env=ENV, check=False)
+        assert result.returncode != 0 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
+        if message is not None:
+            assert lines[0].endswith(": " + message), lines[0]
 
 
 BASE = """backends: {main: {endpoint: "http://127.0.0.1:8333", dialect: aws-v4, access_key_env: S3_ACCESS_KEY, secret_key_env: S3_SECRET_KEY}}
@@ -55,13 +54,7 @@ def test_mistakes_are_named_by_path(presignd):
         (BASE.replace('"' + "0" * 64 + '"', '"abc"'), "callers[0].auth.api_key_sha256: must be 64 hex digits (sha256 of the key)"),
         ("backends: [\n", None),
     ]
-    for text, message in cases:
-        result = presignd("check-config", write(text), env=ENV, check=False)
-        assert result.returncode != 0 and result.stdout == ""
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
-        if message is not None:
-            assert lines[0].endswith(": " + message), lines[0]
+    refused(presignd, cases)
 
 
 VANITY = BASE.replace("dialect: aws-v4,", "dialect: aws-v4, addressing: vanity, vanity_domains: [example.com],")
@@ -81,12 +74,6 @@ def test_vanity_domains_and_numeric_bounds_are_checked(presignd):
         (BASE + "server: {max_connections: 99999999999999999999}\n", "server.max_connections: expected Int"),
         (BASE + "cors: {allowed_origins: ['*'], max_age: 1e308}\n", "cors.max_age: expected Int"),
     ]
-    for text, message in cases:
-        result = presignd("check-config", write(text), env=ENV, check=False)
-        assert result.returncode != 0 and result.stdout == ""
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("presignd: error: ")
-        if message is not None:
-            assert lines[0].endswith(": " + message), lines[0]
-    result = presignd("check-config", write(VANITY), env=ENV)
+    refused(presignd, cases)
+    result = presignd("check-config", PresigndConfig(text=VANITY, prefix="presignd-cfg-").path, env=ENV)
     assert result.stdout.endswith(": OK (1 backend(s), 1 caller(s), 1 rule(s))\n")

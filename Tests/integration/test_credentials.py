@@ -18,19 +18,16 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 from botocore.config import Config
 
-from conftest import ACCESS, SECRET, ServeProcess, free_port
+from conftest import ACCESS, SECRET, PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, request, wait_for
 
 API_KEY = "cred-test-key-0123456789"
 MARGIN = 5
@@ -108,36 +105,22 @@ class FakeEndpoint:
 
 class Presignd(ServeProcess):
     """presignd with one rotating backend; `@DIR@` in `credentials` is this server's own directory, where `files`
-    are written (and `prepare(dir)` runs) before it starts."""
+    are written (and `prepare(dir)` runs) before it starts; `rules` are the caller's rules after its get rule."""
 
-    def __init__(self, credentials, rules="", files=None, workers=2, prepare=None):
+    def __init__(self, credentials, rules=(), files=None, workers=2, prepare=None):
         self.port = free_port()
-        self.dir_ = os.path.join("/tmp", "presignd-cred-" + secrets.token_hex(6))
-        os.makedirs(self.dir_)
-        for name, text in (files or {}).items():
-            with open(os.path.join(self.dir_, name), "w") as f:
-                f.write(text)
+        settings = PresigndConfig(files=files, prefix="presignd-cred-")
+        self.dir_ = settings.dir
         if prepare:
             prepare(self.dir_)
-        credentials = credentials.replace("@DIR@", self.dir_)
         self.workers = workers
-        self.config = os.path.join(self.dir_, "presignd.yaml")
-        digest = hashlib.sha256(API_KEY.encode()).hexdigest()
-        with open(self.config, "w") as f:
-            f.write(f"""
-listen: 127.0.0.1:0
-access_log: false
-audit_log: false
-backends:
-  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
-         credentials: {credentials}}}
-callers:
-  - name: app
-    auth: {{api_key_sha256: "{digest}"}}
-    rules:
-      - {{operations: [get], bucket: media, key: "*", max_expires_in: 3600}}
-{rules}
-""")
+        settings.write({
+            "audit_log": False,
+            "backends": {"main": backend(access_env=None, credentials=credentials)},
+            "callers": [{"name": "app", "auth": {"api_key_sha256": api_key_sha256(API_KEY)},
+                         "rules": [{"operations": ["get"], "bucket": "media", "key": "*", "max_expires_in": 3600}, *rules]}],
+        })
+        self.config = settings.path
         self.start()
 
     def start(self):
@@ -145,29 +128,8 @@ callers:
                                      str(self.workers), "--admin-listen", "off"], self.port, prefix="presignd-cred-")
 
     def presign(self, expires_in=60, operation="get"):
-        body = json.dumps({"operation": operation, "bucket": "media", "key": "a/b.txt", "expires_in": expires_in}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/presign", data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"})
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                return resp.status, dict(resp.headers), resp.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def metric(self, name):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as resp:
-            text = resp.read().decode()
-        return sum(int(float(v)) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M))
-
-
-def wait_for(predicate, what, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+        return self.request("POST", "/v1/presign", {"operation": operation, "bucket": "media", "key": "a/b.txt", "expires_in": expires_in},
+                            bearer=API_KEY, timeout=15)
 
 
 def query(url):
@@ -211,11 +173,10 @@ def unavailable_body():
 def test_container_endpoint_rotates_clamps_and_fails_over_to_503():
     fake = FakeEndpoint(lifetime=12)
     token = "agent-token-123"
-    server = Presignd(
-        f'{{container_endpoint: "http://127.0.0.1:{fake.port}/creds", authorization_token_file: "@DIR@/token", refresh_margin_seconds: {MARGIN}}}',
-        files={"token": token + "\n"})
+    server = Presignd({"container_endpoint": f"http://127.0.0.1:{fake.port}/creds", "authorization_token_file": "@DIR@/token",
+                       "refresh_margin_seconds": MARGIN}, files={"token": token + "\n"})
     try:
-        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, "the first set")
+        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, 15, "the first set", interval=0.1)
         first = check_whole_set(json.loads(raw)["url"], fake.by_key)
         assert first == "ASIAROT0001"
         assert fake.unauthorized == 0
@@ -250,7 +211,7 @@ def test_container_endpoint_rotates_clamps_and_fails_over_to_503():
 
         # Malformed JSON: a clear log line, the old set kept.
         fake.mode = "garbage"
-        wait_for(lambda: "malformed credentials document: not valid JSON" in server.output(), "the malformed-JSON log line")
+        wait_for(lambda: "malformed credentials document: not valid JSON" in server.output(), 15, "the malformed-JSON log line", interval=0.1)
         status, _, raw = server.presign()
         assert status == 200
         check_whole_set(json.loads(raw)["url"], fake.by_key)
@@ -273,9 +234,9 @@ def test_container_endpoint_rotates_clamps_and_fails_over_to_503():
 
         # A timeout is one more failure; then the endpoint recovers and signing resumes.
         fake.mode = "slow"
-        wait_for(lambda: "timeout" in server.output().lower(), "the timeout log line", seconds=25)
+        wait_for(lambda: "timeout" in server.output().lower(), 25, "the timeout log line", interval=0.1)
         fake.mode = "ok"
-        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, "recovery", seconds=70)
+        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, 70, "recovery", interval=0.1)
         check_whole_set(json.loads(raw)["url"], fake.by_key)
         assert fake.unauthorized == 0
     finally:
@@ -284,15 +245,13 @@ def test_container_endpoint_rotates_clamps_and_fails_over_to_503():
 
 
 def test_container_endpoint_must_be_loopback_or_link_local(presignd, tmp_path):
-    config = tmp_path / "c.yaml"
-    digest = hashlib.sha256(API_KEY.encode()).hexdigest()
-    config.write_text(f"""
+    config = PresigndConfig(text=f"""
 backends:
   main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, credentials: {{container_endpoint: "http://10.1.2.3/creds"}}}}
 callers:
-  - {{name: app, auth: {{api_key_sha256: "{digest}"}}, rules: [{{operations: [get], bucket: media, max_expires_in: 60}}]}}
-""")
-    result = presignd("check-config", str(config), check=False)
+  - {{name: app, auth: {{api_key_sha256: "{api_key_sha256(API_KEY)}"}}, rules: [{{operations: [get], bucket: media, max_expires_in: 60}}]}}
+""", prefix="presignd-cred-")
+    result = presignd("check-config", config.path, check=False)
     assert result.returncode != 0
     assert ("backends.main.credentials.container_endpoint: host '10.1.2.3' is not loopback or link-local "
             "(127.0.0.0/8, ::1, localhost, 169.254.0.0/16, fe80::/10, fd00:ec2::23)") in result.stderr
@@ -300,11 +259,11 @@ callers:
 
 def test_min_expires_in_refuses_a_too_short_url():
     fake = FakeEndpoint(lifetime=40)
-    rules = "      - {operations: [put], bucket: media, key: \"*\", max_expires_in: 3600, min_expires_in: 600}"
-    server = Presignd(f'{{container_endpoint: "http://127.0.0.1:{fake.port}/creds", refresh_margin_seconds: {MARGIN}}}', rules=rules)
+    rules = [{"operations": ["put"], "bucket": "media", "key": "*", "max_expires_in": 3600, "min_expires_in": 600}]
+    server = Presignd({"container_endpoint": f"http://127.0.0.1:{fake.port}/creds", "refresh_margin_seconds": MARGIN}, rules=rules)
     fake.token = None
     try:
-        wait_for(lambda: server.presign()[0] == 200, "the first set")
+        wait_for(lambda: server.presign()[0] == 200, 15, "the first set", interval=0.1)
         status, headers, raw = server.presign(expires_in=3600, operation="put")
         assert (status, raw, headers.get("Retry-After")) == (503, unavailable_body(), "5")
         status, _, raw = server.presign(expires_in=3600, operation="get")
@@ -375,10 +334,10 @@ class FakeSTS:
 def test_web_identity_against_a_fake_sts():
     token = "eyJhbGciOiJSUzI1NiJ9.projected-sa-token." + secrets.token_hex(8)
     sts = FakeSTS(token)
-    server = Presignd("{web_identity: {role_arn: \"arn:aws:iam::123456789012:role/presignd\", token_file: \"@DIR@/token\", "
-                      f"sts_endpoint: \"http://127.0.0.1:{sts.port}/\", duration_seconds: 900}}}}", files={"token": token})
+    server = Presignd({"web_identity": {"role_arn": "arn:aws:iam::123456789012:role/presignd", "token_file": "@DIR@/token",
+                                        "sts_endpoint": f"http://127.0.0.1:{sts.port}/", "duration_seconds": 900}}, files={"token": token})
     try:
-        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, "the STS set")
+        status, _, raw = wait_for(lambda: (r := server.presign()) and r[0] == 200 and r, 15, "the STS set", interval=0.1)
         assert check_whole_set(json.loads(raw)["url"], sts.by_key) == "ASIAROT0001"
         content_type, form = sts.forms[-1]
         assert content_type == "application/x-www-form-urlencoded; charset=utf-8"
@@ -431,7 +390,7 @@ def rotate_under_load(k8s):
         publish(os.path.join(directory, "secret"), base, first, k8s)
 
     name = "creds.json" if k8s else "plain.ini"
-    server = Presignd(f'{{file: "@DIR@/secret/{name}"}}', prepare=prepare)
+    server = Presignd({"file": f"@DIR@/secret/{name}"}, prepare=prepare)
     live = os.path.join(server.dir_, "secret")
     stop = threading.Event()
     failures, keys = [], []
@@ -456,7 +415,7 @@ def rotate_under_load(k8s):
             publish(live, n, make(n), k8s)
             time.sleep(0.05)
         last = f"ASIAROT{base + rotations:04d}"
-        wait_for(lambda: keys and keys[-1] == last, f"the last set ({last})")
+        wait_for(lambda: keys and keys[-1] == last, 15, f"the last set ({last})", interval=0.1)
     finally:
         stop.set()
         for t in threads:
@@ -483,10 +442,7 @@ def test_seaweedfs_rejects_unknown_session_tokens(seaweed, s3, bucket):
                          aws_secret_access_key=SECRET, config=cfg)
     tokened = boto3.client("s3", endpoint_url=seaweed, region_name="us-east-1", aws_access_key_id=ACCESS,
                            aws_secret_access_key=SECRET, aws_session_token="not-a-seaweed-session", config=cfg)
-    assert urllib.request.urlopen(plain.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "token-probe"})).status == 200
-    try:
-        urllib.request.urlopen(tokened.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "token-probe"}))
-        raise AssertionError("SeaweedFS accepted an unknown session token")
-    except urllib.error.HTTPError as error:
-        assert error.code == 403
-        assert b"<Code>InvalidAccessKeyId</Code>" in error.read()
+    assert request("GET", plain.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "token-probe"}))[0] == 200
+    status, _, body = request("GET", tokened.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "token-probe"}))
+    assert status == 403, "SeaweedFS accepted an unknown session token"
+    assert b"<Code>InvalidAccessKeyId</Code>" in body

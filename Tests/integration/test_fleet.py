@@ -2,23 +2,17 @@
 the test fails when it cannot start): two presignd processes share one rate limit and one link store; per-subject
 limits; Redis killed, restarted, frozen with SIGSTOP, behind a password; the fleet config refused when it is wrong.
 Exact statuses and bodies; the measured latencies are printed (pytest -s shows them)."""
-import hashlib
-import http.client
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 
-from conftest import ServeProcess, concurrently, free_port, hs256_jwt
+from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, concurrently, free_port, hs256_jwt
+from test_links import NOT_FOUND, REVOKED, UNAVAILABLE as LINKS_UNAVAILABLE, USED_UP
 
-REDIS_SERVER = "/usr/bin/redis-server"
 KEY = "fleet-key-" + uuid.uuid4().hex
 FAST_KEY = "fleet-fast-key-" + uuid.uuid4().hex
 HS_SECRET = "fleet-hs256-secret-" + uuid.uuid4().hex
@@ -26,112 +20,10 @@ ISSUER = "https://auth.fleet.test"
 COMMAND_TIMEOUT_MS = 200
 
 RATE_LIMITED = {"error": {"code": "RateLimited", "message": "caller 'fleet' is over its rate limit"}}
-NOT_FOUND = {"error": {"code": "LinkNotFound", "message": "no such link"}}
-REVOKED = {"error": {"code": "LinkRevoked", "message": "this link was revoked"}}
-USED_UP = {"error": {"code": "LinkUsedUp", "message": "this link has been used as many times as it allows"}}
-LINKS_UNAVAILABLE = {"error": {"code": "LinkStoreUnavailable", "message": "the link store is unavailable; retry later"}}
 
 
 def limiter_unavailable(kind):
     return {"error": {"code": "RateLimiterUnavailable", "message": f"the rate limiter cannot answer (redis: {kind}); retry"}}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# redis-server
-
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-
-def redis_command(port, *args, password=None, timeout=1.0):
-    """One command on a new connection (after AUTH when given); the first line of the reply, as text."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        replies = []
-        for command in ([("AUTH", password)] if password else []) + [args]:
-            s.sendall(resp(*command))
-            data = b""
-            while b"\r\n" not in data:
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise ConnectionError("redis closed the connection")
-                data += chunk
-            replies.append(data.split(b"\r\n", 1)[0].decode())
-        return replies[-1]
-
-
-class RedisServer:
-    """`redis-server` on 127.0.0.1:`port`, no persistence; `start()` returns once PING answers PONG (and records
-    when: `ready_at`, monotonic). `kill()` is SIGKILL; `freeze()`/`thaw()` are SIGSTOP/SIGCONT."""
-
-    def __init__(self, port=None, password=None):
-        self.port = port or free_port()
-        self.password = password
-        self.dir = tempfile.mkdtemp(prefix="presignd-redis-")
-        self.proc = None
-        self.ready_at = None
-
-    def start(self):
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", self.dir, "--daemonize", "no"]
-        if self.password:
-            args += ["--requirepass", self.password]
-        log = open(os.path.join(self.dir, "redis.log"), "ab")
-        try:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        except OSError as error:
-            pytest.fail(f"redis-server did not start: {error}", pytrace=False)
-        finally:
-            log.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if redis_command(self.port, "PING", password=self.password, timeout=0.2) == "+PONG":
-                    self.ready_at = time.monotonic()
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.01)
-        self.kill()
-        with open(os.path.join(self.dir, "redis.log"), "rb") as f:
-            pytest.fail(f"redis-server did not start on port {self.port}: {f.read().decode(errors='replace')[-2000:]}",
-                        pytrace=False)
-
-    def command(self, *args):
-        return redis_command(self.port, *args, password=self.password)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def freeze(self):
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self.proc.send_signal(signal.SIGCONT)
-
-
-@pytest.fixture
-def redis_servers():
-    """Starts redis-servers (`make(port=None, password=None)`); every one is killed when the test ends."""
-    servers = []
-
-    def make(port=None, password=None):
-        server = RedisServer(port, password)
-        servers.append(server)
-        return server.start()
-
-    yield make
-    for server in servers:
-        server.kill()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -143,88 +35,45 @@ def token(subject):
 
 
 # Generous link-route limits: test_link_limits.py tests them.
-UNLIMITED_LINKS = ", rate_limit: {per_address: {per_second: 100000, burst: 100000}, per_link: {per_second: 100000, burst: 100000}}"
+UNLIMITED_LINKS = {"rate_limit": {"per_address": {"per_second": 100000, "burst": 100000},
+                                  "per_link": {"per_second": 100000, "burst": 100000}}}
 
 
-def config_text(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS,
-                links_extra=UNLIMITED_LINKS):
-    key = hashlib.sha256(KEY.encode()).hexdigest()
-    fast = hashlib.sha256(FAST_KEY.encode()).hexdigest()
-    password = f", password_env: {password_env}" if password_env else ""
-    return f"""
-listen: 127.0.0.1:0
-access_log: false
-audit_log: false
-backends:
-  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: F_ACCESS, secret_key_env: F_SECRET}}
-callers:
-  - name: fleet
-    auth: {{api_key_sha256: "{key}"}}
-    rate_limit: {{per_second: 1, burst: 10}}
-    rules:
-      - {{name: objects, operations: [get, share_link], bucket: b, key: "k/*", max_expires_in: 86400}}
-  - name: fast
-    auth: {{api_key_sha256: "{fast}"}}
-    rate_limit: {{per_second: 100000, burst: 100000}}
-    rules:
-      - {{name: objects, operations: [get, share_link], bucket: b, key: "k/*", max_expires_in: 86400}}
-  - name: web
-    auth: {{jwt: {{issuer: "{ISSUER}", audience: fleet, hs256_secret_env: F_HS}}}}
-    rate_limit: {{per_second: 0.001, burst: 3, per: subject}}
-    rules:
-      - {{name: own, operations: [get], bucket: b, key: "users/${{sub}}/*", max_expires_in: 600}}
-state:
-  redis: {{url: "redis://127.0.0.1:{redis_port}/0", command_timeout_ms: {command_timeout_ms}{password}}}
-  on_error: {on_error}
-links: {{public_base_url: "http://127.0.0.1:{public_port}", url_ttl: 60{links_extra}}}
-"""
+def config(redis_port, public_port, on_error="deny", password_env=None, command_timeout_ms=COMMAND_TIMEOUT_MS,
+           links_extra=UNLIMITED_LINKS):
+    objects = {"name": "objects", "operations": ["get", "share_link"], "bucket": "b", "key": "k/*", "max_expires_in": 86400}
+    redis = {"url": f"redis://127.0.0.1:{redis_port}/0", "command_timeout_ms": command_timeout_ms}
+    if password_env:
+        redis["password_env"] = password_env
+    return {
+        "audit_log": False,
+        "backends": {"main": backend(access_env="F_ACCESS", secret_env="F_SECRET")},
+        "callers": [
+            {"name": "fleet", "auth": {"api_key_sha256": api_key_sha256(KEY)}, "rate_limit": {"per_second": 1, "burst": 10},
+             "rules": [objects]},
+            {"name": "fast", "auth": {"api_key_sha256": api_key_sha256(FAST_KEY)},
+             "rate_limit": {"per_second": 100000, "burst": 100000}, "rules": [objects]},
+            {"name": "web", "auth": {"jwt": {"issuer": ISSUER, "audience": "fleet", "hs256_secret_env": "F_HS"}},
+             "rate_limit": {"per_second": 0.001, "burst": 3, "per": "subject"},
+             "rules": [{"name": "own", "operations": ["get"], "bucket": "b", "key": "users/${sub}/*", "max_expires_in": 600}]},
+        ],
+        "state": {"redis": redis, "on_error": on_error},
+        "links": {"public_base_url": f"http://127.0.0.1:{public_port}", "url_ttl": 60, **links_extra},
+    }
 
 
 class Presignd(ServeProcess):
-    def __init__(self, redis_port, workers=2, env=None, **config):
+    def __init__(self, redis_port, workers=2, env=None, **settings):
         self.port = free_port()
-        directory = tempfile.mkdtemp(prefix="presignd-fleet-")
-        self.config = os.path.join(directory, "presignd.yaml")
-        with open(self.config, "w") as f:
-            f.write(config_text(redis_port, self.port, **config))
+        self.config = PresigndConfig(config(redis_port, self.port, **settings), prefix="presignd-fleet-").path
         super().__init__(
             ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
              "--admin-listen", "off", "--access-log", "off"], self.port,
             env=dict(F_ACCESS="AKIDFLEET", F_SECRET="fleet-s3-secret", F_HS=HS_SECRET, **(env or {})),
             prefix="presignd-fleet-")
 
-    def request(self, method, path, body=None, bearer=None, timeout=10):
-        """One request on a new connection, redirects not followed: (status, lower-cased headers, body bytes)."""
-        headers = {}
-        data = json.dumps(body).encode() if body is not None else None
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            conn.close()
-
     def presign(self, bearer=KEY, key="k/x"):
         return self.request("POST", "/v1/presign", {"operation": "get", "bucket": "b", "key": key}, bearer=bearer)
-
-    def metric(self, name, **labels):
-        """The sum of the samples of `name` that carry `labels` (over workers and any other label)."""
-        status, _, body = self.request("GET", "/metrics")
-        assert status == 200
-        total = 0.0
-        for line in body.decode().splitlines():
-            sample = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
-            if not sample or sample[1] != name:
-                continue
-            if labels.items() <= dict(re.findall(r'(\w+)="([^"]*)"', sample[2] or "")).items():
-                total += float(sample[3])
-        return total
 
 
 @pytest.fixture
@@ -542,17 +391,12 @@ def test_fleet_config_mistakes_are_refused(presignd):
         (BASE + STATE.replace("/0", "/16"), "state.redis.url: database must be a number in 0...15"),
         (BASE + STATE.replace("}}", "}, on_error: maybe}"), "state.on_error: must be deny or allow (got 'maybe')"),
     ]
-    directory = tempfile.mkdtemp(prefix="presignd-fleet-cfg-")
-    for n, (text, message) in enumerate(cases):
-        path = os.path.join(directory, f"c{n}.yaml")
-        with open(path, "w") as f:
-            f.write(text)
+    for text, message in cases:
+        path = PresigndConfig(text=text, prefix="presignd-fleet-cfg-").path
         result = presignd("check-config", path, env=env, check=False)
         assert result.returncode != 0 and result.stdout == "", (text, result.stdout)
         assert result.stderr == f"presignd: error: {path}: {message}\n", (text, result.stderr)
     # The same document with state.redis and no sqlite_path is valid.
-    path = os.path.join(directory, "ok.yaml")
-    with open(path, "w") as f:
-        f.write(BASE + STATE + 'links: {public_base_url: "http://127.0.0.1:8080"}\n')
+    path = PresigndConfig(text=BASE + STATE + 'links: {public_base_url: "http://127.0.0.1:8080"}\n', prefix="presignd-fleet-cfg-").path
     result = presignd("check-config", path, env=env, check=False)
     assert (result.returncode, result.stdout) == (0, f"{path}: OK (1 backend(s), 1 caller(s), 1 rule(s))\n"), result.stderr

@@ -7,19 +7,14 @@ document), and the process RSS grows by less than RSS_BOUND.
 Run with `-s` to see the figures (RSS growth, and the longest /healthz wait while a 16 MiB `<a/>` document streams
 at full speed); they are printed, not asserted.
 """
-import hashlib
 import json
-import os
 import socket
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import ServeProcess, free_port
+from conftest import HEALTHZ_CLOSE, PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, read_to_end, wait_for
 
 API_KEY = "hostile-s3-key"
 MiB = 1024 * 1024
@@ -122,32 +117,21 @@ class FakeS3:
 class Service(ServeProcess):
     def __init__(self, endpoint):
         self.port = free_port()
-        path = os.path.join(tempfile.mkdtemp(prefix="presignd-hostile-"), "presignd.yaml")
-        with open(path, "w") as f:
-            f.write(f"""
-listen: 127.0.0.1:0
-access_log: false
-backends:
-  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: H_S3_ACCESS, secret_key_env: H_S3_SECRET, request_timeout: 60}}
-callers:
-  - name: alpha
-    auth: {{api_key_sha256: "{hashlib.sha256(API_KEY.encode()).hexdigest()}"}}
-    rules:
-      - {{operations: [put], bucket: "b", key: "*", max_expires_in: 3600}}
-uploads: {{token_secret_env: H_TOKEN_SECRET}}
-""")
+        path = PresigndConfig({
+            "backends": {"main": backend(endpoint, "H_S3_ACCESS", "H_S3_SECRET", request_timeout=60)},
+            "callers": [{"name": "alpha", "auth": {"api_key_sha256": api_key_sha256(API_KEY)},
+                         "rules": [{"operations": ["put"], "bucket": "b", "key": "*", "max_expires_in": 3600}]}],
+            "uploads": {"token_secret_env": "H_TOKEN_SECRET"},
+        }, prefix="presignd-hostile-").path
         super().__init__(["--config", path, "--listen", f"127.0.0.1:{self.port}", "--workers", "1",
                           "--admin-listen", "off", "--access-log", "off"], self.port,
                          env=dict(H_S3_ACCESS="AKIDHOSTILE", H_S3_SECRET="hostile-secret", H_TOKEN_SECRET="t" * 32),
                          prefix="presignd-hostile-")
 
     def create_upload(self):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/uploads", method="POST",
-                                     data=json.dumps({"bucket": "b", "key": "k"}).encode(),
-                                     headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())["upload"]
+        status, _, body = self.request("POST", "/v1/uploads", {"bucket": "b", "key": "k"}, bearer=API_KEY)
+        assert status == 201, body
+        return json.loads(body)["upload"]
 
     def memory(self):
         """(VmRSS, VmHWM) in bytes."""
@@ -155,20 +139,8 @@ uploads: {{token_secret_env: H_TOKEN_SECRET}}
             fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
         return tuple(int(fields[name].split()[0]) * 1024 for name in ("VmRSS", "VmHWM"))
 
-
-def read_answer(sock):
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
-def healthz(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return read_answer(sock)
+    def healthz_raw(self):
+        return self.send_raw(HEALTHZ_CLOSE, timeout=120)
 
 
 class ListParts:
@@ -184,7 +156,7 @@ class ListParts:
 
     def read(self):
         with self.sock:
-            self.answer = read_answer(self.sock)
+            self.answer = read_to_end(self.sock)
         self.done.set()
 
 
@@ -205,7 +177,7 @@ def test_a_hostile_list_parts_document_is_cut_at_its_bound_while_the_worker_serv
         order = []
         for number in range(len(prefix)):
             assert fake.chunk_sent.acquire(timeout=60)
-            assert healthz(service.port).startswith(b"HTTP/1.1 200 OK\r\n")
+            assert service.healthz_raw().startswith(b"HTTP/1.1 200 OK\r\n")
             # The bound is not crossed yet: the listing is still waiting on its document.
             order.append("healthz" if not listing.done.is_set() else "listing-first")
             fake.go.release()
@@ -217,15 +189,12 @@ def test_a_hostile_list_parts_document_is_cut_at_its_bound_while_the_worker_serv
         body = rest.split(b"\r\n\r\n", 1)[1]
         assert json.loads(body) == {"error": {"code": "BadGateway", "message": f"unreadable backend response: {message}"}}
         # presignd stopped reading at the bound: the rest of the 16 MiB never went in.
-        for _ in range(600):
-            if fake.delivered_all is not None:
-                break
-            time.sleep(0.05)
+        wait_for(lambda: fake.delivered_all is not None, 30, "the fake to deliver its document or be cut off")
         assert fake.delivered_all is False
         rss_after, _ = service.memory()
         print(f"\n{kind}: VmRSS grew by {(rss_after - rss_before) / MiB:.1f} MiB")
         assert rss_after - rss_before < RSS_BOUND
-        assert healthz(service.port).startswith(b"HTTP/1.1 200 OK\r\n")
+        assert service.healthz_raw().startswith(b"HTTP/1.1 200 OK\r\n")
     finally:
         service.stop()
         fake.close()
@@ -245,7 +214,7 @@ def test_figures_for_a_16_mib_document_of_tiny_elements():
         waits = []
         while not listing.done.is_set():
             started = time.monotonic()
-            assert healthz(service.port).startswith(b"HTTP/1.1 200 OK\r\n")
+            assert service.healthz_raw().startswith(b"HTTP/1.1 200 OK\r\n")
             waits.append(time.monotonic() - started)
         rss_after, peak_after = service.memory()
         status = listing.answer.split(b"\r\n", 1)[0].decode()

@@ -13,17 +13,14 @@ connection, so the backend is a closed port. Nothing is skipped: a server that c
 import hashlib
 import json
 import os
-import re
 import secrets
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import ServeProcess, b64url, free_port
+from conftest import PresigndConfig, ServeProcess, b64url, backend, free_port, wait_for
 
 ISSUER = "https://id.test/"
 
@@ -173,59 +170,23 @@ class JWKSServer:
 class Presignd(ServeProcess):
     def __init__(self, jwks_url, workers=1):
         self.port = free_port()
-        directory = os.path.join("/tmp", "presignd-jwks-" + secrets.token_hex(6))
-        os.makedirs(directory)
-        self.config = os.path.join(directory, "presignd.yaml")
-        with open(self.config, "w") as f:
-            f.write(f"""
-listen: 127.0.0.1:0
-access_log: false
-backends:
-  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: JWKS_S3_ACCESS, secret_key_env: JWKS_S3_SECRET}}
-callers:
-  - name: app
-    auth: {{jwt: {{issuer: "{ISSUER}", audience: app, jwks_url: "{jwks_url}"}}}}
-    rules:
-      - {{operations: [get], bucket: media, key: "users/${{sub}}/*", max_expires_in: 600}}
-""")
+        self.config = PresigndConfig({
+            "backends": {"main": backend(access_env="JWKS_S3_ACCESS", secret_env="JWKS_S3_SECRET")},
+            "callers": [{"name": "app", "auth": {"jwt": {"issuer": ISSUER, "audience": "app", "jwks_url": jwks_url}},
+                         "rules": [{"operations": ["get"], "bucket": "media", "key": "users/${sub}/*", "max_expires_in": 600}]}],
+        }, prefix="presignd-jwks-").path
         super().__init__(["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
                           "--admin-listen", "off"], self.port,
                          env=dict(JWKS_S3_ACCESS="AKIDJWKSTEST", JWKS_S3_SECRET="jwks-test-secret-0123456789"),
                          prefix="presignd-jwks-")
 
-    def call(self, method, path, token=None, body=None, timeout=15):
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status, dict(resp.headers), resp.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
     def presign(self, token, sub="alice"):
-        status, headers, raw = self.call("POST", "/v1/presign", token,
-                                         {"operation": "get", "bucket": "media", "key": f"users/{sub}/a.jpg"})
+        status, headers, raw = self.request("POST", "/v1/presign", {"operation": "get", "bucket": "media", "key": f"users/{sub}/a.jpg"},
+                                            bearer=token, timeout=15)
         return status, headers, json.loads(raw)
 
     def fetches(self):
-        _, _, text = self.call("GET", "/metrics")
-        out = {}
-        for outcome, value in re.findall(r'presignd_jwks_fetches_total\{outcome="([a-z_]+)"\} ([0-9.]+)', text.decode()):
-            out[outcome] = out.get(outcome, 0) + int(float(value))
-        return out
-
-
-def wait_for(predicate, what, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+        return {outcome: int(value) for outcome, value in self.metric_by("presignd_jwks_fetches_total", "outcome").items()}
 
 
 def test_rotation_is_picked_up_and_random_kids_fetch_once_per_window():
@@ -235,7 +196,7 @@ def test_rotation_is_picked_up_and_random_kids_fetch_once_per_window():
     service = Presignd(server.url("/jwks"), workers=2)
     try:
         # The first fetch starts when the service starts serving, before any request.
-        wait_for(lambda: server.count("/jwks") == 1, "the start fetch")
+        wait_for(lambda: server.count("/jwks") == 1, 10, "the start fetch")
         status, _, body = service.presign(old.token())
         assert status == 200, body
         # The provider rotates: a token with the new kid makes presignd refetch once, then it is accepted.
@@ -316,7 +277,7 @@ def test_big_garbage_and_slow_answers_keep_the_old_keys_and_presignd_responsive(
     services = {mode: Presignd(server.url(f"/{mode}")) for mode in modes}
     try:
         for mode, service in services.items():
-            wait_for(lambda: server.count(f"/{mode}") == 1, f"the start fetch of {mode}")
+            wait_for(lambda: server.count(f"/{mode}") == 1, 10, f"the start fetch of {mode}")
             assert service.presign(key.token())[0] == 200
         for mode in modes:
             server.set(f"/{mode}", mode=mode)
@@ -330,7 +291,7 @@ def test_big_garbage_and_slow_answers_keep_the_old_keys_and_presignd_responsive(
         for thread in threads:
             thread.start()
         # While the slow fetch is in flight on the only worker loop: the loop answers probes and known keys.
-        wait_for(lambda: server.count("/slow") == 2, "the slow refetch")
+        wait_for(lambda: server.count("/slow") == 2, 10, "the slow refetch")
         slow = services["slow"]
         probe = max(healthz_seconds(slow) for _ in range(20))
         assert probe < 1.0, f"GET /healthz took {probe:.3f} s during a slow fetch"

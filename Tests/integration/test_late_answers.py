@@ -6,15 +6,12 @@ is sent while its peer (Redis behind a gate, a fake S3, a fake JWKS server) hold
 Ordering, not timing: with one worker, a /healthz answered on a new connection after the client left means the
 worker has read the departure (the socket's EOF or reset was ready before the new connection was even accepted);
 only then are the peers let go."""
-import hashlib
-import http.client
 import json
 import os
 import random
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -22,8 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ServeProcess, free_port, presignd_binary
-from test_fleet import RedisServer, redis_command
+from conftest import PresigndConfig, RedisServer, ServeProcess, api_key_sha256, backend, free_port, presignd_binary, wait_for
 from test_jwks import ISSUER as JWKS_ISSUER, random_kid_token
 
 KEY = "late-key-" + uuid.uuid4().hex
@@ -159,68 +155,35 @@ class FakePeer:
         self.server.server_close()
 
 
-def config_text(redis_port, s3_port, public_port):
-    key = hashlib.sha256(KEY.encode()).hexdigest()
-    admin = hashlib.sha256(ADMIN.encode()).hexdigest()
-    return f"""
-listen: 127.0.0.1:0
-access_log: false
-audit_log: false
-backends:
-  main: {{endpoint: "http://127.0.0.1:{s3_port}", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: L_ACCESS, secret_key_env: L_SECRET, request_timeout: 30}}
-callers:
-  - name: late
-    auth: {{api_key_sha256: "{key}"}}
-    rate_limit: {{per_second: 100000, burst: 100000}}
-    rules:
-      - {{operations: [get, put, share_link], bucket: b, key: "k/*", max_expires_in: 86400}}
-  - name: remote
-    auth: {{jwt: {{issuer: "{JWKS_ISSUER}", audience: app, jwks_url: "http://127.0.0.1:{s3_port}/jwks"}}}}
-    rules:
-      - {{operations: [get], bucket: b, key: "k/*", max_expires_in: 600}}
-admin: {{token_sha256: ["{admin}"]}}
-uploads: {{token_secret_env: L_TOKEN}}
-state:
-  redis: {{url: "redis://127.0.0.1:{redis_port}/0", command_timeout_ms: 10000}}
-  on_error: deny
-links: {{public_base_url: "http://127.0.0.1:{public_port}", url_ttl: 60}}
-"""
+def config(redis_port, s3_port, public_port):
+    return {
+        "audit_log": False,
+        "backends": {"main": backend(f"http://127.0.0.1:{s3_port}", "L_ACCESS", "L_SECRET", request_timeout=30)},
+        "callers": [
+            {"name": "late", "auth": {"api_key_sha256": api_key_sha256(KEY)}, "rate_limit": {"per_second": 100000, "burst": 100000},
+             "rules": [{"operations": ["get", "put", "share_link"], "bucket": "b", "key": "k/*", "max_expires_in": 86400}]},
+            {"name": "remote", "auth": {"jwt": {"issuer": JWKS_ISSUER, "audience": "app", "jwks_url": f"http://127.0.0.1:{s3_port}/jwks"}},
+             "rules": [{"operations": ["get"], "bucket": "b", "key": "k/*", "max_expires_in": 600}]},
+        ],
+        "admin": {"token_sha256": [api_key_sha256(ADMIN)]},
+        "uploads": {"token_secret_env": "L_TOKEN"},
+        "state": {"redis": {"url": f"redis://127.0.0.1:{redis_port}/0", "command_timeout_ms": 10000}, "on_error": "deny"},
+        "links": {"public_base_url": f"http://127.0.0.1:{public_port}", "url_ttl": 60},
+    }
 
 
 class Service(ServeProcess):
     def __init__(self, redis_port, s3_port):
         self.port = free_port()
         self.admin_port = free_port()
-        directory = tempfile.mkdtemp(prefix="presignd-late-")
-        self.config = os.path.join(directory, "presignd.yaml")
-        with open(self.config, "w") as f:
-            f.write(config_text(redis_port, s3_port, self.port))
+        self.config = PresigndConfig(config(redis_port, s3_port, self.port), prefix="presignd-late-").path
         super().__init__(
             ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", "1",
              "--admin-listen", f"127.0.0.1:{self.admin_port}", "--access-log", "off"], self.port,
             env=dict(L_ACCESS="AKIDLATE", L_SECRET="late-s3-secret", L_TOKEN=TOKEN_SECRET), prefix="presignd-late-")
 
-    def get(self, path, port=None):
-        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def metric_sum(self, name, contains=""):
-        status, body = self.get("/metrics")
-        assert status == 200
-        total = 0.0
-        for line in body.decode().splitlines():
-            if line.startswith(name + "{") and contains in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
     def dropped(self, route):
-        return self.metric_sum("presignd_late_answers_dropped_total", f'route="{route}"')
+        return self.metric("presignd_late_answers_dropped_total", route=route)
 
 
 def routes(config):
@@ -320,7 +283,7 @@ def exchange(service, proxy, peer, listener, method, pattern, moment, how):
         read_answer(sock)
     leave(sock, how)
     # The worker has read the departure once a later connection is answered (one worker: ordering, not timing).
-    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    assert service.healthz() == (200, b'{"status":"ok"}')
     # A request read before the departure has been dispatched, and its peer call is under way: wait (still held)
     # until the peer has it. One the departure beat (a reset can discard unread bytes) never reaches a peer.
     deadline = time.monotonic() + (2 if hold else 0)
@@ -332,25 +295,18 @@ def exchange(service, proxy, peer, listener, method, pattern, moment, how):
     if (listener, method, pattern) in CANCELLED:
         pending = False
     if pending:
-        deadline = time.monotonic() + 20
-        while service.dropped(pattern) < before + 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: service.dropped(pattern) >= before + 1, 20,
+                 f"the dropped answer of {(listener, method, pattern, moment, how)} to be counted", interval=0.02)
     assert service.dropped(pattern) == before + (1 if pending else 0), (listener, method, pattern, moment, how)
     return pending
 
 
 def served(service):
     """Another client is served in full, with the exact answer shape."""
-    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
-    try:
-        conn.request("POST", "/v1/presign", body=json.dumps(PRESIGN),
-                     headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
-        response = conn.getresponse()
-        body = json.loads(response.read())
-        assert response.status == 200, body
-        assert body["method"] == "GET" and body["url"].startswith(f"http://127.0.0.1:") and "/b/k/x?" in body["url"]
-    finally:
-        conn.close()
+    status, _, raw = service.request("POST", "/v1/presign", PRESIGN, bearer=KEY)
+    body = json.loads(raw)
+    assert status == 200, body
+    assert body["method"] == "GET" and body["url"].startswith(f"http://127.0.0.1:") and "/b/k/x?" in body["url"]
 
 
 def test_every_route_survives_a_client_that_leaves_while_its_answer_is_pending(stack):
@@ -395,27 +351,18 @@ def test_a_jwt_waiting_for_its_key_set_survives_its_client_leaving(stack):
     service, proxy, peer, _ = stack
     # The fetch every worker starts at boot must have answered first: a request that came while it was in flight
     # would wait for it rather than ask the (held) endpoint itself.
-    deadline = time.monotonic() + 10
-    while service.metric_sum("presignd_jwks_fetches_total") < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert service.metric_sum("presignd_jwks_fetches_total") >= 1
+    wait_for(lambda: service.metric("presignd_jwks_fetches_total") >= 1, 10, "the boot fetch of the key set", interval=0.02)
     peer.gate.hold()
     sock = socket.create_connection(("127.0.0.1", service.port), timeout=30)
     body = json.dumps(PRESIGN).encode()
     sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + random_kid_token().encode()
                  + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
                  + body)
-    deadline = time.monotonic() + 5
-    while not peer.gate.seen.is_set() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert peer.gate.seen.is_set(), "presignd never asked the JWKS endpoint"
+    wait_for(peer.gate.seen.is_set, 5, "presignd to ask the JWKS endpoint", interval=0.005)
     leave(sock, "close")
-    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    assert service.healthz() == (200, b'{"status":"ok"}')
     peer.gate.release()
-    deadline = time.monotonic() + 20
-    while service.dropped("/v1/presign") < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert service.dropped("/v1/presign") == 1
+    assert wait_for(lambda: service.dropped("/v1/presign"), 20, "the dropped answer to be counted", interval=0.02) == 1
     served(service)
 
 
@@ -429,7 +376,7 @@ def test_writing_to_a_client_that_left_is_an_error_on_that_connection_not_the_en
         sock.close()
         time.sleep(0.01)
     assert service.proc.poll() is None, service.output()[-2000:]
-    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    assert service.healthz() == (200, b'{"status":"ok"}')
     served(service)
 
 
@@ -446,16 +393,11 @@ def test_a_client_that_leaves_while_its_reading_is_paused_has_its_late_answer_dr
     sock.sendall(b"POST /v1/presign HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + KEY.encode()
                  + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
                  + body + b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 3000)
-    deadline = time.monotonic() + 5
-    while not proxy.gate.seen.is_set() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert proxy.gate.seen.is_set()
+    wait_for(proxy.gate.seen.is_set, 5, "the request to reach Redis", interval=0.005)
     sock.close()
-    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    assert service.healthz() == (200, b'{"status":"ok"}')
     proxy.gate.release()
-    deadline = time.monotonic() + 20
-    while service.dropped("/v1/presign") < before + 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: service.dropped("/v1/presign") >= before + 1, 20, "the dropped answer to be counted", interval=0.02)
     assert service.dropped("/v1/presign") == before + 1
     assert service.proc.poll() is None, service.output()[-2000:]
     served(service)
@@ -483,4 +425,4 @@ def test_a_download_the_client_never_reads_is_let_go(stack):
     sock.close()
     assert 0 < received < len(FakePeer.BIG), received
     assert service.proc.poll() is None
-    assert service.get("/healthz") == (200, b'{"status":"ok"}')
+    assert service.healthz() == (200, b'{"status":"ok"}')

@@ -4,14 +4,13 @@ with `Retry-After` and the store is not touched (SQLite's `data_version` and Red
 move); an unknown id costs reads only; `X-Forwarded-For` names the client only from a trusted proxy, so a spoofed
 header gets no fresh budget; and 50 concurrent creates leave exactly `max_live_per_caller` links."""
 import hashlib
-import http.client
 import json
 import socket
 import sqlite3
 import uuid
 
-from conftest import concurrently
-from test_fleet import FAST_KEY, RedisServer, redis_servers, resp, services  # noqa: F401 - fixtures
+from conftest import concurrently, resp
+from test_fleet import FAST_KEY, services  # noqa: F401 - a fixture
 from test_links import KEY_A, Service
 
 ADDRESS_LIMITED = {"error": {"code": "RateLimited", "message": "too many requests for this client address; retry later"}}
@@ -28,34 +27,17 @@ def too_many(cap):
 
 
 def limits(per_address=(100000, 100000), per_link=(100000, 100000), trusted=None, cap=None):
-    text = (f", rate_limit: {{per_address: {{per_second: {per_address[0]}, burst: {per_address[1]}}},"
-            f" per_link: {{per_second: {per_link[0]}, burst: {per_link[1]}}}")
+    """The `links` settings these tests vary: the route's rate limits, the trusted proxies and the live-link cap."""
+    rate_limit = {"per_address": {"per_second": per_address[0], "burst": per_address[1]},
+                  "per_link": {"per_second": per_link[0], "burst": per_link[1]}}
     if trusted:
-        text += ", trusted_proxies: [" + ", ".join(f'"{t}"' for t in trusted) + "]"
-    text += "}"
-    if cap:
-        text += f", max_live_per_caller: {cap}"
-    return text
+        rate_limit["trusted_proxies"] = list(trusted)
+    return {"rate_limit": rate_limit, **({"max_live_per_caller": cap} if cap else {})}
 
 
-def get(port, path, source="127.0.0.1", forwarded=None, method="GET", bearer=None, body=None):
-    """One request from `source` (any 127.x address is this host), redirects not followed: (status, headers, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
-    headers = {}
-    if forwarded is not None:
-        headers["X-Forwarded-For"] = forwarded
-    if bearer:
-        headers["Authorization"] = f"Bearer {bearer}"
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
+def get(service, path, source="127.0.0.1", forwarded=None, method="GET"):
+    """`path` from `source` (any 127.x address is this host), through a proxy that forwarded it for `forwarded`."""
+    return service.request(method, path, source=source, headers={"X-Forwarded-For": forwarded} if forwarded is not None else None)
 
 
 class DataVersion:
@@ -79,20 +61,20 @@ def test_sqlite_over_the_address_limit_is_429_and_writes_nothing():
         link = s.create(BUCKET, "share/small.txt")
         version = DataVersion(s.sqlite_path)
         for _ in range(5):
-            assert get(s.port, f"/l/{link['id']}")[0] == 302
+            assert get(s, f"/l/{link['id']}")[0] == 302
         before = version()
         for method in ["GET"] * 7 + ["HEAD"] * 2:
-            status, headers, body = get(s.port, f"/l/{link['id']}", method=method)
+            status, headers, body = get(s, f"/l/{link['id']}", method=method)
             assert (status, headers["retry-after"], headers["cache-control"]) == (429, "1000", "no-store")
             if method == "GET":
                 assert json.loads(body) == ADDRESS_LIMITED
         # Unknown ids from the same address are refused before the store is read; malformed ones before anything.
-        assert get(s.port, "/l/" + "A" * 32)[0] == 429
-        assert get(s.port, "/l/short")[0] == 404
+        assert get(s, "/l/" + "A" * 32)[0] == 429
+        assert get(s, "/l/short")[0] == 404
         assert version() == before
         assert s.info(link["id"])["uses"] == 5
         # Another address (127.0.0.2 is this host too) has its own budget.
-        assert get(s.port, f"/l/{link['id']}", source="127.0.0.2")[0] == 302
+        assert get(s, f"/l/{link['id']}", source="127.0.0.2")[0] == 302
         assert s.info(link["id"])["uses"] == 6
     finally:
         s.stop()
@@ -105,10 +87,10 @@ def test_sqlite_unknown_ids_cost_no_write():
         version = DataVersion(s.sqlite_path)
         before = version()
         for i in range(30):
-            status, _, body = get(s.port, "/l/" + uuid.uuid4().hex[:32], method="GET" if i % 3 else "HEAD")
+            status, _, body = get(s, "/l/" + uuid.uuid4().hex[:32], method="GET" if i % 3 else "HEAD")
             assert status == 404
         for path in ["/l/short", "/l/" + "A" * 31 + "=", "/l/" + "%00" * 32]:
-            assert get(s.port, path)[0] == 404
+            assert get(s, path)[0] == 404
         assert version() == before
     finally:
         s.stop()
@@ -120,12 +102,12 @@ def test_sqlite_over_the_link_limit_is_429_from_every_address():
     try:
         link = s.create(BUCKET, "share/small.txt")
         version = DataVersion(s.sqlite_path)
-        answers = [get(s.port, f"/l/{link['id']}", forwarded=f"198.51.100.{i}") for i in range(1, 11)]
+        answers = [get(s, f"/l/{link['id']}", forwarded=f"198.51.100.{i}") for i in range(1, 11)]
         assert [status for status, _, _ in answers] == [302] * 4 + [429] * 6
         assert all(json.loads(body) == LINK_LIMITED and headers["retry-after"] == "1000"
                    for status, headers, body in answers if status == 429)
         before = version()
-        assert get(s.port, f"/l/{link['id']}", forwarded="198.51.100.200")[0] == 429
+        assert get(s, f"/l/{link['id']}", forwarded="198.51.100.200")[0] == 429
         assert version() == before
         assert s.info(link["id"])["uses"] == 4
     finally:
@@ -137,13 +119,13 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_budget():
     try:
         link = s.create(BUCKET, "share/small.txt")
         # 127.0.0.2 is not a trusted proxy: whatever it forwards, it is the client.
-        statuses = [get(s.port, f"/l/{link['id']}", source="127.0.0.2", forwarded=f"203.0.113.{i}")[0] for i in range(8)]
+        statuses = [get(s, f"/l/{link['id']}", source="127.0.0.2", forwarded=f"203.0.113.{i}")[0] for i in range(8)]
         assert statuses == [302] * 3 + [429] * 5
         # Through the trusted proxy, the rightmost untrusted entry is the client; what it wrote to its left is not read.
-        statuses = [get(s.port, f"/l/{link['id']}", forwarded=f"203.0.113.{i}, 198.51.100.7")[0] for i in range(5)]
+        statuses = [get(s, f"/l/{link['id']}", forwarded=f"203.0.113.{i}, 198.51.100.7")[0] for i in range(5)]
         assert statuses == [302] * 3 + [429] * 2
         # A malformed header counts against the proxy itself.
-        statuses = [get(s.port, f"/l/{link['id']}", forwarded=f"198.51.100.{i}:80")[0] for i in range(5)]
+        statuses = [get(s, f"/l/{link['id']}", forwarded=f"198.51.100.{i}:80")[0] for i in range(5)]
         assert statuses == [302] * 3 + [429] * 2
         assert s.info(link["id"])["uses"] == 9
     finally:
@@ -163,12 +145,12 @@ def test_sqlite_the_live_link_cap_holds_under_50_concurrent_creates_on_four_work
         assert rows == cap
         # A revocation gives its place back; so does spending a link's last use.
         first = json.loads(next(body for status, body in results if status == 201))["id"]
-        assert s.request("DELETE", f"/v1/links/{first}", key=KEY_A)[0] == 204
+        assert s.request("DELETE", f"/v1/links/{first}", bearer=KEY_A)[0] == 204
         once = s.create(BUCKET, "share/small.txt", max_uses=1)
-        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, key=KEY_A)[0] == 429
-        assert get(s.port, f"/l/{once['id']}")[0] == 302
-        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, key=KEY_A)[0] == 201
-        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/y"}, key=KEY_A)[0] == 429
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, bearer=KEY_A)[0] == 429
+        assert get(s, f"/l/{once['id']}")[0] == 302
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/x"}, bearer=KEY_A)[0] == 201
+        assert s.request("POST", "/v1/links", {"bucket": BUCKET, "key": "share/y"}, bearer=KEY_A)[0] == 429
     finally:
         s.stop()
 
@@ -210,17 +192,17 @@ def test_redis_refused_and_unknown_requests_cost_no_store_write(redis_servers, s
     assert status == 201, body
     link = json.loads(body)
     for _ in range(5):
-        assert get(a.port, f"/l/{link['id']}", forwarded="198.51.100.1")[0] == 302
+        assert get(a, f"/l/{link['id']}", forwarded="198.51.100.1")[0] == 302
     before = commands(redis.port)
     for method in ["GET"] * 7 + ["HEAD"] * 3:
-        status, headers, body = get(a.port, f"/l/{link['id']}", forwarded="198.51.100.1", method=method)
+        status, headers, body = get(a, f"/l/{link['id']}", forwarded="198.51.100.1", method=method)
         assert (status, headers["retry-after"]) == (429, "1000")
     # A refused request sends Redis nothing at all.
     assert delta(before, commands(redis.port)) == {}
     # Unknown ids from fresh addresses: one read each (HGETALL), no script, no write.
     for i in range(20):
         method = "GET" if i % 2 else "HEAD"
-        status, _, body = get(a.port, "/l/" + uuid.uuid4().hex[:32], forwarded=f"198.51.100.{100 + i}", method=method)
+        status, _, body = get(a, "/l/" + uuid.uuid4().hex[:32], forwarded=f"198.51.100.{100 + i}", method=method)
         assert status == 404 and (method == "HEAD" or json.loads(body) == NOT_FOUND)
     assert delta(before, commands(redis.port)) == {"cmdstat_hgetall": 20}
     assert a.metric("presignd_link_rate_limited_total", limit="address") == 10

@@ -3,17 +3,14 @@
 (`presignd_log_lines_dropped_total{stream}`), refuses grants it cannot audit (`audit_on_backpressure: refuse`,
 503 `AuditUnavailable`) or grants and counts the dropped audit lines (`drop`), and when the reader comes back
 lines flow again, whole."""
-import hashlib
 import http.client
 import json
 import os
-import re
-import tempfile
 import threading
 import time
 import uuid
 
-from conftest import ServeProcess, free_port
+from conftest import PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, wait_for
 
 API_KEY = "backpressure-key-" + uuid.uuid4().hex
 ADMIN_TOKEN = "backpressure-admin-" + uuid.uuid4().hex
@@ -25,25 +22,17 @@ AUDIT_UNAVAILABLE = (b'{"error":{"code":"AuditUnavailable","message":"the audit 
                      b'now (stdout is not being read fast enough); nothing was granted; retry later"}}')
 
 
-def config_text(policy, buffer_bytes):
-    digest = hashlib.sha256(API_KEY.encode()).hexdigest()
-    admin = hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()
-    return f"""
-listen: 127.0.0.1:0
-access_log: true
-audit_log: true
-audit_on_backpressure: {policy}
-server: {{log_buffer_bytes: {buffer_bytes}, audit_buffer_bytes: {buffer_bytes}}}
-backends:
-  main: {{endpoint: "http://127.0.0.1:9", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: BP_ACCESS, secret_key_env: BP_SECRET}}
-callers:
-  - name: shipper-test
-    auth: {{api_key_sha256: "{digest}"}}
-    rules:
-      - {{name: all, operations: [get, put], bucket: logs, key: "*", max_expires_in: 3600}}
-admin: {{token_sha256: ["{admin}"]}}
-"""
+def config(policy, buffer_bytes):
+    return {
+        "access_log": True,
+        "audit_log": True,
+        "audit_on_backpressure": policy,
+        "server": {"log_buffer_bytes": buffer_bytes, "audit_buffer_bytes": buffer_bytes},
+        "backends": {"main": backend(access_env="BP_ACCESS", secret_env="BP_SECRET")},
+        "callers": [{"name": "shipper-test", "auth": {"api_key_sha256": api_key_sha256(API_KEY)},
+                     "rules": [{"name": "all", "operations": ["get", "put"], "bucket": "logs", "key": "*", "max_expires_in": 3600}]}],
+        "admin": {"token_sha256": [api_key_sha256(ADMIN_TOKEN)]},
+    }
 
 
 class StuckShipper(ServeProcess):
@@ -52,9 +41,7 @@ class StuckShipper(ServeProcess):
     def __init__(self, policy, buffer_bytes=65536):
         self.port = free_port()
         self.admin_port = free_port()
-        path = os.path.join(tempfile.mkdtemp(prefix="presignd-backpressure-"), "presignd.yaml")
-        with open(path, "w") as f:
-            f.write(config_text(policy, buffer_bytes))
+        path = PresigndConfig(config(policy, buffer_bytes), prefix="presignd-backpressure-").path
         super().__init__(["--config", path, "--listen", f"127.0.0.1:{self.port}", "--workers", "1",
                           "--admin-listen", f"127.0.0.1:{self.admin_port}"], self.port, env=dict(BP_ACCESS=ACCESS, BP_SECRET=SECRET),
                          prefix="presignd-backpressure-", pipe_stdout=True)
@@ -64,18 +51,8 @@ class StuckShipper(ServeProcess):
         self.reader = None
 
     def ask(self, method, path, body=None, headers=None):
-        self.conn.request(method, path, body=body, headers=headers or {})
-        response = self.conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-
-    def admin(self, method, path):
-        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=15)
-        try:
-            conn.request(method, path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-            response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            conn.close()
+        """A request on the one kept-alive connection."""
+        return self.request(method, path, body, headers=headers, connection=self.conn)
 
     def presign(self, key, request_id=None):
         headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
@@ -85,10 +62,7 @@ class StuckShipper(ServeProcess):
         return self.ask("POST", "/v1/presign", body, headers)
 
     def dropped(self):
-        status, _, body = self.ask("GET", "/metrics")
-        assert status == 200
-        found = dict(re.findall(rb'presignd_log_lines_dropped_total\{stream="(\w+)"\} (\d+)', body))
-        return {k.decode(): int(v) for k, v in found.items()}
+        return {stream: int(value) for stream, value in self.metric_by("presignd_log_lines_dropped_total", "stream").items()}
 
     def resume(self):
         """The shipper reads again: everything on the pipe from now on is collected."""
@@ -106,14 +80,10 @@ class StuckShipper(ServeProcess):
         with self.lock:
             return bytes(self.read)
 
-    def wait_for(self, needle, times):
+    def read_until(self, needle, times):
         """Waits (bounded) until `needle` was read from stdout `times` times; the bytes read so far."""
-        for _ in range(400):
-            text = self.collected()
-            if text.count(needle) >= times:
-                return text
-            time.sleep(0.05)
-        raise AssertionError(f"{needle} never reached stdout {times} times: {self.collected()[-2000:]!r}")
+        return wait_for(lambda: (text := self.collected()).count(needle) >= times and text, 20,
+                        lambda: f"{needle} to reach stdout {times} times: {self.collected()[-2000:]!r}")
 
     def close(self):
         self.conn.close()
@@ -164,7 +134,7 @@ def test_refuse_answers_503_instead_of_an_unaudited_grant_and_grants_again_when_
         assert server.dropped()["audit"] == 0
         assert server.presign("k/again")[0] == 503
         # The admin proxy (same worker) refuses too, before asking the backend anything.
-        status, headers, body = server.admin("GET", "/admin/v1/buckets")
+        status, headers, body = server.request("GET", "/admin/v1/buckets", port=server.admin_port, bearer=ADMIN_TOKEN, timeout=15)
         assert (status, body, headers.get("Retry-After")) == (503, ADMIN_AUDIT_UNAVAILABLE, "5")
 
         # The shipper reads again: grants resume, and their lines arrive whole.
@@ -178,7 +148,7 @@ def test_refuse_answers_503_instead_of_an_unaudited_grant_and_grants_again_when_
             time.sleep(0.05)
         assert status == 200 and json.loads(body)["url"].startswith("http://127.0.0.1:9/logs/k/after-resume?")
         # Its audit line and its access line (written once the answer is sent).
-        text = server.wait_for(f'"client_request_id":"{marker}"'.encode(), 2)
+        text = server.read_until(f'"client_request_id":"{marker}"'.encode(), 2)
         lines = complete_lines(text)
         mine = [json.loads(line) for line in lines if marker.encode() in line]
         assert sorted(line.get("audit", "access") for line in mine) == ["access", "presign"], mine
@@ -208,7 +178,7 @@ def test_drop_grants_and_counts_the_audit_lines_it_could_not_hold():
             time.sleep(0.05)
             if any(marker.encode() in line and b'"audit":"presign"' in line for line in server.collected().split(b"\n")):
                 break
-        text = server.wait_for(f'"client_request_id":"{marker}"'.encode(), 2)
+        text = server.read_until(f'"client_request_id":"{marker}"'.encode(), 2)
         lines = complete_lines(text)
         assert any(b'"audit":"presign"' in line and marker.encode() in line for line in lines)
         assert any(b'"path":"/v1/presign"' in line and marker.encode() in line for line in lines)

@@ -1,19 +1,15 @@
 """`presignd serve --config` end to end against SeaweedFS: URLs obtained over HTTP with an API key and with a JWT are
 used for real uploads and downloads; denials, rate limits, CORS, batches, SIGHUP reloads; no secret in the logs."""
-import hashlib
 import json
 import os
 import signal
-import subprocess
-import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
-from conftest import ACCESS, SECRET, ServeProcess, free_port, hs256_jwt as signed_hs256
+from conftest import (ACCESS, SECRET, PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, hs256_jwt as signed_hs256,
+                      request, wait_for)
 
 API_KEY = "e2e-api-key-" + uuid.uuid4().hex
 HS_SECRET = "e2e-hs256-secret-" + uuid.uuid4().hex
@@ -24,61 +20,33 @@ def hs256_jwt(claims, secret=HS_SECRET):
     return signed_hs256(claims, secret)
 
 
-def config_text(endpoint, bucket, rules_extra=""):
-    digest = hashlib.sha256(API_KEY.encode()).hexdigest()
-    return f"""
-listen: 127.0.0.1:0
-access_log: false
-backends:
-  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: E2E_S3_ACCESS, secret_key_env: E2E_S3_SECRET}}
-callers:
-  - name: batch
-    auth: {{api_key_sha256: "{digest}"}}
-    rate_limit: {{per_second: 0.2, burst: 6}}
-    rules:
-      - {{name: objects, operations: [get, put, delete, post_object], bucket: "{bucket}", key: "api/*", max_expires_in: 3600}}
-{rules_extra}
-  - name: web
-    auth: {{jwt: {{issuer: "{ISSUER}", audience: uploads, hs256_secret_env: E2E_HS_SECRET}}}}
-    rules:
-      - {{name: own-folder, operations: [put, get, post_object], bucket: "{bucket}", key: "users/${{sub}}/*",
-         max_expires_in: 600, content_types: ["image/*", "text/*"], max_content_length: 100000}}
-cors: {{allowed_origins: ["https://app.example.com"], max_age: 300}}
-"""
+def config(endpoint, bucket):
+    return {
+        "backends": {"main": backend(endpoint, "E2E_S3_ACCESS", "E2E_S3_SECRET")},
+        "callers": [
+            {"name": "batch", "auth": {"api_key_sha256": api_key_sha256(API_KEY)}, "rate_limit": {"per_second": 0.2, "burst": 6},
+             "rules": [{"name": "objects", "operations": ["get", "put", "delete", "post_object"], "bucket": bucket, "key": "api/*",
+                        "max_expires_in": 3600}]},
+            {"name": "web", "auth": {"jwt": {"issuer": ISSUER, "audience": "uploads", "hs256_secret_env": "E2E_HS_SECRET"}},
+             "rules": [{"name": "own-folder", "operations": ["put", "get", "post_object"], "bucket": bucket, "key": "users/${sub}/*",
+                        "max_expires_in": 600, "content_types": ["image/*", "text/*"], "max_content_length": 100000}]},
+        ],
+        "cors": {"allowed_origins": ["https://app.example.com"], "max_age": 300},
+    }
 
 
 class Service(ServeProcess):
     def __init__(self, endpoint, bucket):
         self.port = free_port()
-        self.config = os.path.join(tempfile.mkdtemp(prefix="presignd-e2e-"), "presignd.yaml")
-        with open(self.config, "w") as f:
-            f.write(config_text(endpoint, bucket))
+        self.settings = PresigndConfig(config(endpoint, bucket), prefix="presignd-e2e-")
+        self.config = self.settings.path
         super().__init__(
             ["--config", self.config, "--listen", f"127.0.0.1:{self.port}", "--workers", "1", "--admin-listen", "off",
              "--access-log", "on"], self.port,
             env=dict(E2E_S3_ACCESS=ACCESS, E2E_S3_SECRET=SECRET, E2E_HS_SECRET=HS_SECRET), prefix="presignd-e2e-")
 
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def request(self, method, path, body=None, headers=None):
-        data = json.dumps(body).encode() if body is not None else None
-        all_headers = {"Content-Type": "application/json"} if data is not None else {}
-        all_headers.update(headers or {})
-        req = urllib.request.Request(self.url(path), data=data, method=method, headers=all_headers)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, dict(resp.headers), resp.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def get(self, path):
-        return self.request("GET", path)
-
     def presign(self, body, token=API_KEY, path="/v1/presign", headers=None):
-        status, response_headers, raw = self.request(
-            "POST", path, body, {"Authorization": f"Bearer {token}", **(headers or {})})
+        status, response_headers, raw = self.request("POST", path, body, headers=headers, bearer=token, timeout=10)
         return status, response_headers, json.loads(raw)
 
 
@@ -95,15 +63,6 @@ def service(seaweed, bucket):
     assert '"audit":"presign"' in text  # the log was captured and holds the audit lines
 
 
-def http(method, url, data=None, headers=None):
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def test_put_and_get_with_an_api_key_round_trip_exact_bytes(service, bucket, s3):
     payload = os.urandom(3000) + b"\x00end"
     key = "api/report 2026+q3/data=1.bin"
@@ -111,13 +70,14 @@ def test_put_and_get_with_an_api_key_round_trip_exact_bytes(service, bucket, s3)
                                       "content_type": "application/octet-stream", "content_length": len(payload)})
     assert status == 200 and put["method"] == "PUT" and put["signature_version"] == "v4"
     assert put["headers"] == {"Content-Type": "application/octet-stream", "Content-Length": str(len(payload))}
-    assert http("PUT", put["url"], payload, put["headers"])[0] == 200
+    assert request("PUT", put["url"], payload, put["headers"])[0] == 200
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == payload
     status, _, get = service.presign({"operation": "get", "bucket": bucket, "key": key})
     assert status == 200
-    assert http("GET", get["url"]) == (200, payload)
+    status, _, got = request("GET", get["url"])
+    assert (status, got) == (200, payload)
     # The signed Content-Length binds the upload size: a longer body under the same URL is refused.
-    assert http("PUT", put["url"], payload + b"x", {"Content-Type": "application/octet-stream"})[0] == 403
+    assert request("PUT", put["url"], payload + b"x", {"Content-Type": "application/octet-stream"})[0] == 403
 
 
 def test_put_and_get_with_a_jwt_inside_the_callers_folder(service, bucket, s3):
@@ -127,9 +87,10 @@ def test_put_and_get_with_a_jwt_inside_the_callers_folder(service, bucket, s3):
     status, _, put = service.presign({"operation": "put", "bucket": bucket, "key": key, "content_type": "text/plain",
                                       "content_length": len(body), "expires_in": 120}, token=token)
     assert status == 200, put
-    assert http("PUT", put["url"], body, put["headers"])[0] == 200
+    assert request("PUT", put["url"], body, put["headers"])[0] == 200
     status, _, get = service.presign({"operation": "get", "bucket": bucket, "key": key}, token=token)
-    assert http("GET", get["url"]) == (200, body)
+    status, _, got = request("GET", get["url"])
+    assert (status, got) == (200, body)
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
     # Another user's folder, and an escape attempt, are denied by name.
     status, _, denied = service.presign({"operation": "get", "bucket": bucket, "key": "users/bob/notes.txt"}, token=token)
@@ -153,7 +114,7 @@ def test_post_object_form_upload(service, bucket, s3):
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="pic.png"\r\n'
                  f"Content-Type: image/png\r\n\r\n".encode() + content + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
-    status, body = http("POST", form["url"], b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    status, _, body = request("POST", form["url"], b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert status in (200, 204), body
     assert s3.get_object(Bucket=bucket, Key="users/carol/pic.png")["Body"].read() == content
 
@@ -193,11 +154,11 @@ def test_batch_with_mixed_results(service, bucket):
 
 
 def test_openapi_and_metrics_are_served(service):
-    status, headers, body = service.get("/openapi.yaml")
+    status, headers, body = service.request("GET", "/openapi.yaml")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(root, "openapi.yaml"), "rb") as f:
         assert (status, body) == (200, f.read())
-    status, headers, body = service.get("/metrics")
+    status, headers, body = service.request("GET", "/metrics")
     text = body.decode()
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     assert 'presignd_urls_issued_total{operation="put",backend="main"}' in text
@@ -217,27 +178,21 @@ def test_zz_rate_limit_then_sighup(service, bucket):
     assert codes[-1] == 429 and all(c == 200 for c in codes[:-1])
 
     # A broken config on SIGHUP is refused and the old one keeps serving (the JWT caller still works).
-    with open(service.config, "w") as f:
-        f.write("backends: {main: {endpoint: 'not a url'}}\ncallers: []\n")
+    service.settings.write_text("backends: {main: {endpoint: 'not a url'}}\ncallers: []\n")
     service.proc.send_signal(signal.SIGHUP)
     token = hs256_jwt({"sub": "dave", "iss": ISSUER, "aud": "uploads", "exp": int(time.time()) + 300})
-    deadline = time.time() + 5
-    while "config reload failed" not in service.output() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: "config reload failed" in service.output(), 5, "the failed reload's log line")
     assert "config reload failed; keeping the previous config" in service.output()
     status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "users/dave/x"}, token=token)
     assert status == 200, body
     assert service.proc.poll() is None
 
     # A valid one is taken: here the API-key caller is gone, so its key is now unknown.
-    with open(service.config, "w") as f:
-        text = config_text("http://127.0.0.1:1", bucket)
-        start = text.index("  - name: batch")
-        f.write(text[:start] + text[text.index("  - name: web"):])
+    taken = config("http://127.0.0.1:1", bucket)
+    taken["callers"] = [caller for caller in taken["callers"] if caller["name"] != "batch"]
+    service.settings.write(taken)
     service.proc.send_signal(signal.SIGHUP)
-    deadline = time.time() + 5
-    while '"message":"config reloaded"' not in service.output() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: '"message":"config reloaded"' in service.output(), 5, "the reload's log line")
     status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "api/r"})
     assert (status, body["error"]["message"]) == (401, "unknown API key")
     status, _, body = service.presign({"operation": "get", "bucket": bucket, "key": "users/dave/x"}, token=token)

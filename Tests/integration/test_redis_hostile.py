@@ -4,14 +4,13 @@ or with garbage. The client must drop the connection as soon as the header that 
 error is in the 503 and the log), make it again (the fake sees a new connection), answer 503 meanwhile, and keep its
 memory (VmHWM from /proc, reset with clear_refs before the attack) within a stated bound while the fake announces
 1 GiB or sends 256 MiB of elements. The figures are printed (pytest -s shows them)."""
-import os
 import select
 import socket
 import threading
-import time
 
 import pytest
 
+from conftest import wait_for
 from test_fleet import FAST_KEY, LINKS_UNAVAILABLE, limiter_unavailable, services, status_body  # noqa: F401
 
 PASSWORD = "hostile-redis-pw"
@@ -141,15 +140,6 @@ def fakes():
         fake.stop()
 
 
-def wait_for(condition, limit=10.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def start(services, fake, command_timeout_ms):
     return services(fake.port, workers=1, password_env="F_REDIS_PW", env={"F_REDIS_PW": PASSWORD},
                     command_timeout_ms=command_timeout_ms)
@@ -177,7 +167,8 @@ def test_a_hostile_reply_drops_the_connection_at_its_header_and_it_is_made_again
     # A 10 s command timeout: a client that waited for the whole reply would answer "timeout" ten seconds later.
     service = start(services, fake, command_timeout_ms=10000)
     assert status_body(service.presign(FAST_KEY)) == (503, limiter_unavailable(kind))
-    assert wait_for(lambda: len(fake.connections()) >= 2 and fake.connections()[0]["closed_by_client"]), fake.connections()
+    wait_for(lambda: len(fake.connections()) >= 2 and fake.connections()[0]["closed_by_client"], 10,
+             lambda: f"presignd to close the first connection and open a second: {fake.connections()}", interval=0.01)
     first = fake.connections()[0]
     print(f"\n{mode}: {first['sent']} bytes sent after the header before presignd closed the connection")
     assert first["commands"] == ["AUTH", "EVALSHA"], first
@@ -189,8 +180,9 @@ def test_a_hostile_reply_drops_the_connection_at_its_header_and_it_is_made_again
         assert status_body(service.presign(FAST_KEY)) in allowed
         assert status_body(service.request("GET", "/l/" + "A" * 32)) == (503, LINKS_UNAVAILABLE)
         assert service.request("GET", "/healthz")[0] == 200
-    assert wait_for(lambda: all(c["commands"][:1] == ["AUTH"] for c in fake.connections()))
-    assert wait_for(lambda: logged in service.output()), service.output()[-2000:]
+    wait_for(lambda: all(c["commands"][:1] == ["AUTH"] for c in fake.connections()), 10,
+             lambda: f"every connection to begin with AUTH: {fake.connections()}", interval=0.01)
+    wait_for(lambda: logged in service.output(), 10, lambda: f"the log line {logged!r}: {service.output()[-2000:]}", interval=0.01)
     assert service.metric("presignd_redis_errors_total", kind=kind) >= 1
     assert service.metric("presignd_redis_reconnects_total") >= 1
 
@@ -221,7 +213,8 @@ def test_memory_stays_bounded_while_a_hostile_redis_floods(services, fakes, mode
     with open(f"/proc/{pid}/clear_refs", "w") as f:
         f.write("5")  # VmHWM := VmRSS, so VmHWM below is the peak of the attack alone
     answers = [status_body(service.presign(FAST_KEY)) for _ in range(3)]
-    assert wait_for(lambda: all(c["closed_by_client"] for c in fake.connections())), fake.connections()
+    wait_for(lambda: all(c["closed_by_client"] for c in fake.connections()), 10,
+             lambda: f"presignd to close every connection: {fake.connections()}", interval=0.01)
     peak = vm_kib(pid, "VmHWM")
     sent = [c["sent"] for c in fake.connections()]
     growth = (peak - before) * 1024

@@ -5,16 +5,13 @@ import hashlib
 import json
 import os
 import socket
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
-from conftest import ACCESS, SECRET, ServeProcess, free_port
+from conftest import ACCESS, HEALTHZ_CLOSE, SECRET, PresigndConfig, ServeProcess, api_key_sha256, backend, free_port, request
 
 KEY_A = "uploads-key-a-" + uuid.uuid4().hex
 KEY_B = "uploads-key-b-" + uuid.uuid4().hex
@@ -22,55 +19,35 @@ TOKEN_SECRET = "uploads-token-secret-" + uuid.uuid4().hex
 MiB = 1024 * 1024
 
 
-def config_text(endpoint, bucket, backend_timeout=""):
-    a = hashlib.sha256(KEY_A.encode()).hexdigest()
-    b = hashlib.sha256(KEY_B.encode()).hexdigest()
-    return f"""
-listen: 127.0.0.1:0
-access_log: false
-backends:
-  main: {{endpoint: "{endpoint}", dialect: aws-v4, region: us-east-1, addressing: path,
-         access_key_env: U_S3_ACCESS, secret_key_env: U_S3_SECRET{backend_timeout}}}
-callers:
-  - name: alpha
-    auth: {{api_key_sha256: "{a}"}}
-    rules:
-      - {{name: big, operations: [put, get], bucket: "{bucket}", key: "big/*", max_expires_in: 86400,
-         max_content_length: 12000000}}
-      - {{name: small, operations: [put], bucket: "{bucket}", key: "small/*", max_expires_in: 3600,
-         max_content_length: 6000000}}
-  - name: beta
-    auth: {{api_key_sha256: "{b}"}}
-    rules:
-      - {{operations: [put], bucket: "{bucket}", key: "big/*", max_expires_in: 3600}}
-uploads: {{token_secret_env: U_TOKEN_SECRET}}
-"""
+def config(endpoint, bucket, **backend_extra):
+    return {
+        "backends": {"main": backend(endpoint, "U_S3_ACCESS", "U_S3_SECRET", **backend_extra)},
+        "callers": [
+            {"name": "alpha", "auth": {"api_key_sha256": api_key_sha256(KEY_A)}, "rules": [
+                {"name": "big", "operations": ["put", "get"], "bucket": bucket, "key": "big/*", "max_expires_in": 86400,
+                 "max_content_length": 12000000},
+                {"name": "small", "operations": ["put"], "bucket": bucket, "key": "small/*", "max_expires_in": 3600,
+                 "max_content_length": 6000000}]},
+            {"name": "beta", "auth": {"api_key_sha256": api_key_sha256(KEY_B)}, "rules": [
+                {"operations": ["put"], "bucket": bucket, "key": "big/*", "max_expires_in": 3600}]},
+        ],
+        "uploads": {"token_secret_env": "U_TOKEN_SECRET"},
+    }
 
 
 class Service(ServeProcess):
-    def __init__(self, endpoint, bucket, backend_timeout=""):
+    def __init__(self, endpoint, bucket, **backend_extra):
         self.port = free_port()
-        path = os.path.join(tempfile.mkdtemp(prefix="presignd-uploads-"), "presignd.yaml")
-        with open(path, "w") as f:
-            f.write(config_text(endpoint, bucket, backend_timeout))
+        path = PresigndConfig(config(endpoint, bucket, **backend_extra), prefix="presignd-uploads-").path
         super().__init__(
             ["--config", path, "--listen", f"127.0.0.1:{self.port}", "--workers", "1", "--admin-listen", "off",
              "--access-log", "off"], self.port,
             env=dict(U_S3_ACCESS=ACCESS, U_S3_SECRET=SECRET, U_TOKEN_SECRET=TOKEN_SECRET), prefix="presignd-uploads-")
 
     def call(self, method, path, body=None, key=KEY_A):
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": f"Bearer {key}"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
+        """(status, the JSON body or None)."""
+        status, _, raw = self.request(method, path, body, bearer=key)
+        return status, json.loads(raw) if raw else None
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +61,6 @@ def service(seaweed, bucket):
     assert '"audit":"upload","step":"create"' in text
 
 
-def put(url, data, headers):
-    req = urllib.request.Request(url, data=data, method="PUT", headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
-
-
 def create(service, bucket, key, **extra):
     status, body = service.call("POST", "/v1/uploads", {"bucket": bucket, "key": key, **extra})
     assert status == 201, body
@@ -102,19 +70,19 @@ def create(service, bucket, key, **extra):
 
 def upload_parts(service, upload, parts, checksum=False):
     """Signs and PUTs each (number, bytes); returns {number: etag}."""
-    request = []
+    items = []
     for number, data in parts:
         item = {"number": number, "content_length": len(data)}
         if checksum:
             item["checksum"] = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        request.append(item)
-    status, signed = service.call("POST", f"/v1/uploads/{upload}/parts", {"parts": request})
+        items.append(item)
+    status, signed = service.call("POST", f"/v1/uploads/{upload}/parts", {"parts": items})
     assert status == 200, signed
     etags = {}
     for (number, data), part in zip(parts, signed["parts"]):
         assert part["number"] == number and part["method"] == "PUT"
         assert "partNumber=%d" % number in part["url"] and "X-Amz-Signature" in part["url"]
-        status, headers = put(part["url"], data, part["headers"])
+        status, headers, _ = request("PUT", part["url"], data, part["headers"])
         assert status == 200, (number, status)
         etags[number] = headers["ETag"]
     return etags
@@ -163,7 +131,7 @@ def test_a_part_with_a_wrong_checksum_is_refused_by_s3(service, bucket, s3):
     # Signed as a header (named in X-Amz-SignedHeaders), never carried as a query parameter.
     assert part["headers"]["x-amz-checksum-sha256"] == wrong
     assert "x-amz-checksum-sha256=" not in part["url"].lower() and "content-length%3bhost%3bx-amz-checksum-sha256" in part["url"].lower()
-    assert put(part["url"], bad, part["headers"])[0] == 400
+    assert request("PUT", part["url"], bad, part["headers"])[0] == 400
     # Completing with only the good part works; the refused one was never stored.
     status, done = service.call("POST", f"/v1/uploads/{upload}/complete",
                                 {"parts": [{"number": 1, "etag": etags[1],
@@ -179,7 +147,7 @@ def test_an_upload_over_max_content_length_is_refused_at_complete_and_aborted(se
     assert status == 200
     etags = {}
     for part in signed["parts"]:
-        status, headers = put(part["url"], os.urandom(5 * MiB), part["headers"])
+        status, headers, _ = request("PUT", part["url"], os.urandom(5 * MiB), part["headers"])
         assert status == 200
         etags[part["number"]] = headers["ETag"]
     status, body = service.call("POST", f"/v1/uploads/{upload}/complete",
@@ -249,17 +217,6 @@ def test_an_abort_removes_the_upload(service, bucket, s3):
     assert key not in [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
 
 
-def healthz(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-
-
 def test_s3_down_is_502_and_s3_too_slow_is_504_while_the_worker_keeps_serving(bucket):
     # Down: nothing listens on this port.
     dead = free_port()
@@ -273,14 +230,14 @@ def test_s3_down_is_502_and_s3_too_slow_is_504_while_the_worker_keeps_serving(bu
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    s = Service(f"http://127.0.0.1:{listener.getsockname()[1]}", bucket, backend_timeout=", request_timeout: 2")
+    s = Service(f"http://127.0.0.1:{listener.getsockname()[1]}", bucket, request_timeout=2)
     try:
         result = {}
         caller = threading.Thread(target=lambda: result.update(answer=s.call("POST", "/v1/uploads", {"bucket": bucket, "key": "big/x"})))
         caller.start()
         time.sleep(0.5)
         # The create is pending on S3; the same (single) worker answers health checks meanwhile.
-        assert healthz(s.port).startswith(b"HTTP/1.1 200 OK\r\n")
+        assert s.send_raw(HEALTHZ_CLOSE, timeout=5).startswith(b"HTTP/1.1 200 OK\r\n")
         assert caller.is_alive()
         caller.join(timeout=20)
         status, body = result["answer"]

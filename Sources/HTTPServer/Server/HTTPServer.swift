@@ -50,6 +50,14 @@ public final class HTTPServer: Sendable {
         presignd_ignore_sigpipe()
         let publicAddress = try ListenAddress(parsing: configuration.listen)
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
+        // Every listener sets SO_REUSEPORT, so a port given to both would bind twice and the kernel would split the
+        // connections between the public and the admin routes (each answering the other's paths with 404).
+        if let adminAddress, adminAddress.port != 0, adminAddress.port == publicAddress.port,
+            adminAddress.host == publicAddress.host || adminAddress.isWildcard || publicAddress.isWildcard {
+            throw ServerError(
+                "the admin listener \(configuration.adminListen ?? "") and the public listener \(configuration.listen) "
+                    + "share port \(publicAddress.port); give the admin listener a port of its own")
+        }
         let count = max(1, configuration.workers)
         // The first worker resolves port 0; the others bind the ports it got, so all share them.
         let first = Worker(server: self, index: 0)

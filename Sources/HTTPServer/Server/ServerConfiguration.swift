@@ -37,6 +37,9 @@ public struct ListenAddress: Sendable, Equatable {
         host = authority.hostText
         port = authority.port ?? 0
     }
+
+    /// Listening on every address of its family (0.0.0.0, ::): it overlaps any other address's port.
+    var isWildcard: Bool { host == "0.0.0.0" || host == "::" || host == "[::]" }
 }
 
 /// A start-up failure with the failing call and its message.
