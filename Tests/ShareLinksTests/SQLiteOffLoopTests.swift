@@ -22,6 +22,19 @@ import Glibc
         }
     }
 
+    /// Creates `id`, then holds the store thread on a job of its own (as a stuck disk would) until the answer is
+    /// signalled. The create's answer can reach this thread before the store thread counts that job done, so this
+    /// waits for the count first: a job still counted would take a place in the bounded queue (seen under
+    /// ThreadSanitizer's slower schedule).
+    static func createThenHold(_ id: LinkID, _ store: SQLiteLinkStore) -> DispatchSemaphore {
+        _ = T.now { store.create(T.record(id), worker: 0, loop: nil, $0) }
+        for _ in 0..<5_000 where store.thread.pending > 0 { usleep(1_000) }
+        #expect(store.thread.pending == 0)
+        let gate = DispatchSemaphore(value: 0)
+        #expect(store.thread.submit { gate.wait() })
+        return gate
+    }
+
     @Test func callsReturnAtOnceAndAnswersComeOnTheLoopInTheOrderAsked() throws {
         let loop = TestLoop()
         defer { #expect(loop.close(), "every handle closed") }
@@ -74,13 +87,7 @@ import Glibc
         let store = SQLiteLinkStore(settings: .init(path: T.tempPath(), maxPending: 2))
         let on = loop.eventLoop
         let id = LinkID.generate()
-        _ = T.now { store.create(T.record(id), worker: 0, loop: nil, $0) }
-        // The create's answer can reach this thread before the store thread counts the job done: wait for that,
-        // or the job still counts against the bound below (seen under ThreadSanitizer's slower schedule).
-        for _ in 0..<5_000 where store.thread.pending > 0 { usleep(1_000) }
-        #expect(store.thread.pending == 0)
-        let gate = DispatchSemaphore(value: 0)
-        #expect(store.thread.submit { gate.wait() })
+        let gate = Self.createThenHold(id, store)
         var log: [String] = []
         store.use(id.digest, now: 1_500, worker: 0, loop: on) { log.append("use \(Self.text($0))") }
         #expect(log.isEmpty)
@@ -115,13 +122,7 @@ import Glibc
         let loop = TestLoop()
         let store = SQLiteLinkStore(settings: .init(path: T.tempPath()))
         let id = LinkID.generate()
-        _ = T.now { store.create(T.record(id), worker: 0, loop: nil, $0) }
-        // The create's answer can reach this thread before the store thread counts the job done: wait for that,
-        // or the job still counts against the bound below (seen under ThreadSanitizer's slower schedule).
-        for _ in 0..<5_000 where store.thread.pending > 0 { usleep(1_000) }
-        #expect(store.thread.pending == 0)
-        let gate = DispatchSemaphore(value: 0)
-        #expect(store.thread.submit { gate.wait() })
+        let gate = Self.createThenHold(id, store)
         var answered = false
         store.use(id.digest, now: 1_500, worker: 0, loop: loop.eventLoop) { _ in answered = true }
         #expect(loop.close(), "every handle closed")
