@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "PresignRuntime",
             dependencies: [
-                "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
+                "HTTPServer", "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
