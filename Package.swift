@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "PresignRuntime",
             dependencies: [
-                "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
+                "HTTPServer", "JSONKit", "PresignCore", "PresignConfig", "S3Client", "S3Signing", "UVLoop",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "AdminProxy",
-            dependencies: ["S3Client", "PresignConfig", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["S3Client", "PresignCore", "PresignConfig", "PresignRuntime", "HTTPServer", "JSONKit", "UVLoop", "S3Signing", "LineLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),

@@ -3,6 +3,8 @@ import JSONKit
 import LineLog
 import Logging
 import PresignConfig
+import PresignCore
+import PresignRuntime
 import S3Signing
 
 extension AdminProxy {
@@ -25,8 +27,8 @@ extension AdminProxy {
     }
 
     /// The answer to an admin call that could not be audited (the presign API's `AuditUnavailable`).
-    static let auditUnavailable = HTTPResponse.error(
-        .serviceUnavailable, code: "AuditUnavailable",
-        message: "the audit log cannot take this call's line right now (stdout is not being read fast enough); nothing was done; retry later",
-        headers: [("Retry-After", "5")])
+    static let auditUnavailable = HTTPResponse(error: APIError(
+        .auditUnavailable,
+        "the audit log cannot take this call's line right now (stdout is not being read fast enough); nothing was done; retry later",
+        headers: ["Retry-After": "5"]))
 }

@@ -1,5 +1,6 @@
 import HTTPServer
 import PresignConfig
+import PresignCore
 
 extension AdminProxy {
     /// `Authorization: Bearer <token>` whose SHA-256 is one of the config's admin digests. Every digest is compared,
@@ -9,4 +10,8 @@ extension AdminProxy {
         else { return false }
         return APIKeyAuth.firstMatch(of: APIKeyAuth.digest(token), in: config.adminTokenDigests) { $0 } != nil
     }
+
+    /// 401 for a call without the admin token.
+    static let unauthorized = APIError(
+        .unauthorized, "admin calls need Authorization: Bearer <admin token>", headers: ["WWW-Authenticate": #"Bearer realm="presignd-admin""#])
 }

@@ -1,4 +1,6 @@
 import HTTPServer
+import PresignCore
+import PresignRuntime
 import S3Client
 
 /// Bucket operations: each sends one backend request and answers from its completion (JSON for lists and
@@ -28,7 +30,7 @@ extension AdminProxy {
             v2: call.param("list_type") == "2", startAfter: call.param("start_after"))
         if let maxKeys = call.param("max_keys") {
             guard let value = Int(maxKeys), (1...1000).contains(value) else {
-                return .error(.badRequest, code: "InvalidRequest", message: "max_keys: must be 1...1000")
+                return HTTPResponse(error: APIError(.invalidRequest, "max_keys: must be 1...1000"))
             }
             options.maxKeys = value
         }

@@ -10,9 +10,9 @@ extension AdminProxy {
     func connection(
         _ backend: ServiceConfig.Backend, _ signers: BackendSigners, worker: Int, now: Double, on loop: EventLoop
     ) -> S3fmAuthConnection? {
-        guard case .success(let signer) = signers.signer(for: backend, worker: worker, now: now) else { return nil }
+        guard case .success(let calls) = signers.signer(.calls, for: backend, worker: worker, now: now) else { return nil }
         return connections.connection(
-            backend: backend.name, presigner: signer.presigner,
+            backend: backend.name, presigner: calls.signer,
             timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
             on: loop)
     }

@@ -1,5 +1,6 @@
 import HTTPServer
-import JSONKit
+import PresignCore
+import PresignRuntime
 import S3Client
 
 /// How backend results become HTTP answers: S3 errors, passed-through object headers, and the answers the proxy
@@ -8,16 +9,8 @@ extension AdminProxy {
     /// S3 errors keep S3's status and code (and its request id as `s3_request_id`); an unreachable backend is 502,
     /// a timeout 504.
     static func errorResponse(_ error: S3Error) -> HTTPResponse {
-        let (statusCode, code, message, requestId) = error.answer
-        let status = HTTPStatus(code: statusCode)
-        var extra: [(String, String)] = []
-        if let requestId { extra.append(("s3_request_id", requestId)) }
-        var writer = JSONWriter(capacity: 96 + message.utf8.count)
-        writer.beginObject()
-        writer.key("error")
-        HTTPResponse.writeError(into: &writer, code: code, message: message, extra: extra)
-        writer.endObject()
-        return .json(status, writer.bytes)
+        let answer = error.answer
+        return HTTPResponse(error: APIError.upstream(status: answer.status, code: answer.code, message: answer.message, requestId: answer.s3RequestId))
     }
 
     /// A backend result as the client's answer: the JSON document, or the S3 error.
@@ -52,7 +45,6 @@ extension AdminProxy {
     }
 
     /// 413 for an ACL document over `maxDocumentBytes`; the rest of the body is not read, so the connection closes.
-    static let documentTooLarge = HTTPResponse.error(
-        .payloadTooLarge, code: "EntityTooLarge", message: "an ACL document is at most \(maxDocumentBytes) bytes",
-        headers: [("Connection", "close")])
+    static let documentTooLarge = HTTPResponse(error: APIError(
+        .entityTooLarge, "an ACL document is at most \(maxDocumentBytes) bytes", headers: ["Connection": "close"]))
 }

@@ -3,6 +3,7 @@ import HTTPServer
 import LineLog
 import Logging
 import PresignConfig
+import PresignCore
 import PresignRuntime
 import S3Client
 import S3Signing
@@ -53,8 +54,7 @@ public final class AdminProxy: Sendable {
     func handle(_ request: HTTPRequest, _ context: ResponseContext, _ route: Route) -> HTTPResponse? {
         let (config, signers) = generation(request.worker)
         guard authorized(request, config) else {
-            return HTTPResponse.error(.unauthorized, code: "Unauthorized", message: "admin calls need Authorization: Bearer <admin token>",
-                                      headers: [("WWW-Authenticate", #"Bearer realm="presignd-admin""#)])
+            return HTTPResponse(error: Self.unauthorized)
         }
         let query = AdminCall.queryItems(request.head.query)
         let backend: ServiceConfig.Backend
@@ -64,10 +64,7 @@ public final class AdminProxy: Sendable {
         }
         let seconds = clock()
         guard let connection = connection(backend, signers, worker: request.worker, now: seconds, on: context.eventLoop) else {
-            return HTTPResponse.error(
-                .serviceUnavailable, code: "CredentialsUnavailable",
-                message: "backend '\(backend.name)' has no usable credentials right now (they are being refreshed); retry later",
-                headers: [("Retry-After", "5")])
+            return HTTPResponse(error: APIError.credentialsUnavailable(backend: backend.name))
         }
         let call = AdminCall(
             request: request, context: context, connection: connection, query: query,
@@ -89,10 +86,8 @@ public final class AdminProxy: Sendable {
         case .success(let chosen):
             return .success(chosen.backend)
         case .failure(let choice):
-            if let answer = choice.notFound {
-                return .failure(.init(response: .error(HTTPStatus(code: answer.status), code: answer.code, message: answer.message)))
-            }
-            return .failure(.init(response: .error(.badRequest, code: "InvalidRequest", message: "backend: give ?backend= (several are configured)")))
+            let error = choice.notFound ?? APIError(.invalidRequest, "backend: give ?backend= (several are configured)")
+            return .failure(.init(response: HTTPResponse(error: error)))
         }
     }
 }

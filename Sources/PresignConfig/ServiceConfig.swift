@@ -54,18 +54,6 @@ public struct ServiceConfig: Sendable {
         public var signature: SignatureVersion { presigner.signature }
     }
 
-    /// One whole credential set's presigner, and the expiry URLs are clamped to.
-    public struct Signer: Sendable {
-        public let presigner: S3Presigner
-        /// Until when the set signs, and so the latest any URL it signs may expire.
-        public let window: CredentialWindow
-
-        public init(presigner: S3Presigner, window: CredentialWindow) {
-            self.presigner = presigner
-            self.window = window
-        }
-    }
-
     /// A rotating backend that cannot sign now (answered 503 `CredentialsUnavailable`).
     public struct CredentialsUnavailable: Error, Sendable, Equatable {
         public let backend: String
@@ -151,9 +139,9 @@ public struct ServiceConfig: Sendable {
         /// The one answer to a name that is not configured, sent by the presign API, the upload routes and the admin
         /// proxy alike: 404 `BackendNotFound`. nil for `.ambiguous`, which each surface answers as its own missing
         /// field or query parameter.
-        public var notFound: (status: Int, code: String, message: String)? {
+        public var notFound: APIError? {
             guard case .unknown(let name) = self else { return nil }
-            return (404, "BackendNotFound", "no backend named '\(name)'")
+            return APIError(.backendNotFound, "no backend named '\(name)'")
         }
     }
 

@@ -1,6 +1,8 @@
-/// An API error before it becomes a response: a code from a closed set (each code has one status), a message, the
-/// request field at fault (for a 400) and the headers its answer needs (`Retry-After`, `WWW-Authenticate`). The
-/// one exception to the closed set is an S3 refusal passed through with S3's own status and code (`upstream`).
+/// An API error before it becomes a response, for the presign API and the admin proxy alike: a code from a closed
+/// set (each code has one status), a message, the request field at fault (for a 400) and the headers its answer
+/// needs (`Retry-After`, `WWW-Authenticate`). The one exception to the closed set is an S3 refusal passed through
+/// with S3's own status and code (`upstream`). `Code` lists exactly the codes presignd itself puts on the wire
+/// (openapi.yaml's `x-error-codes`, held equal by a test).
 public struct APIError: Error, Equatable, Sendable {
     public enum Code: String, CaseIterable, Sendable {
         case invalidRequest = "InvalidRequest"
@@ -31,10 +33,6 @@ public struct APIError: Error, Equatable, Sendable {
         case keysUnavailable = "KeysUnavailable"
         case linkStoreUnavailable = "LinkStoreUnavailable"
         case serviceStopped = "ServiceStopped"
-        /// What a request whose client left is "answered" with: dropped by its context, never sent.
-        case clientGone = "ClientGone"
-        /// S3 refused a call made for the request; the answer carries S3's status and code (`APIError.upstream`).
-        case backendRefused = "BackendRefused"
 
         public var status: Int {
             switch self {
@@ -49,46 +47,58 @@ public struct APIError: Error, Equatable, Sendable {
             case .rateLimited, .tooManyLinks: 429
             case .linkUnsignable: 500
             case .uploadsDisabled: 501
-            case .badGateway, .backendRefused: 502
+            case .badGateway: 502
             case .gatewayTimeout: 504
             case .credentialsUnavailable, .auditUnavailable, .rateLimiterUnavailable, .keysUnavailable,
-                .linkStoreUnavailable, .serviceStopped, .clientGone:
+                .linkStoreUnavailable, .serviceStopped:
                 503
             }
         }
     }
 
-    /// An S3 answer passed through: its status and code replace the code's own.
+    /// An S3 refusal passed through: S3's status and code (an open set: whatever the backend says), and its
+    /// request id when the answer names it (`s3_request_id`).
     public struct Upstream: Equatable, Sendable {
         public let status: Int
         public let code: String
+        public let requestId: String?
     }
 
-    public let code: Code
+    /// Whose code the answer carries.
+    public enum Kind: Equatable, Sendable {
+        case code(Code)
+        case upstream(Upstream)
+    }
+
+    public let kind: Kind
     public let message: String
     public let field: String?
     public var headers: [String: String]
-    public let upstream: Upstream?
 
     public init(_ code: Code, _ message: String, field: String? = nil, headers: [String: String] = [:]) {
-        self.code = code
+        kind = .code(code)
         self.message = message
         self.field = field
         self.headers = headers
-        upstream = nil
     }
 
-    /// S3's refusal with S3's status and code; a status under 400 (an error inside a 200) answers 502.
-    public static func upstream(status: Int, code: String, message: String) -> APIError {
-        APIError(code: .backendRefused, message: message, upstream: Upstream(status: status < 400 ? 502 : status, code: code))
+    /// S3's refusal with S3's status and code, as given (the presign API answers one inside a 200 as 502; the admin
+    /// proxy passes every status through).
+    public static func upstream(status: Int, code: String, message: String, requestId: String? = nil) -> APIError {
+        APIError(upstream: Upstream(status: status, code: code, requestId: requestId), message: message)
     }
 
-    private init(code: Code, message: String, upstream: Upstream) {
-        self.code = code
+    private init(upstream: Upstream, message: String) {
+        kind = .upstream(upstream)
         self.message = message
         field = nil
         headers = [:]
-        self.upstream = upstream
+    }
+
+    /// presignd's code; nil for an S3 refusal passed through.
+    public var code: Code? {
+        guard case .code(let code) = kind else { return nil }
+        return code
     }
 
     /// 400 `InvalidRequest` naming the field at fault: `"<field>: <message>"`.
@@ -96,11 +106,35 @@ public struct APIError: Error, Equatable, Sendable {
         APIError(.invalidRequest, "\(field): \(message)", field: field)
     }
 
+    /// 503 `CredentialsUnavailable` for a rotating backend whose set cannot sign now (the presign API and the admin
+    /// proxy): retry after 5 s; why goes to the log, not to the caller.
+    public static func credentialsUnavailable(backend: String) -> APIError {
+        APIError(.credentialsUnavailable, "backend '\(backend)' has no usable credentials right now (they are being refreshed); retry later",
+            headers: ["Retry-After": "5"])
+    }
+
     /// 403 `PolicyDenied` with the engine's reason.
     public static func denied(_ denial: PolicyEngine.Denial) -> APIError { APIError(.policyDenied, denial.message) }
 
     /// The status the answer has.
-    public var status: Int { upstream?.status ?? code.status }
+    public var status: Int {
+        switch kind {
+        case .code(let code): code.status
+        case .upstream(let upstream): upstream.status
+        }
+    }
+
     /// The code the answer carries.
-    public var codeName: String { upstream?.code ?? code.rawValue }
+    public var codeName: String {
+        switch kind {
+        case .code(let code): code.rawValue
+        case .upstream(let upstream): upstream.code
+        }
+    }
+
+    /// Members the error object carries after `code`, `message` and `field`: S3's request id for a refusal that named it.
+    public var details: [(name: String, value: String)] {
+        guard case .upstream(let upstream) = kind, let requestId = upstream.requestId else { return [] }
+        return [("s3_request_id", requestId)]
+    }
 }

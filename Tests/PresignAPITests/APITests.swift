@@ -23,7 +23,7 @@ struct APITests {
             body: #"{"operation":"put","bucket":"reports","key":"q3/sales report+final.csv","expires_in":600,"content_type":"text/csv","content_length":5}"#,
             headers: Self.auth))
         #expect(response.status.code == 200)
-        let expected = try BackendSigners(config, workers: 1).signer(for: config.backends["main"]!, worker: 0, now: 0).get().presigner.presign(
+        let expected = try BackendSigners(config, workers: 1).signer(.query, for: config.backends["main"]!, worker: 0, now: 0).get().signer.sign(
             .init(operation: .put, bucket: "reports", key: "q3/sales report+final.csv", expiry: .after(seconds: 600),
                   headers: [("Content-Type", "text/csv"), ("Content-Length", "5")]),
             now: SigningTime(epochSeconds: Int64(Fixture.now)))

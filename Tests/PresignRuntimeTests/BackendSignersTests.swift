@@ -36,16 +36,16 @@ struct BackendSignersTests {
         let signers = BackendSigners(config, workers: 2)
         let backend = config.backends["main"]!
         #expect(signers.cell(named: "main")?.source == .file(path: "/run/creds.json"))
-        let signer = try signers.signer(for: backend, worker: 1, now: 1_795_000_000).get()
-        #expect(signer.presigner.configuration.credentials == Credentials(accessKeyId: "ASIAFILE", secretAccessKey: "file-secret", sessionToken: "file-token"))
+        let signer = try signers.signer(.calls, for: backend, worker: 1, now: 1_795_000_000).get()
+        #expect(signer.signer.configuration.credentials == Credentials(accessKeyId: "ASIAFILE", secretAccessKey: "file-secret", sessionToken: "file-token"))
         #expect(signer.window == CredentialWindow(expiration: 1_795_001_800, margin: 120))
         // Inside the margin the backend cannot sign.
-        guard case .failure(let unavailable) = signers.signer(for: backend, worker: 1, now: 1_795_001_680) else { Issue.record("signed inside the margin"); return }
+        guard case .failure(let unavailable) = signers.signer(.calls, for: backend, worker: 1, now: 1_795_001_680) else { Issue.record("signed inside the margin"); return }
         #expect(unavailable == ServiceConfig.CredentialsUnavailable(
             backend: "main", reason: "the credentials expire at 2026-11-18T11:36:40Z and were not refreshed"))
         // Static keys sign with no window.
-        let fixed = try signers.signer(for: config.backends["other"]!, worker: 0, now: 1_795_001_680).get()
-        #expect(fixed.presigner.configuration.credentials == Credentials(accessKeyId: "ak", secretAccessKey: "sk"))
+        let fixed = try signers.signer(.calls, for: config.backends["other"]!, worker: 0, now: 1_795_001_680).get()
+        #expect(fixed.signer.configuration.credentials == Credentials(accessKeyId: "ak", secretAccessKey: "sk"))
         #expect(fixed.window == CredentialWindow(expiration: nil, margin: 0))
         #expect(signers.cell(named: "other") == nil)
     }
@@ -54,14 +54,14 @@ struct BackendSignersTests {
         let config = try await Self.config(Self.container)
         let signers = BackendSigners(config, workers: 1)
         let backend = config.backends["main"]!
-        guard case .failure(let unavailable) = signers.signer(for: backend, worker: 0, now: 1_795_000_000) else { Issue.record("signed with nothing"); return }
+        guard case .failure(let unavailable) = signers.signer(.calls, for: backend, worker: 0, now: 1_795_000_000) else { Issue.record("signed with nothing"); return }
         #expect(unavailable.reason == "no credentials yet")
         let cell = try #require(signers.cell(named: "main"))
         cell.publish(Self.set("A", expiration: 1_795_000_900))
-        #expect(try signers.signer(for: backend, worker: 0, now: 1_795_000_000).get().presigner.configuration.credentials.accessKeyId == "A")
+        #expect(try signers.signer(.calls, for: backend, worker: 0, now: 1_795_000_000).get().signer.configuration.credentials.accessKeyId == "A")
         cell.publish(Self.set("B", expiration: 1_795_001_900))
-        let second = try signers.signer(for: backend, worker: 0, now: 1_795_000_000).get()
-        #expect(second.presigner.configuration.credentials == Credentials(accessKeyId: "B", secretAccessKey: "S-B", sessionToken: "T-B"))
+        let second = try signers.signer(.calls, for: backend, worker: 0, now: 1_795_000_000).get()
+        #expect(second.signer.configuration.credentials == Credentials(accessKeyId: "B", secretAccessKey: "S-B", sessionToken: "T-B"))
         #expect(cell.latest?.generation == 2)
     }
 
@@ -83,7 +83,7 @@ struct BackendSignersTests {
         first.cell(named: "main")!.publish(Self.set("A", expiration: 1_795_000_900))
         let reloaded = try await Self.config(Self.container)
         let second = BackendSigners(reloaded, workers: 2, carrying: first)
-        #expect(try second.signer(for: reloaded.backends["main"]!, worker: 1, now: 1_795_000_000).get().presigner.configuration.credentials.accessKeyId == "A")
+        #expect(try second.signer(.calls, for: reloaded.backends["main"]!, worker: 1, now: 1_795_000_000).get().signer.configuration.credentials.accessKeyId == "A")
         // Another source, or another margin, is not the same credentials.
         let moved = BackendSigners(try await Self.config(Self.container.replacingOccurrences(of: "/abc", with: "/xyz")), workers: 2, carrying: first)
         #expect(moved.cell(named: "main")?.latest == nil)
@@ -109,8 +109,8 @@ struct BackendSignersTests {
             """, secrets: SecretSource(environment: ["K": "ak", "S": "sk"]))
         let stale = onlyOther.backends["other"]!
         #expect(stale.index == 0 && config.backends["other"]!.index == 1)
-        #expect(try signers.signer(for: stale, worker: 0, now: 1_795_000_000).get().presigner.configuration.endpoint.port == 8334)
-        guard case .failure(let gone) = BackendSigners(onlyOther, workers: 1).signer(for: config.backends["main"]!, worker: 0, now: 0) else {
+        #expect(try signers.signer(.calls, for: stale, worker: 0, now: 1_795_000_000).get().signer.configuration.endpoint.port == 8334)
+        guard case .failure(let gone) = BackendSigners(onlyOther, workers: 1).signer(.calls, for: config.backends["main"]!, worker: 0, now: 0) else {
             Issue.record("signed for a backend the generation does not have"); return
         }
         #expect(gone.reason == "the backend is not in this configuration")

@@ -6,7 +6,8 @@ import Testing
 /// The refresh schedule as a state machine over an injected clock: when it fetches, how it backs off, and when the
 /// set in use stops serving.
 struct RefreshScheduleTests {
-    static let t0 = 1_795_000_000.0
+    static let e0: Int64 = 1_795_000_000
+    static let t0 = Double(e0)
     static let settings = RefreshSchedule.Settings(margin: 300, maxJitter: 60, minBackoff: 1, maxBackoff: 60, minInterval: 1)
 
     @Test func fetchesAtOnceThenOneMarginBeforeTheMarginMinusJitter() {
@@ -14,11 +15,11 @@ struct RefreshScheduleTests {
         #expect(s.isDue(now: Self.t0))
         s.began()
         #expect(!s.isDue(now: Self.t0 + 10_000))
-        s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
+        s.succeeded(expiration: Self.e0 + 900, now: Self.t0, random: 0)
         #expect(s.nextAttempt == Self.t0 + 300)
         var jittered = RefreshSchedule(settings: Self.settings, now: Self.t0)
         jittered.began()
-        jittered.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 1)
+        jittered.succeeded(expiration: Self.e0 + 900, now: Self.t0, random: 1)
         #expect(jittered.nextAttempt == Self.t0 + 240)
         #expect(!jittered.isDue(now: Self.t0 + 239.9))
         #expect(jittered.isDue(now: Self.t0 + 240))
@@ -27,14 +28,14 @@ struct RefreshScheduleTests {
     @Test func jitterIsAtMostAQuarterOfTheTimeLeft() {
         var s = RefreshSchedule(settings: .init(margin: 5, maxJitter: 60), now: Self.t0)
         s.began()
-        s.succeeded(expiration: Self.t0 + 14, now: Self.t0, random: 1)
+        s.succeeded(expiration: Self.e0 + 14, now: Self.t0, random: 1)
         #expect(s.nextAttempt == Self.t0 + 3)
     }
 
     @Test func aSetAlreadyInsideTheMarginIsRetriedAfterTheMinimumInterval() {
         var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
         s.began()
-        s.succeeded(expiration: Self.t0 + 100, now: Self.t0, random: 0.5)
+        s.succeeded(expiration: Self.e0 + 100, now: Self.t0, random: 0.5)
         #expect(s.nextAttempt == Self.t0 + 1)
         #expect(!s.isServing(now: Self.t0))
     }
@@ -42,18 +43,18 @@ struct RefreshScheduleTests {
     @Test func aSetInsideTheRefreshWindowIsFetchedAgainAfterAQuarterOfWhatItServes() {
         var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
         s.began()
-        s.succeeded(expiration: Self.t0 + 500, now: Self.t0, random: 1)
+        s.succeeded(expiration: Self.e0 + 500, now: Self.t0, random: 1)
         #expect(s.nextAttempt == Self.t0 + 50)
         #expect(s.isServing(now: Self.t0 + 199))
         s.began()
-        s.succeeded(expiration: Self.t0 + 3600, now: Self.t0, random: 0)
+        s.succeeded(expiration: Self.e0 + 3600, now: Self.t0, random: 0)
         #expect(s.nextAttempt == Self.t0 + 3000)
         var short = RefreshSchedule(settings: .init(margin: 5), now: Self.t0)
         short.began()
-        short.succeeded(expiration: Self.t0 + 12, now: Self.t0, random: 0)
+        short.succeeded(expiration: Self.e0 + 12, now: Self.t0, random: 0)
         #expect(short.nextAttempt == Self.t0 + 2)
         short.began()
-        short.succeeded(expiration: Self.t0 + 9, now: Self.t0, random: 0)
+        short.succeeded(expiration: Self.e0 + 9, now: Self.t0, random: 0)
         #expect(short.nextAttempt == Self.t0 + 1)
     }
 
@@ -73,7 +74,7 @@ struct RefreshScheduleTests {
         #expect(waits == [1, 2, 4, 8, 16, 32, 60, 30, 30])
         #expect(s.failures == 9)
         s.began()
-        s.succeeded(expiration: now + 900, now: now, random: 0)
+        s.succeeded(expiration: Int64(now) + 900, now: now, random: 0)
         #expect(s.failures == 0)
         #expect(s.nextAttempt == now + 300)
     }
@@ -82,7 +83,7 @@ struct RefreshScheduleTests {
         var s = RefreshSchedule(settings: Self.settings, now: Self.t0)
         #expect(!s.isServing(now: Self.t0))
         s.began()
-        s.succeeded(expiration: Self.t0 + 900, now: Self.t0, random: 0)
+        s.succeeded(expiration: Self.e0 + 900, now: Self.t0, random: 0)
         var now = s.nextAttempt!
         var random = FixedRandom(value: 0)
         #expect(now == Self.t0 + 300)
@@ -95,9 +96,9 @@ struct RefreshScheduleTests {
         }
         #expect(s.isServing(now: Self.t0 + 599.999))
         #expect(!s.isServing(now: Self.t0 + 600))
-        #expect(s.expiration == Self.t0 + 900)
+        #expect(s.expiration == Self.e0 + 900)
         s.began()
-        s.succeeded(expiration: now + 900, now: now, random: 0)
+        s.succeeded(expiration: Int64(now) + 900, now: now, random: 0)
         #expect(s.isServing(now: now))
     }
 
@@ -122,12 +123,5 @@ struct RefreshScheduleTests {
         var random = FixedRandom(value: 0)
         s.failed(now: Self.t0 + 4, using: &random)
         #expect(s.nextAttempt == Self.t0 + 4)
-    }
-}
-
-extension RefreshSchedule {
-    /// Whether the set in use signs at `now`, asked as production asks it: through its `CredentialWindow`.
-    func isServing(now: Double) -> Bool {
-        hasSet && CredentialWindow(expiration: expiration.map { Int64($0) }, margin: Int64(settings.margin)).isServing(at: now)
     }
 }

@@ -29,7 +29,8 @@ public struct HTTPResponse: Sendable {
     /// The one writer of an error object, `{"code":…,"message":…[,"field":…][, extra members]}`: every error body
     /// of the server, the presign API (whole responses and batch items) and the admin proxy goes through it.
     public static func writeError(
-        into writer: inout JSONWriter, code: String, message: String, field: String? = nil, extra: [(String, String)] = []
+        into writer: inout JSONWriter, code: String, message: String, field: String? = nil,
+        extra: [(name: String, value: String)] = []
     ) {
         writer.beginObject()
         writer.string("code", code)

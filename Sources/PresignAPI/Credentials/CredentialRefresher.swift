@@ -87,8 +87,8 @@ final class CredentialRefresher {
             let old = previous.first { $0.backend == name && $0.cell.source == cell.source && $0.cell.margin == cell.margin }
             // A set the old cell got after the new generation was built (a fetch that answered in between).
             if cell.latest == nil, let carried = old?.cell.latest?.set { cell.publish(carried) }
-            let settings = RefreshSchedule.Settings(margin: Double(cell.margin), maxJitter: min(60, Double(cell.margin) / 5))
-            let current = cell.latest.map { (expiration: $0.set.expiration.map(Double.init), random: Double.random(in: 0..<1)) }
+            let settings = RefreshSchedule.Settings(margin: cell.margin, maxJitter: min(60, Double(cell.margin) / 5))
+            let current = cell.latest.map { (expiration: $0.set.expiration, random: Double.random(in: 0..<1)) }
             let entry = Entry(backend: name, cell: cell, schedule: RefreshSchedule(settings: settings, now: now, current: current))
             if case .file(let path) = cell.source { watch(entry, path: path) }
             entries.append(entry)
@@ -207,7 +207,7 @@ final class CredentialRefresher {
         case .success(let set):
             let changed = entry.cell.latest?.set != set
             if changed { entry.cell.publish(set) } else { entry.cell.recordFailure(nil) }
-            entry.schedule.succeeded(expiration: set.expiration.map(Double.init), now: now, random: Double.random(in: 0..<1))
+            entry.schedule.succeeded(expiration: set.expiration, now: now, random: Double.random(in: 0..<1))
             metrics.credentialRefresh(worker: loop.index, backend: entry.backend, ok: true)
             if changed {
                 var metadata: Logger.Metadata = ["backend": "\(entry.backend)", "access_key_id": "\(set.credentials.accessKeyId)",

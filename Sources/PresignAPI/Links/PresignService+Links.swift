@@ -3,6 +3,7 @@ import JSONKit
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Signing
 import ShareLinks
 import UVLoop
@@ -182,18 +183,18 @@ extension PresignService {
     ) -> HTTPResponse {
         let wanted = max(1, min(settings.urlTTL, record.expiresAt - Int64(now)))
         // The redirect's URL is clamped like any other (a rotating backend's set expires); no rule minimum applies.
-        let signer: ServiceConfig.Signer
+        let signer: WindowedSigner<QuerySigner>
         let seconds: Int64
         do throws(APIError) {
-            signer = try self.signer(backend, worker: request.worker, now: now).get()
-            seconds = try lifetime(wanted, signer: signer, backend: backend, minExpiresIn: nil, worker: request.worker, now: now).get().seconds
+            signer = try self.signer(.query, backend, worker: request.worker, now: now).get()
+            seconds = try lifetime(wanted, window: signer.window, backend: backend, minExpiresIn: nil, worker: request.worker, now: now).get().seconds
         } catch {
             return Self.noStore(Self.response(error))
         }
         let query = Intent.responseOverrides(record.response).map { (name: $0.query, value: $0.value) }
         let signed: S3Presigner.PresignedURL
         do throws(SigningError) {
-            signed = try signer.presigner.presign(
+            signed = try signer.signer.sign(
                 S3Presigner.Request(
                     operation: use == nil ? .head : .get, bucket: record.bucket, key: record.key,
                     expiry: .after(seconds: seconds), headers: [], query: query),

@@ -6,8 +6,8 @@ import PresignCore
 import PresignRuntime
 import S3Signing
 
-/// Signing with rotating credentials: the one accessor to a backend's current presigner (or the 503), and the
-/// expiry clamp every presigned URL goes through.
+/// Signing with rotating credentials: the one accessor to a backend's current signer of a kind (or the 503), and
+/// the expiry clamp every presigned URL goes through.
 extension PresignService {
     /// What a presigned URL's lifetime became: the seconds to sign for, and the requested seconds when clamped.
     struct Lifetime: Equatable {
@@ -15,10 +15,13 @@ extension PresignService {
         let requested: Int64?
     }
 
-    /// The presigner of `backend`'s current credential set on this worker, or 503 `CredentialsUnavailable`: the
-    /// signers of the worker's generation (the request's own, unless a SIGHUP landed while it waited).
-    func signer(_ backend: ServiceConfig.Backend, worker: Int, now: Double) -> Result<ServiceConfig.Signer, APIError> {
-        switch store.generation(worker: worker).signers.signer(for: backend, worker: worker, now: now) {
+    /// `backend`'s signer of the kind `slot` names, from its current credential set on this worker, or 503
+    /// `CredentialsUnavailable`: the signers of the worker's generation (the request's own, unless a SIGHUP landed
+    /// while it waited).
+    func signer<Signer>(
+        _ slot: SignerSlot<Signer>, _ backend: ServiceConfig.Backend, worker: Int, now: Double
+    ) -> Result<WindowedSigner<Signer>, APIError> {
+        switch store.generation(worker: worker).signers.signer(slot, for: backend, worker: worker, now: now) {
         case .success(let signer): return .success(signer)
         case .failure(let unavailable):
             return .failure(credentialsUnavailable(backend, worker: worker, now: now, reason: unavailable.reason))
@@ -28,9 +31,9 @@ extension PresignService {
     /// `requested` seconds, clamped to the credentials' expiry minus the margin (counted), or 503 when what is left
     /// is under the rule's `min_expires_in` (or nothing is left).
     func lifetime(
-        _ requested: Int64, signer: ServiceConfig.Signer, backend: ServiceConfig.Backend, minExpiresIn: Int64?, worker: Int, now: Double
+        _ requested: Int64, window: CredentialWindow, backend: ServiceConfig.Backend, minExpiresIn: Int64?, worker: Int, now: Double
     ) -> Result<Lifetime, APIError> {
-        switch signer.window.clamp(requested: requested, now: Int64(now), minExpiresIn: minExpiresIn) {
+        switch window.clamp(requested: requested, now: Int64(now), minExpiresIn: minExpiresIn) {
         case .unchanged(let seconds):
             return .success(Lifetime(seconds: seconds, requested: nil))
         case .clamped(let seconds, let requested):
@@ -48,21 +51,10 @@ extension PresignService {
     /// 503 with Retry-After; the reason goes to the log (at most one line per backend per 10 s), not to the caller.
     func credentialsUnavailable(_ backend: ServiceConfig.Backend, worker: Int, now: Double, reason: String) -> APIError {
         metrics.credentialsUnavailable(worker: worker, backend: backend.name)
-        let complain: Bool
-        if case .rotating(let cell)? = store.generation(worker: worker).signers.signing(backend) {
-            complain = cell.shouldComplain(now: Int64(now))
-        } else {
-            complain = true
-        }
-        if complain {
+        if store.generation(worker: worker).signers.cell(for: backend)?.shouldComplain(now: Int64(now)) ?? true {
             logger.error("credentials unavailable: answering 503", metadata: ["backend": "\(backend.name)", "reason": "\(reason)"])
         }
-        return Self.credentialsUnavailableError(backend.name)
-    }
-
-    static func credentialsUnavailableError(_ backend: String) -> APIError {
-        APIError(.credentialsUnavailable, "backend '\(backend)' has no usable credentials right now (they are being refreshed); retry later",
-            headers: ["Retry-After": "5"])
+        return .credentialsUnavailable(backend: backend.name)
     }
 
     /// `expires_at`, and when the clamp applied, `"expires_clamped": true` and `requested_expires_at`.

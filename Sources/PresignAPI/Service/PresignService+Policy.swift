@@ -40,8 +40,8 @@ extension PresignService {
         case .success(let chosen): return chosen.1
         case .failure(let choice):
             // `BackendChoice.notFound`: the one wording of an unknown backend, shared with the admin proxy.
-            guard let answer = choice.notFound else { throw .invalid(field, "is required when several backends are configured") }
-            throw APIError(.backendNotFound, answer.message, field: field)
+            guard let notFound = choice.notFound else { throw .invalid(field, "is required when several backends are configured") }
+            throw APIError(.backendNotFound, notFound.message, field: field)
         }
     }
 }

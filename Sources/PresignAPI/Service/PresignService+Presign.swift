@@ -5,6 +5,7 @@ import LineLog
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Signing
 
 /// `POST /v1/presign`: one intent authenticated, rate-limited, decided by policy and signed.
@@ -22,61 +23,25 @@ extension PresignService {
     }
 
     /// Decides and signs one intent: the success JSON object and its audit line, not yet handed out (`issue` does
-    /// that).
+    /// that). What the grant is signed as (`Capability.signatureKind`) picks the backend's signer.
     func sign(
         _ intent: Intent, path: String, caller: Authenticated, snapshot: Snapshot, request: HTTPRequest, now: Double
     ) -> Result<Issued, APIError> {
         let grant: Grant
-        let backend: ServiceConfig.Backend
-        let signer: ServiceConfig.Signer
-        let lifetime: Lifetime
+        let expiresAt: SigningTime
+        var out = JSONWriter(capacity: 512)
+        out.beginObject()
         do throws(APIError) {
+            let backend: ServiceConfig.Backend
             (grant, backend) = try decide(intent, caller, snapshot.config, worker: request.worker, path: path)
-            signer = try self.signer(backend, worker: request.worker, now: now).get()
-            lifetime = try self.lifetime(grant.lifetime, signer: signer, backend: backend, minExpiresIn: grant.rule.minExpiresIn,
-                                         worker: request.worker, now: now).get()
+            let signing = Signing(grant: grant, backend: backend, path: path, worker: request.worker, now: now)
+            switch grant.capability.signatureKind {
+            case .query(let operation): expiresAt = try signQuery(operation, signing, into: &out)
+            case .form: expiresAt = try signForm(signing, into: &out)
+            }
         } catch {
             return .failure(error)
         }
-        let signingTime = SigningTime(epochSeconds: Int64(now))
-        var out = JSONWriter(capacity: 512)
-        out.beginObject()
-        let expiresAt: SigningTime
-        do {
-            switch grant.capability {
-            case .postForm:
-                let (fields, conditions) = grant.formConditions
-                let form = try signer.presigner.presignPost(
-                    PostPolicy(bucket: grant.bucket!, key: grant.key!, expiry: .after(seconds: lifetime.seconds), fields: fields, conditions: conditions),
-                    now: signingTime)
-                expiresAt = form.expires
-                out.string("url", form.url)
-                out.string("method", "POST")
-                out.key("fields")
-                out.beginObject()
-                for field in form.fields { out.string(field.name, field.value) }
-                out.endObject()
-            case .sign(let operation):
-                let signed = try signer.presigner.presign(
-                    S3Presigner.Request(
-                        operation: operation, bucket: grant.bucket ?? "", key: grant.key ?? "",
-                        expiry: .after(seconds: lifetime.seconds), headers: grant.signedHeaders, query: grant.responseQuery),
-                    now: signingTime)
-                expiresAt = signed.expires
-                out.string("url", signed.url)
-                out.string("method", signed.method)
-                out.key("headers")
-                out.beginObject()
-                for header in signed.headers { out.string(header.name, header.value) }
-                out.endObject()
-            case .shareLink:
-                // Decoding a presign intent refuses it (its endpoint is POST /v1/links); kept total rather than trapping.
-                return .failure(.invalid(path.isEmpty ? "operation" : "\(path).operation", "share_link is created with POST /v1/links"))
-            }
-        } catch {
-            return .failure(APIError(.invalidRequest, error.message, field: Self.field(for: error, path: path)))
-        }
-        Self.writeExpiry(expiresAt, lifetime, now: now, into: &out)
         out.string("signature_version", Self.versionName(grant.signature))
         out.endObject()
         var line: String?
@@ -87,6 +52,80 @@ extension PresignService {
             line = event.line
         }
         return .success(Issued(body: out.bytes, auditLine: line, operation: grant.capability.name, backend: grant.backend))
+    }
+
+    /// What one signature is made from: the grant, its backend, and where and when it is asked.
+    struct Signing {
+        let grant: Grant
+        let backend: ServiceConfig.Backend
+        let path: String
+        let worker: Int
+        let now: Double
+
+        var time: SigningTime { SigningTime(epochSeconds: Int64(now)) }
+    }
+
+    /// A presigned URL for `operation` by the backend's query signer: `url`, `method`, `headers` and the expiry.
+    func signQuery(_ operation: S3Operation, _ signing: Signing, into out: inout JSONWriter) throws(APIError) -> SigningTime {
+        let grant = signing.grant
+        let signer = try self.signer(.query, signing.backend, worker: signing.worker, now: signing.now).get()
+        let lifetime = try self.lifetime(signing, window: signer.window)
+        let signed: S3Presigner.PresignedURL
+        do throws(SigningError) {
+            signed = try signer.signer.sign(
+                S3Presigner.Request(
+                    operation: operation, bucket: grant.bucket ?? "", key: grant.key ?? "",
+                    expiry: .after(seconds: lifetime.seconds), headers: grant.signedHeaders, query: grant.responseQuery),
+                now: signing.time)
+        } catch {
+            throw Self.refused(error, path: signing.path)
+        }
+        Self.writeSigned(signed.url, method: signed.method, "headers", signed.headers, signed.expires, lifetime, now: signing.now, into: &out)
+        return signed.expires
+    }
+
+    /// A browser POST form by the backend's form signer: `url`, `method`, `fields` and the expiry.
+    func signForm(_ signing: Signing, into out: inout JSONWriter) throws(APIError) -> SigningTime {
+        let grant = signing.grant
+        let signer = try self.signer(.form, signing.backend, worker: signing.worker, now: signing.now).get()
+        let lifetime = try self.lifetime(signing, window: signer.window)
+        let (fields, conditions) = grant.formConditions
+        let form: PostPolicy.Form
+        do throws(SigningError) {
+            form = try signer.signer.sign(
+                PostPolicy(bucket: grant.bucket!, key: grant.key!, expiry: .after(seconds: lifetime.seconds), fields: fields, conditions: conditions),
+                now: signing.time)
+        } catch {
+            throw Self.refused(error, path: signing.path)
+        }
+        Self.writeSigned(form.url, method: "POST", "fields", form.fields, form.expires, lifetime, now: signing.now, into: &out)
+        return form.expires
+    }
+
+    /// The grant's lifetime under the signer's credential window (clamped, or 503).
+    private func lifetime(_ signing: Signing, window: CredentialWindow) throws(APIError) -> Lifetime {
+        try lifetime(signing.grant.lifetime, window: window, backend: signing.backend, minExpiresIn: signing.grant.rule.minExpiresIn,
+                     worker: signing.worker, now: signing.now).get()
+    }
+
+    /// A signed answer's members: `url`, `method`, what the client must send with it (the signed `headers`, or a
+    /// form's `fields`) and the expiry.
+    static func writeSigned(
+        _ url: String, method: String, _ name: String, _ members: [(name: String, value: String)], _ expires: SigningTime,
+        _ lifetime: Lifetime, now: Double, into out: inout JSONWriter
+    ) {
+        out.string("url", url)
+        out.string("method", method)
+        out.key(name)
+        out.beginObject()
+        for member in members { out.string(member.name, member.value) }
+        out.endObject()
+        writeExpiry(expires, lifetime, now: now, into: &out)
+    }
+
+    /// 400 for what the signer refused, naming the field at `path`.
+    static func refused(_ error: SigningError, path: String) -> APIError {
+        APIError(.invalidRequest, error.message, field: field(for: error, path: path))
     }
 
     static func versionName(_ version: SignatureVersion) -> String {

@@ -4,6 +4,7 @@ import JSONKit
 import Logging
 import PresignConfig
 import PresignCore
+import PresignRuntime
 import S3Client
 import S3Signing
 
@@ -48,9 +49,9 @@ extension PresignService {
     /// The backend's connection on this loop, signing with its current credentials (a new set gets a new
     /// connection), or 503 `CredentialsUnavailable`.
     func s3(_ backend: ServiceConfig.Backend, _ context: ResponseContext, worker: Int, now: Double) throws(APIError) -> S3fmAuthConnection {
-        let presigner = try signer(backend, worker: worker, now: now).get().presigner
+        let calls = try signer(.calls, backend, worker: worker, now: now).get()
         return uploadConnections.connection(
-            backend: backend.name, presigner: presigner,
+            backend: backend.name, presigner: calls.signer,
             timeouts: .init(connect: backend.connectTimeout, total: backend.requestTimeout, lowSpeed: backend.lowSpeedTimeout),
             on: context.eventLoop)
     }
@@ -59,7 +60,7 @@ extension PresignService {
     /// does that) is still a failure: 502, with S3's code.
     static func apiError(_ error: S3Error) -> APIError {
         let answer = error.answer
-        return .upstream(status: answer.status, code: answer.code, message: answer.message)
+        return .upstream(status: answer.status < 400 ? 502 : answer.status, code: answer.code, message: answer.message)
     }
 
     // MARK: POST /v1/uploads
@@ -111,7 +112,7 @@ extension PresignService {
             let algorithm = token.checksumAlgorithm
             let parsed = try SignPartsRequest.parse(try Self.parseJSON(request).get(), algorithm: algorithm)
             let signature = upload.backend.signature
-            let signer = try self.signer(upload.backend, worker: request.worker, now: upload.now).get()
+            let signer = try self.signer(.query, upload.backend, worker: request.worker, now: upload.now).get()
             let cap = min(upload.grant.maxLifetime, token.expiresAt - Int64(upload.now))
             guard cap >= 1 else { throw Self.uploadNotFound }
             if let asked = parsed.expiresIn, asked > cap {
@@ -134,11 +135,11 @@ extension PresignService {
                 }
                 if let algorithm, let checksum = part.checksum { headers.append((algorithm.header, checksum)) }
                 let partLifetime = try self.lifetime(
-                    lifetime, signer: signer, backend: upload.backend, minExpiresIn: upload.rule.minExpiresIn, worker: request.worker, now: upload.now
+                    lifetime, window: signer.window, backend: upload.backend, minExpiresIn: upload.rule.minExpiresIn, worker: request.worker, now: upload.now
                 ).get()
                 let signed: S3Presigner.PresignedURL
                 do throws(SigningError) {
-                    signed = try signer.presigner.presign(
+                    signed = try signer.signer.sign(
                         S3Presigner.Request(
                             operation: .put, bucket: token.bucket, key: token.key, expiry: .after(seconds: partLifetime.seconds),
                             headers: headers, query: [("partNumber", String(part.number)), ("uploadId", token.uploadId)]),
@@ -148,13 +149,7 @@ extension PresignService {
                 }
                 out.beginObject()
                 out.integer("number", part.number)
-                out.string("url", signed.url)
-                out.string("method", "PUT")
-                out.key("headers")
-                out.beginObject()
-                for header in signed.headers { out.string(header.name, header.value) }
-                out.endObject()
-                Self.writeExpiry(signed.expires, partLifetime, now: upload.now, into: &out)
+                Self.writeSigned(signed.url, method: "PUT", "headers", signed.headers, signed.expires, partLifetime, now: upload.now, into: &out)
                 out.endObject()
             }
             out.endArray()

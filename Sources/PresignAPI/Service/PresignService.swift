@@ -121,8 +121,9 @@ public final class PresignService: @unchecked Sendable {
 
     typealias Snapshot = ConfigStore<ServiceState>.Generation
 
-    /// What a request whose client left is "answered" with: dropped by its context, never sent.
-    static let clientGone = HTTPResponse(error: APIError(.clientGone, "the client left"))
+    /// What a request whose client left is "answered" with: dropped by its context, never sent, so it has no error
+    /// code (`APIError.Code` lists what reaches the wire); the metrics hook counts it as a 503.
+    static let clientGone = HTTPResponse(status: .serviceUnavailable)
     static let gone = HTTPResponse(error: APIError(.serviceStopped, "the presign service has stopped"))
 
     /// Answers a request the way the server does, through the same routes and the server's own 404/405 mapping,

@@ -1,7 +1,7 @@
 /// When a credential set may sign, and how long what it signs may live: until `expiration − margin`. A presigned
 /// URL dies with the credentials that signed it, so the set stops signing one margin before it expires, and every
 /// URL's expiry is clamped to that moment. The only place "expiry − margin" is written; the signer production
-/// uses, the refresher and the tests all ask this. Pure integer seconds; no clock.
+/// uses, the refresher and its `RefreshSchedule`, and the tests all ask this. Pure integer seconds; no clock.
 public struct CredentialWindow: Sendable, Equatable {
     /// Epoch seconds; nil for credentials that never expire (static keys).
     public let expiration: Int64?
@@ -15,10 +15,16 @@ public struct CredentialWindow: Sendable, Equatable {
 
     /// The first second at which the set no longer signs; nil when it never stops. An end so far in the past that
     /// it cannot be written is `Int64.min` (never serving), not a trap.
-    public var end: Int64? {
-        guard let expiration else { return nil }
-        let (end, overflow) = expiration.subtractingReportingOverflow(margin)
-        return overflow ? (margin > 0 ? Int64.min : Int64.max) : end
+    public var end: Int64? { expiration.map(minusMargin) }
+
+    /// When its refresh should begin: one margin before `end`, so a failing source has a whole margin of retries
+    /// before the set stops signing (`RefreshSchedule`); nil when it never stops. Saturates like `end`.
+    public var refreshFrom: Int64? { end.map(minusMargin) }
+
+    /// `time − margin`, held to `Int64.min`...`Int64.max` (a hostile expiry never traps).
+    private func minusMargin(_ time: Int64) -> Int64 {
+        let (result, overflow) = time.subtractingReportingOverflow(margin)
+        return overflow ? (margin > 0 ? Int64.min : Int64.max) : result
     }
 
     /// Whether the set may sign at `now` (epoch seconds, fractional).

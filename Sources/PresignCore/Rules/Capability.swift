@@ -58,6 +58,16 @@ public enum Capability: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What it is signed as, and so the signer that signs it: an operation's query URL, or a POST form. A share
+    /// link is signed at each use as a GET (or HEAD) URL.
+    public var signatureKind: SignatureKind {
+        switch self {
+        case .sign(let operation): return .query(operation)
+        case .postForm: return .form
+        case .shareLink: return .query(.get)
+        }
+    }
+
     /// `put` and `post_object`: the capabilities that store a body, so content types and sizes apply.
     public var storesBody: Bool { self == .sign(.put) || self == .postForm }
 

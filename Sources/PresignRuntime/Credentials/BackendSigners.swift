@@ -4,9 +4,11 @@ import S3Signing
 
 /// What signs for each backend of one configuration generation, built by the service from the configuration's
 /// plain values: a static-key backend's presigner (built once), or a rotating backend's `CredentialCell` (one box
-/// per worker of the service). The one accessor every signing path goes through is `signer(for:worker:now:)`.
+/// per worker of the service). A backend exposes its signers by kind (`SignerSlot`: `.query` URLs, `.form` POST
+/// forms, `.calls` to S3), all through the one accessor `signer(_:for:worker:now:)`, which answers with the signer
+/// and its `CredentialWindow`, or `CredentialsUnavailable`.
 public struct BackendSigners: Sendable {
-    public enum Signing: Sendable {
+    enum Signing: Sendable {
         case fixed(S3Presigner)
         case rotating(CredentialCell)
     }
@@ -32,9 +34,15 @@ public struct BackendSigners: Sendable {
     }
 
     /// The backend's signing, looked up by its index (by name when `backend` came from another generation).
-    public func signing(_ backend: ServiceConfig.Backend) -> Signing? {
+    func signing(_ backend: ServiceConfig.Backend) -> Signing? {
         if backend.index < slots.count, slots[backend.index].name == backend.name { return slots[backend.index].signing }
         return slots.first { $0.name == backend.name }?.signing
+    }
+
+    /// The rotating backend's cell (the 503's log throttle); nil for static keys or a backend not in this generation.
+    public func cell(for backend: ServiceConfig.Backend) -> CredentialCell? {
+        guard case .rotating(let cell)? = signing(backend) else { return nil }
+        return cell
     }
 
     /// The rotating backend's cell (the refresher, tests); nil for static keys or an unknown name.
@@ -51,15 +59,24 @@ public struct BackendSigners: Sendable {
         }
     }
 
-    /// What signs a URL for `backend` on worker `worker` at `now`. Static keys always answer; a rotating source
-    /// answers with its current set until it is within the margin of its expiry, then `CredentialsUnavailable` (503)
-    /// until a refresh succeeds.
-    public func signer(for backend: ServiceConfig.Backend, worker: Int, now: Double) -> Result<ServiceConfig.Signer, ServiceConfig.CredentialsUnavailable> {
+    /// `backend`'s signer of the kind `slot` names, on worker `worker` at `now`. Static keys always answer; a
+    /// rotating source answers with its current set until it is within the margin of its expiry, then
+    /// `CredentialsUnavailable` (503) until a refresh succeeds.
+    public func signer<Signer>(
+        _ slot: SignerSlot<Signer>, for backend: ServiceConfig.Backend, worker: Int, now: Double
+    ) -> Result<WindowedSigner<Signer>, ServiceConfig.CredentialsUnavailable> {
+        presigner(for: backend, worker: worker, now: now).map { WindowedSigner(signer: slot.make($0.signer), window: $0.window) }
+    }
+
+    /// The current set's presigner and window: what every slot is made from.
+    private func presigner(
+        for backend: ServiceConfig.Backend, worker: Int, now: Double
+    ) -> Result<WindowedSigner<S3Presigner>, ServiceConfig.CredentialsUnavailable> {
         switch signing(backend) {
         case nil:
             return .failure(ServiceConfig.CredentialsUnavailable(backend: backend.name, reason: "the backend is not in this configuration"))
         case .fixed(let presigner)?:
-            return .success(ServiceConfig.Signer(presigner: presigner, window: CredentialWindow(expiration: nil, margin: 0)))
+            return .success(WindowedSigner(signer: presigner, window: CredentialWindow(expiration: nil, margin: 0)))
         case .rotating(let cell)?:
             guard let published = cell.published(worker: worker) else {
                 return .failure(ServiceConfig.CredentialsUnavailable(
@@ -72,7 +89,7 @@ public struct BackendSigners: Sendable {
                     backend: backend.name,
                     reason: "the credentials expire at \(SigningTime(epochSeconds: expiration).iso8601) and were not refreshed\(why)"))
             }
-            return .success(ServiceConfig.Signer(presigner: published.presigner, window: window))
+            return .success(WindowedSigner(signer: published.presigner, window: window))
         }
     }
 }
