@@ -1,7 +1,6 @@
 import Foundation
 import HTTPServer
 import JSONKit
-import Logging
 import PresignAPI
 import PresignConfig
 import RedisClient
@@ -59,13 +58,7 @@ struct FleetRoutesInProcessTests {
         let config = try await ConfigLoader.load(yaml: yaml(onError: onError), secrets: SecretSource(environment: Fixture.environment))
         let links = FakeLinkStore()
         let limiter = FakeRateLimit()
-        let clock = Fixture.Clock()
-        let lines = Fixture.Lines()
-        let service = PresignService(
-            config: config, workers: 2, clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
-            logger: Logger(label: "test", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-            audit: Logger(label: "audit", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-            links: LinkStores { _ in links }, rateLimit: limiter)
+        let service = Fixture.service(config, links: LinkStores { _ in links }, rateLimit: limiter)
         let loop = DrivenLoop()
         return Setup(service: service, loop: loop, client: InProcessClient(router: Router(service.endpoints()), loop: loop), links: links, limiter: limiter)
     }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPServer
 import JSONKit
 import JWTKit
-import Logging
 import PresignAPI
 import PresignConfig
 import S3Client
@@ -18,11 +17,7 @@ struct RemoteFetchRoutesTests {
 
     static func service(_ yaml: String, fetcher: FakeFetcher, clock: Fixture.Clock) async throws -> PresignService {
         let config = try await ConfigLoader.load(yaml: yaml, secrets: SecretSource(environment: Fixture.environment))
-        let lines = Fixture.Lines()
-        return PresignService(
-            config: config, workers: 2, clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
-            logger: Logger(label: "test", factory: { _ in Fixture.CaptureHandler(sink: lines) }),
-            audit: Logger(label: "audit", factory: { _ in Fixture.CaptureHandler(sink: lines) }), fetcher: fetcher)
+        return Fixture.service(config, clock: clock, fetcher: fetcher)
     }
 
     // MARK: jwks_url

@@ -4,6 +4,7 @@ import JWTKit
 import Logging
 import PresignAPI
 import PresignConfig
+import S3Client
 import S3Signing
 
 /// Shared fixtures: a config with an API-key caller, a JWT (ES256 JWKS) caller and an HS256 caller, a fixed clock.
@@ -82,12 +83,18 @@ enum Fixture {
         var mono: UInt64 = 1_000_000_000
     }
 
-    static func service(_ config: ServiceConfig, clock: Clock = Clock(), audit: Lines = Lines()) -> PresignService {
+    /// The service on `config`, with the fake clock; `links`, `rateLimit` and `fetcher` are the seams to Redis,
+    /// SQLite and outbound HTTP (the live ones unless a test passes its fakes).
+    static func service(
+        _ config: ServiceConfig, clock: Clock = Clock(), audit: Lines = Lines(), links: LinkStores = .live,
+        rateLimit: (any SharedRateLimit)? = nil, fetcher: any HTTPFetching = CurlFetch()
+    ) -> PresignService {
         PresignService(
             config: config, workers: 2,
             clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
             logger: Logger(label: "test", factory: { _ in CaptureHandler(sink: audit) }),
-            audit: Logger(label: "audit", factory: { _ in CaptureHandler(sink: audit) }))
+            audit: Logger(label: "audit", factory: { _ in CaptureHandler(sink: audit) }),
+            links: links, rateLimit: rateLimit, fetcher: fetcher)
     }
 
     static func request(
