@@ -5,7 +5,7 @@ import UVLoop
 /// A small HTTP client on the worker's curl loop, for documents presignd fetches for itself: a JWKS, STS answers,
 /// container credentials. Bounded in every way a remote server could stretch it: the body (over `maxBodyBytes` the
 /// fetch fails), the time (connect and total), the protocols (http and https only, no redirects). The answer comes
-/// on the loop thread, once.
+/// on the loop thread, once. Callers fetch through an `HTTPFetching` (this is `CurlFetch`'s), so tests can pass theirs.
 public enum HTTPFetch {
     public struct Request: Sendable {
         public var method: String
@@ -34,6 +34,12 @@ public enum HTTPFetch {
         public let status: Int
         public let headers: [(name: String, value: String)]
         public let body: [UInt8]
+
+        public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
 
         /// The first header of that name, any case.
         public func header(_ name: String) -> String? {

@@ -85,17 +85,19 @@ enum Fixture {
     }
 
     /// A service on `clock` whose log and audit lines go to `audit`; the replay corpora pass their fixed link ids
-    /// and the fake S3's transports.
+    /// and the fake S3's transports; `links`, `rateLimit` and `fetcher` are the seams to Redis, SQLite and outbound
+    /// HTTP (the live ones unless a test passes its fakes).
     static func service(
         _ config: ServiceConfig, workers: Int = 2, clock: Clock = Clock(), audit: Lines = Lines(),
-        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl
+        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl, links: LinkStores = .live,
+        rateLimit: (any SharedRateLimit)? = nil, fetcher: any HTTPFetching = CurlFetch()
     ) -> PresignService {
         PresignService(
             config: config, workers: workers,
             clock: RequestClock(wallSeconds: { clock.wall }, monotonicNanos: { clock.mono }),
             logger: Logger(label: "test", factory: { _ in CaptureHandler(sink: audit) }),
             audit: Logger(label: "audit", factory: { _ in CaptureHandler(sink: audit) }),
-            linkIDs: linkIDs, s3: s3)
+            linkIDs: linkIDs, s3: s3, links: links, rateLimit: rateLimit, fetcher: fetcher)
     }
 
     static func request(

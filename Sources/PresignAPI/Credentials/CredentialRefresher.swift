@@ -7,7 +7,7 @@ import S3Signing
 import UVLoop
 
 /// Keeps every rotating backend's credentials fresh, from one worker's loop (worker 0): a timer looks at each
-/// source's `RefreshSchedule`, fetches what is due (HTTP through `HTTPFetch` on this loop, files on the loop's
+/// source's `RefreshSchedule`, fetches what is due (HTTP through the service's `HTTPFetching`, curl on this loop, files on the loop's
 /// thread pool) and publishes each new set to its `CredentialCell`, which every worker then sees at once. Nothing
 /// here blocks the loop; everything here runs on it.
 final class CredentialRefresher {
@@ -32,13 +32,15 @@ final class CredentialRefresher {
     let clock: RequestClock
     let logger: Logger
     let metrics: APIMetrics
+    let fetcher: any HTTPFetching
     private var generation = -1
     private var entries: [Entry] = []
     private var timer: LoopTimer?
     static let tickMillis: UInt64 = 500
 
-    init(loop: EventLoop, store: ConfigStore<ServiceState>, clock: RequestClock, logger: Logger, metrics: APIMetrics) {
+    init(loop: EventLoop, store: ConfigStore<ServiceState>, clock: RequestClock, logger: Logger, metrics: APIMetrics, fetcher: any HTTPFetching) {
         self.loop = loop
+        self.fetcher = fetcher
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -130,24 +132,24 @@ final class CredentialRefresher {
         case .file(let path):
             LoopWork.run(on: loop, { CredentialFile.read(path).flatMap { bytes in Result { () throws(CredentialDocument.ParseError) in try CredentialDocument.parseFile(bytes) } } }, then: done)
         case .container(let url, let tokenFile):
-            withToken(tokenFile) { [loop] token in
+            withToken(tokenFile) { [loop, fetcher] token in
                 switch token {
                 case .failure(let error): return done(.failure(error))
                 case .success(let token):
                     let headers = token.map { [("Authorization", $0)] } ?? []
-                    HTTPFetch.fetch(.init(method: "GET", url: url, headers: [("Accept", "application/json")] + headers,
+                    fetcher.fetch(.init(method: "GET", url: url, headers: [("Accept", "application/json")] + headers,
                                           maxBodyBytes: CredentialDocument.maxBytes), on: loop) { answer in
                         done(Self.containerSet(answer))
                     }
                 }
             }
         case .webIdentity(let web):
-            withToken(web.tokenFile) { [loop] token in
+            withToken(web.tokenFile) { [loop, fetcher] token in
                 switch token {
                 case .failure(let error): return done(.failure(error))
                 case .success(let token):
                     let body = STSWebIdentity.form(roleArn: web.roleArn, sessionName: web.sessionName, token: token!, durationSeconds: web.durationSeconds)
-                    HTTPFetch.fetch(.init(method: "POST", url: web.stsEndpoint,
+                    fetcher.fetch(.init(method: "POST", url: web.stsEndpoint,
                                           headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "application/xml")],
                                           body: body, maxBodyBytes: STSWebIdentity.maxBytes), on: loop) { answer in
                         done(Self.stsSet(answer))
@@ -242,9 +244,10 @@ final class CredentialRefresher {
 
 extension PresignService {
     /// Starts the credential refresher when `loop` is worker 0's (`serve` calls this from the server's
-    /// `onLoopStart`, on that loop's thread); other workers only read the cells it publishes to.
-    public func startCredentialRefresh(on loop: EventLoop) {
-        guard loop.index == 0 else { return }
-        CredentialRefresher(loop: loop, store: store, clock: clock, logger: logger, metrics: metrics).start()
+    /// `onLoopStart`, on that loop's thread); other workers only read the cells it publishes to. `anyLoop` starts it
+    /// on whatever loop is passed: an in-process test's `DrivenLoop`.
+    public func startCredentialRefresh(on loop: EventLoop, anyLoop: Bool = false) {
+        guard loop.index == 0 || anyLoop else { return }
+        CredentialRefresher(loop: loop, store: store, clock: clock, logger: logger, metrics: metrics, fetcher: fetcher).start()
     }
 }

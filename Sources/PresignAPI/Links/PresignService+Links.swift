@@ -17,6 +17,8 @@ extension PresignService {
     static let linksDisabled = APIError(.linksDisabled, "share links are not configured on this server")
     /// The one answer for an id that is malformed, unknown, or someone else's: nothing tells these apart.
     static let linkNotFound = APIError(.linkNotFound, "no such link")
+    /// A record no store of ours writes (`LinkRecord.isWellFormed`): the store's trouble, answered 503, never used.
+    static let corrupt = LinkStoreError.unavailable("the store answered a malformed link record")
 
     /// Opens the configured link store once (creating the SQLite file and its schema), so `serve` and a reload
     /// fail loudly on a path that cannot work; nil when it is fine or links are off.
@@ -128,6 +130,7 @@ extension PresignService {
             switch fetched {
             case .failure(let error): return context.respond(storeFailure(error, store, request))
             case .success(nil): return context.respond(Self.noStore(Self.response(Self.linkNotFound)))
+            case .success(let found?) where !found.isWellFormed: return context.respond(storeFailure(Self.corrupt, store, request))
             case .success(let found?): record = found
             }
             if let refused = limitLink(id, settings, request, snapshot) { return context.respond(refused) }
@@ -222,9 +225,10 @@ extension PresignService {
         do throws(APIError) {
             let (_, store) = try linkStore(snapshot)
             guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { throw Self.linkNotFound }
-                store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
+            store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
                 switch fetched {
                 case .failure(let error): context.respond(storeFailure(error, store, request))
+                case .success(let record?) where !record.isWellFormed: context.respond(storeFailure(Self.corrupt, store, request))
                 case .success(let record?) where ASCII.same(record.caller, caller.caller.name) && ASCII.same(record.subject, caller.claims["sub"]):
                     body(id, record, store)
                 case .success: context.respond(Self.noStore(Self.response(Self.linkNotFound)))

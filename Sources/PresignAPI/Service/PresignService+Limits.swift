@@ -63,11 +63,15 @@ extension PresignService {
         }
         guard let loop = context.eventLoopIfAttached else { return unavailable("no event loop", "no event loop (an in-process request)") }
         let key = Self.rateKey(caller, perSubject: rate.perSubject)
-        redisPool.connection(redis, loop: loop).rateLimit(
-            key: key, perSecond: rate.perSecond, burst: max(1, Int(rate.burst)), cost: cost
+        sharedRateLimit.take(
+            key: key, perSecond: rate.perSecond, burst: max(1, Int(rate.burst)), cost: cost, redis: redis, loop: loop
         ) { [self] result in
             switch result {
             case .failure(let error): unavailable("redis: \(error.kind)", error.description)
+            case .success(let decision) where !(0...Int64(cost)).contains(decision.admitted) || decision.retryAfterMillis < 0:
+                // The limiter's trouble: never a pass, and never a count that traps below.
+                let error = RedisError.protocolError("the limiter answered \(decision.admitted) of \(cost), retry in \(decision.retryAfterMillis) ms")
+                unavailable("redis: \(error.kind)", error.description)
             case .success(let decision):
                 let admitted = Int(clamping: decision.admitted)
                 for _ in admitted..<cost { metrics.rateLimited(worker: worker) }

@@ -31,7 +31,7 @@ public final class ServiceState: Sendable {
     /// Each caller's rules by caller name: a link's maker, found at each `/l/{id}` without a search.
     let rulesByCaller: [String: [PolicyRule]]
 
-    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets, audit: AuditLog) {
+    init(config: ServiceConfig, workers: Int, redis pool: RedisConnectionPool, keySets: RemoteKeySets, links: LinkStores, audit: AuditLog) {
         self.audit = audit
         rulesByCaller = Dictionary(config.callers.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first })
         rateLimiter = RateLimiter(callers: config.callers, workers: workers)
@@ -40,13 +40,7 @@ public final class ServiceState: Sendable {
         apiKeys = APIKeyIndex(config.callers)
         verifiedTokens = VerifiedTokens(workers: workers)
         remoteKeys = keySets.sets(for: config)
-        if let links = config.links, let redis = config.state?.redis {
-            self.links = RedisLinkStore(pool: pool, settings: redis)
-        } else if let links = config.links, let path = links.sqlitePath {
-            self.links = SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: links.busyTimeoutMillis))
-        } else {
-            links = nil
-        }
+        self.links = links.make(config, pool)
     }
 }
 
@@ -66,8 +60,11 @@ public final class PresignService: @unchecked Sendable {
     /// dropped-line counts on /metrics. Nil in process (tests): every audit line fits.
     let logOutput: LineOutput?
     let openAPI: [UInt8]
-    /// Each worker's Redis connection for the rate limiter (fleet mode); the link store has its own pool.
-    let redisPool: RedisConnectionPool
+    /// The fleet-wide rate limit (fleet mode): GCRA on each worker's own Redis connection (the link store has its
+    /// own pool), or a test's.
+    let sharedRateLimit: any SharedRateLimit
+    /// How the JWKS key sets and the credential refresher fetch their documents: curl on the loop, or a test's.
+    let fetcher: any HTTPFetching
     /// The upload API's backend connections, one per backend per worker loop.
     let uploadConnections: S3ConnectionCache
     /// When each worker last logged a link-store or Redis failure (monotonic ns), so trouble logs once a second.
@@ -79,7 +76,8 @@ public final class PresignService: @unchecked Sendable {
 
     public init(
         config: ServiceConfig, workers: Int, clock: RequestClock = .system, logger: Logger, audit: Logger, logOutput: LineOutput? = nil,
-        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl
+        linkIDs: @escaping @Sendable () -> LinkID = LinkID.generate, s3: S3Transports = .curl,
+        links: LinkStores = .live, rateLimit: (any SharedRateLimit)? = nil, fetcher: any HTTPFetching = CurlFetch()
     ) {
         let workers = max(workers, 1)
         let metrics = APIMetrics(workers: workers, logOutput: logOutput)
@@ -89,14 +87,16 @@ public final class PresignService: @unchecked Sendable {
         // all under on_error: allow).
         let linkPool = RedisConnectionPool { [metrics] worker in metrics.redisHooks(worker: worker) }
         let keySets = RemoteKeySets(workers: workers, hooks: .init(
-            monotonicNanos: clock.monotonicNanos, fetched: { [metrics] in metrics.jwksFetch(worker: $0, outcome: $1) }, logger: logger))
+            monotonicNanos: clock.monotonicNanos, fetched: { [metrics] in metrics.jwksFetch(worker: $0, outcome: $1) }, logger: logger,
+            fetcher: fetcher))
         store = ConfigStore(config, workers: workers) { [logOutput, audit] config in
             ServiceState(
-                config: config, workers: workers, redis: linkPool, keySets: keySets,
+                config: config, workers: workers, redis: linkPool, keySets: keySets, links: links,
                 audit: AuditLog(
                     enabled: config.auditLog, refusesWhenFull: config.auditOnBackpressure == .refuse, output: logOutput, logger: audit))
         }
-        redisPool = pool
+        sharedRateLimit = rateLimit ?? RedisRateLimit(pool: pool)
+        self.fetcher = fetcher
         storeErrorLogged = PerWorker(count: workers) { _ in Array(repeating: 0, count: Trouble.allCases.count) }
         self.metrics = metrics
         self.workers = workers

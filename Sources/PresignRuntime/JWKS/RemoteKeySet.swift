@@ -137,7 +137,7 @@ public final class RemoteKeySet: Sendable {
         let request = HTTPFetch.Request(
             url: url, headers: [("Accept", "application/json")], maxBodyBytes: JWKSSchedule.maxDocumentBytes,
             connectTimeoutMillis: JWKSSchedule.connectTimeoutMillis, totalTimeoutMillis: JWKSSchedule.totalTimeoutMillis)
-        HTTPFetch.fetch(request, on: loop) { [self] result in
+        hooks.fetcher.fetch(request, on: loop) { [self] result in
             let response: HTTPFetch.Response
             switch result {
             case .failure(let failure):
