@@ -71,6 +71,22 @@ def _listening_inodes(port):
     return found
 
 
+def server_has_read(client):
+    """Whether the server has read every byte `client` (a connected socket) sent: the server's end of the
+    connection, found in /proc/net/tcp(6) by the two ports, has an empty receive queue. Lets a test know the server
+    holds a request before it acts (closes, sends another), whatever order the server's loop reads sockets in."""
+    mine = client.getsockname()[1]
+    theirs = client.getpeername()[1]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote = int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)
+                if local == theirs and remote == mine:
+                    return int(fields[4].split(":")[1], 16) == 0
+    return False
+
+
 def _socket_inodes(pid):
     inodes = set()
     try:

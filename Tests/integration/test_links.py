@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import (ACCESS, SECRET, PresigndConfig, ServeProcess, api_key_sha256, backend, concurrently, free_port,
+from conftest import (ACCESS, SECRET, PresigndConfig, ServeProcess, api_key_sha256, backend, concurrently, free_port, server_has_read,
                       request, wait_for)
 
 KEY_A = "links-key-a-" + uuid.uuid4().hex
@@ -388,7 +388,8 @@ def test_a_client_that_leaves_while_its_link_waits_for_the_store_has_its_answer_
         holder.execute("BEGIN EXCLUSIVE")
         leaving = s.connect(timeout=30)
         leaving.sendall(f"GET /l/{link['id']} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        # Answered after the worker read the link's request (sent first, on a connection accepted first).
+        # The worker has read the link's request (its loop may read sockets in any order), and still serves.
+        wait_for(lambda: server_has_read(leaving), 10, "the worker to read the link's request", interval=0.01)
         assert s.request("GET", "/healthz")[0] == 200
         leaving.close()
         holder.rollback()
