@@ -97,3 +97,15 @@ struct RouterTests {
     #expect(accented.bind(["caf\u{e9}"]) != nil)
     #expect(accented.bind(["cafe\u{301}"]) == nil)
 }
+
+/// Every status presignd sends of its own has its standard reason phrase (a link's redirect is `302 Found`, not
+/// the fallback `Status 302`); a status passed through from a backend that the table lacks gets the fallback.
+@Test func theStatusesPresignSendsHaveTheirReasonPhrases() {
+    let expected: [Int: String] = [
+        200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found",
+        304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+        405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 429: "Too Many Requests", 503: "Service Unavailable",
+    ]
+    for (code, reason) in expected { #expect(HTTPStatus(code: code).reason == reason) }
+    #expect(HTTPStatus(code: 418).reason == "Status 418")
+}
