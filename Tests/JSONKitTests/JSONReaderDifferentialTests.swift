@@ -38,6 +38,25 @@ struct JSONReaderDifferentialTests {
         #expect(failures > 10_000)
     }
 
+    /// `JSONReader.skip`, which builds no tree, accepts and refuses exactly what the reference does.
+    @Test func skippingAgreesWithTheReference() {
+        var random = SplitMix64(seed: 0x736B_6970)
+        var generator = JSONDocumentGenerator()
+        for round in 0..<20_000 {
+            var bytes = generator.document(using: &random)
+            if round % 4 != 0 {
+                for _ in 0..<Int.random(in: 1...3, using: &random) { JSONDocumentGenerator.mutate(&bytes, using: &random) }
+            }
+            let skipped = Result { () throws(JSONValue.ParseError) in
+                var reader = JSONReader(bytes)
+                try reader.skip()
+                try reader.finish()
+            }
+            let expected = Self.reference(bytes).map { _ in () }
+            #expect(skipped.map { _ in 0 } == expected.map { _ in 0 }, "\(bytes)")
+        }
+    }
+
     /// Every error message the reference has is reached by the mutated documents.
     @Test func mutationsReachEveryError() {
         var random = SplitMix64(seed: 7)

@@ -1,0 +1,186 @@
+/// A cursor over a JSON document's bytes: the one JSON grammar in presignd. `JSONValue.parse` builds a tree with
+/// it; the request decoders (PresignCore's `JSONMembers`) walk a body with it and decode each field straight from
+/// its bytes. Strict RFC 8259: duplicate member names, lone surrogates, invalid UTF-8, control characters,
+/// leading zeros and nesting deeper than `JSONValue.maxDepth` are refused; integers stay exact.
+///
+/// Errors come in document order, the first one met: reading the same bytes by any path (a tree, a skip, a
+/// member walk) gives the same error text.
+public struct JSONReader {
+    public typealias ParseError = JSONValue.ParseError
+
+    /// What a value is, from its first byte.
+    public enum Kind: Sendable, Equatable {
+        case object, array, string, number, bool, null
+    }
+
+    /// Members up to which a linear scan finds duplicates (cheaper than hashing for request-sized objects).
+    static let setThreshold = 16
+
+    public let bytes: [UInt8]
+    /// The next byte to read.
+    public internal(set) var index: Int
+
+    public init(_ bytes: [UInt8], at index: Int = 0) {
+        self.bytes = bytes
+        self.index = index
+    }
+
+    /// Reads nothing but space; then the document must end.
+    public mutating func finish() throws(ParseError) {
+        skipSpace()
+        guard index == bytes.count else { throw ParseError(message: "unexpected data after the JSON value") }
+    }
+
+    mutating func skipSpace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            index += 1
+        }
+    }
+
+    func fail(_ message: String) -> ParseError { ParseError(message: message) }
+
+    /// The kind of the value at the cursor (after any space), which is not consumed.
+    public mutating func kind() throws(ParseError) -> Kind {
+        skipSpace()
+        guard index < bytes.count else { throw fail("unexpected end of JSON") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: throw fail("unexpected character in JSON")
+        }
+    }
+
+    /// The value at the cursor as a tree; `depth` is the nesting of its container (0 for a document).
+    public mutating func value(depth: Int = 0) throws(ParseError) -> JSONValue {
+        switch try kind() {
+        case .object:
+            var object = try beginObject(depth: depth)
+            var members: [(String, JSONValue)] = []
+            while let key = try nextMember(&object) { members.append((key, try value(depth: object.depth))) }
+            return .object(members)
+        case .array:
+            var array = try beginArray(depth: depth)
+            var items: [JSONValue] = []
+            while try nextElement(&array) { items.append(try value(depth: array.depth)) }
+            return .array(items)
+        case .string: return .string(try string())
+        case .bool: return .bool(try bool())
+        case .null: try literal("null"); return .null
+        case .number: return try number()
+        }
+    }
+
+    /// Reads past the value at the cursor with every check `value` makes, building nothing but member names.
+    public mutating func skip(depth: Int = 0) throws(ParseError) {
+        switch try kind() {
+        case .object:
+            var object = try beginObject(depth: depth)
+            while try nextMember(&object) != nil { try skip(depth: object.depth) }
+        case .array:
+            var array = try beginArray(depth: depth)
+            while try nextElement(&array) { try skip(depth: array.depth) }
+        case .string: try skipString()
+        case .bool: _ = try bool()
+        case .null: try literal("null")
+        case .number: _ = try number()
+        }
+    }
+
+    // MARK: Objects and arrays, member by member
+
+    /// An object being read: its depth and the names seen (duplicates are refused).
+    public struct ObjectScope {
+        /// The depth of the object's members' container, to pass to `value`/`skip` for each member.
+        public let depth: Int
+        public internal(set) var count = 0
+        var names: [String] = []
+        var nameSet: Set<String> = []
+    }
+
+    public struct ArrayScope {
+        public let depth: Int
+        public internal(set) var count = 0
+    }
+
+    /// Consumes `{` of an object nested in a container of `depth`.
+    public mutating func beginObject(depth: Int) throws(ParseError) -> ObjectScope {
+        guard depth + 1 <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
+        _ = try kind()
+        guard bytes[index] == UInt8(ascii: "{") else { throw fail("expected an object") }
+        index += 1
+        return ObjectScope(depth: depth + 1)
+    }
+
+    /// The next member's name, with the cursor on its value; nil past the closing `}`.
+    public mutating func nextMember(_ scope: inout ObjectScope) throws(ParseError) -> String? {
+        skipSpace()
+        if scope.count == 0 {
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return nil
+            }
+        } else {
+            guard index < bytes.count else { throw fail("unexpected end of JSON") }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return nil
+            }
+            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+            index += 1
+            skipSpace()
+        }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+        let key = try string()
+        // Small objects (every request body) scan their few names; past `setThreshold` the names go into a set,
+        // so a 1 MiB body of 100,000 members costs 100,000 lookups rather than 5·10⁹ comparisons. Both use String
+        // equality (canonical equivalence), so `café` and `cafe\u0301` are one name either way.
+        if scope.count < Self.setThreshold {
+            if scope.names.contains(key) { throw fail("duplicate member '\(key)'") }
+            scope.names.append(key)
+        } else {
+            if scope.nameSet.isEmpty { scope.nameSet = Set(scope.names) }
+            guard scope.nameSet.insert(key).inserted else { throw fail("duplicate member '\(key)'") }
+        }
+        scope.count += 1
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        index += 1
+        skipSpace()
+        return key
+    }
+
+    /// Consumes `[` of an array nested in a container of `depth`.
+    public mutating func beginArray(depth: Int) throws(ParseError) -> ArrayScope {
+        guard depth + 1 <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
+        _ = try kind()
+        guard bytes[index] == UInt8(ascii: "[") else { throw fail("expected an array") }
+        index += 1
+        return ArrayScope(depth: depth + 1)
+    }
+
+    /// True with the cursor on the next item; false past the closing `]`.
+    public mutating func nextElement(_ scope: inout ArrayScope) throws(ParseError) -> Bool {
+        skipSpace()
+        if scope.count == 0 {
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return false
+            }
+        } else {
+            guard index < bytes.count else { throw fail("unexpected end of JSON") }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return false
+            }
+            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+            index += 1
+            skipSpace()
+        }
+        scope.count += 1
+        return true
+    }
+}
