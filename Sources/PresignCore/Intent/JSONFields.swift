@@ -27,6 +27,11 @@ public struct JSONFields {
     /// A string of at most `max` characters, counted in code points as JSON Schema's maxLength does.
     public static func string(_ value: JSONValue, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
         guard case .string(let text) = value else { throw .invalid(name(), "must be a string") }
+        return try checkLength(text, name(), max: max)
+    }
+
+    /// `text` if it has at most `max` characters.
+    public static func checkLength(_ text: String, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
         guard text.utf8.count <= max || text.unicodeScalars.count <= max else { throw .invalid(name(), "longer than \(max) characters") }
         return text
     }

@@ -1,0 +1,100 @@
+import JSONKit
+
+/// One JSON object of a request body read straight from its bytes (`JSONReader`, no tree): each member's name
+/// and where its value starts. Reading a body records its top-level object's members while the reader checks the
+/// whole document; only then are fields decoded, each from its own bytes, so a syntax error anywhere comes before
+/// any field's error, and the decoders check fields in their own order (the order sent, or a fixed one).
+public struct JSONMembers {
+    public let path: String
+    let bytes: [UInt8]
+    /// Member names and the offsets of their values, in document order; empty for a value that is no object.
+    public private(set) var members: [(name: String, offset: Int)] = []
+    let isObject: Bool
+
+    /// The error of a body that is not one JSON document.
+    public static func notJSON(_ error: JSONValue.ParseError) -> APIError { .invalid("body", "not valid JSON (\(error.message))") }
+
+    /// A whole request body: its top-level value recorded, the document checked to its end.
+    public init(body: [UInt8]) throws(APIError) {
+        var reader = JSONReader(body)
+        do throws(JSONValue.ParseError) {
+            self = try JSONMembers(reading: &reader, depth: 0, path: "")
+            try reader.finish()
+        } catch {
+            throw Self.notJSON(error)
+        }
+    }
+
+    /// The value at the reader's cursor, read past: an object's members recorded, anything else only checked.
+    public init(reading reader: inout JSONReader, depth: Int, path: String) throws(JSONValue.ParseError) {
+        self.path = path
+        bytes = reader.bytes
+        guard try reader.kind() == .object else {
+            isObject = false
+            try reader.skip(depth: depth)
+            return
+        }
+        isObject = true
+        var object = try reader.beginObject(depth: depth)
+        while let name = try reader.nextMember(&object) {
+            members.append((name, reader.index))
+            try reader.skip(depth: object.depth)
+        }
+    }
+
+    /// Refuses a value that is not an object, then the first member (in document order) not in `isAllowed`.
+    public func check(isAllowed: (String) -> Bool) throws(APIError) {
+        guard isObject else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
+        for (name, _) in members where !isAllowed(name) { throw .invalid(self.name(name), "unknown field") }
+    }
+
+    public func check(allowed: Set<String>) throws(APIError) { try check(isAllowed: { allowed.contains($0) }) }
+
+    public func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
+
+    /// A reader on the value at `offset`.
+    public func reader(at offset: Int) -> JSONReader { JSONReader(bytes, at: offset) }
+
+    public func offset(_ field: String) -> Int? { members.first { $0.name == field }?.offset }
+
+    /// Runs `body` over bytes the constructor has already checked (so it never meets a syntax error).
+    public func read<T>(at offset: Int, _ body: (inout JSONReader) throws(JSONValue.ParseError) -> T) throws(APIError) -> T {
+        var reader = self.reader(at: offset)
+        do throws(JSONValue.ParseError) { return try body(&reader) } catch { throw Self.notJSON(error) }
+    }
+
+    /// The string at `offset`, of at most `max` characters (see `JSONFields.string`).
+    public func string(at offset: Int, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
+        let text: String? = try read(at: offset) { reader throws(JSONValue.ParseError) in
+            guard try reader.kind() == .string else { return nil }
+            return try reader.string()
+        }
+        guard let text else { throw .invalid(name(), "must be a string") }
+        return try JSONFields.checkLength(text, name(), max: max)
+    }
+
+    /// The integer at `offset` (exactly an Int64: 1.0 and 1e3 are integers, 1.5 is not).
+    public func integer(at offset: Int, _ name: @autoclosure () -> String) throws(APIError) -> Int64 {
+        let number: JSONValue? = try read(at: offset) { reader throws(JSONValue.ParseError) in
+            guard try reader.kind() == .number else { return nil }
+            return try reader.number()
+        }
+        guard case .integer(let value)? = number else { throw .invalid(name(), "must be an integer") }
+        return value
+    }
+
+    public func string(_ field: String, max: Int, required: Bool = false) throws(APIError) -> String? {
+        guard let offset = offset(field) else {
+            if required { throw .invalid(name(field), "is required") }
+            return nil
+        }
+        return try string(at: offset, name(field), max: max)
+    }
+
+    public func integer(_ field: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
+        guard let offset = offset(field) else { return nil }
+        let number = try integer(at: offset, name(field))
+        guard range.contains(number) else { throw .invalid(name(field), "must be \(range.lowerBound)...\(range.upperBound)") }
+        return number
+    }
+}
