@@ -141,6 +141,20 @@ extension JSONReader {
     /// The number at the cursor: `.integer` when it is one exactly (1.0 and 1e3 too), else `.number`.
     public mutating func number() throws(ParseError) -> JSONValue {
         let start = index
+        let integral = try scanNumber()
+        return try convert(start, integral: integral)
+    }
+
+    /// Reads past the number at the cursor with every check of `number()`; an integer of up to 300 digits (which
+    /// no range check can refuse) is not converted.
+    public mutating func skipNumber() throws(ParseError) {
+        let start = index
+        let integral = try scanNumber()
+        if !integral || index - start > 300 { _ = try convert(start, integral: integral) }
+    }
+
+    /// Past the number's grammar; whether it has neither fraction nor exponent.
+    mutating func scanNumber() throws(ParseError) -> Bool {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (48...57).contains(bytes[index]) else { throw fail("invalid number") }
         if bytes[index] == 48 {
@@ -162,6 +176,11 @@ extension JSONReader {
             guard index < bytes.count, (48...57).contains(bytes[index]) else { throw fail("invalid number") }
             while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
         }
+        return integral
+    }
+
+    /// The number scanned from `start` to the cursor.
+    func convert(_ start: Int, integral: Bool) throws(ParseError) -> JSONValue {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if integral, let exact = Int64(text) { return .integer(exact) }
         guard let double = Double(text), double.isFinite else { throw fail("number out of range") }

@@ -58,9 +58,19 @@ public struct JSONReader {
     public mutating func value(depth: Int = 0) throws(ParseError) -> JSONValue {
         switch try kind() {
         case .object:
-            var object = try beginObject(depth: depth)
+            // The tree's own member list serves the duplicate check (no list of names beside it).
+            guard depth + 1 <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
+            index += 1
             var members: [(String, JSONValue)] = []
-            while let key = try nextMember(&object) { members.append((key, try value(depth: object.depth))) }
+            var set: Set<String> = []
+            while try !closes(UInt8(ascii: "}"), first: members.isEmpty, "expected ',' or '}'") {
+                let key = try memberName()
+                if Self.repeats(key, count: members.count, in: &set, scan: { name in members.contains { $0.0 == name } }, names: { members.map(\.0) }) {
+                    throw fail("duplicate member '\(key)'")
+                }
+                try colon()
+                members.append((key, try value(depth: depth + 1)))
+            }
             return .object(members)
         case .array:
             var array = try beginArray(depth: depth)
@@ -86,7 +96,7 @@ public struct JSONReader {
         case .string: try skipString()
         case .bool: _ = try bool()
         case .null: try literal("null")
-        case .number: _ = try number()
+        case .number: try skipNumber()
         }
     }
 
@@ -96,9 +106,10 @@ public struct JSONReader {
     public struct ObjectScope {
         /// The depth of the object's members' container, to pass to `value`/`skip` for each member.
         public let depth: Int
-        public internal(set) var count = 0
-        var names: [String] = []
+        /// The names read so far, in document order.
+        public internal(set) var names: [String] = []
         var nameSet: Set<String> = []
+        public var count: Int { names.count }
     }
 
     public struct ArrayScope {
@@ -109,77 +120,82 @@ public struct JSONReader {
     /// Consumes `{` of an object nested in a container of `depth`.
     public mutating func beginObject(depth: Int) throws(ParseError) -> ObjectScope {
         guard depth + 1 <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
-        _ = try kind()
-        guard bytes[index] == UInt8(ascii: "{") else { throw fail("expected an object") }
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw fail("expected an object") }
         index += 1
         return ObjectScope(depth: depth + 1)
     }
 
     /// The next member's name, with the cursor on its value; nil past the closing `}`.
     public mutating func nextMember(_ scope: inout ObjectScope) throws(ParseError) -> String? {
+        if try closes(UInt8(ascii: "}"), first: scope.names.isEmpty, "expected ',' or '}'") { return nil }
+        let key = try memberName()
+        let names = scope.names
+        if Self.repeats(key, count: names.count, in: &scope.nameSet, scan: { names.contains($0) }, names: { names }) {
+            throw fail("duplicate member '\(key)'")
+        }
+        if scope.names.isEmpty { scope.names.reserveCapacity(8) }
+        scope.names.append(key)
+        try colon()
+        return key
+    }
+
+    /// Whether `key` repeats a name read before it. Small objects (every request body) scan their few names; past
+    /// `setThreshold` the names go into a set, so a 1 MiB body of 100,000 members costs 100,000 lookups rather
+    /// than 5·10⁹ comparisons. Both use String equality (canonical equivalence), so `café` and `cafe\u0301` are
+    /// one name either way.
+    static func repeats(_ key: String, count: Int, in set: inout Set<String>, scan: (String) -> Bool, names: () -> [String]) -> Bool {
+        if count < setThreshold { return scan(key) }
+        if set.isEmpty { set = Set(names()) }
+        return !set.insert(key).inserted
+    }
+
+    /// Before an object's or array's next item: true past its `close`; false past the `,` (or at the first item),
+    /// with the cursor on the item.
+    mutating func closes(_ close: UInt8, first: Bool, _ expected: String) throws(ParseError) -> Bool {
         skipSpace()
-        if scope.count == 0 {
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return nil
-            }
-        } else {
-            guard index < bytes.count else { throw fail("unexpected end of JSON") }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return nil
-            }
-            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+        if first {
+            guard index < bytes.count, bytes[index] == close else { return false }
             index += 1
-            skipSpace()
+            return true
         }
+        guard index < bytes.count else { throw fail("unexpected end of JSON") }
+        if bytes[index] == close {
+            index += 1
+            return true
+        }
+        guard bytes[index] == UInt8(ascii: ",") else { throw fail(expected) }
+        index += 1
+        skipSpace()
+        return false
+    }
+
+    /// A member's name, the cursor after it.
+    mutating func memberName() throws(ParseError) -> String {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-        let key = try string()
-        // Small objects (every request body) scan their few names; past `setThreshold` the names go into a set,
-        // so a 1 MiB body of 100,000 members costs 100,000 lookups rather than 5·10⁹ comparisons. Both use String
-        // equality (canonical equivalence), so `café` and `cafe\u0301` are one name either way.
-        if scope.count < Self.setThreshold {
-            if scope.names.contains(key) { throw fail("duplicate member '\(key)'") }
-            scope.names.append(key)
-        } else {
-            if scope.nameSet.isEmpty { scope.nameSet = Set(scope.names) }
-            guard scope.nameSet.insert(key).inserted else { throw fail("duplicate member '\(key)'") }
-        }
-        scope.count += 1
+        return try string()
+    }
+
+    /// The `:` after a member's name, the cursor on its value.
+    mutating func colon() throws(ParseError) {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
         index += 1
         skipSpace()
-        return key
     }
 
     /// Consumes `[` of an array nested in a container of `depth`.
     public mutating func beginArray(depth: Int) throws(ParseError) -> ArrayScope {
         guard depth + 1 <= JSONValue.maxDepth else { throw fail("JSON nested too deeply") }
-        _ = try kind()
-        guard bytes[index] == UInt8(ascii: "[") else { throw fail("expected an array") }
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw fail("expected an array") }
         index += 1
         return ArrayScope(depth: depth + 1)
     }
 
     /// True with the cursor on the next item; false past the closing `]`.
     public mutating func nextElement(_ scope: inout ArrayScope) throws(ParseError) -> Bool {
-        skipSpace()
-        if scope.count == 0 {
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return false
-            }
-        } else {
-            guard index < bytes.count else { throw fail("unexpected end of JSON") }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return false
-            }
-            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
-            index += 1
-            skipSpace()
-        }
+        if try closes(UInt8(ascii: "]"), first: scope.count == 0, "expected ',' or ']'") { return false }
         scope.count += 1
         return true
     }

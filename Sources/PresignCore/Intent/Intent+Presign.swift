@@ -50,18 +50,19 @@ extension Intent {
             }
             intent.maxUses = number
         }
-        for (key, at) in fields.members {
+        for (member, key) in fields.names.enumerated() {
+            let at = fields.offsets[member]
             switch key {
-            case "operation": operation = try fields.string(at: at, name(key), max: 64)
-            case "bucket": intent.bucket = try fields.string(at: at, name(key), max: 255)
-            case "key": intent.key = try fields.string(at: at, name(key), max: 1024)
+            case "operation": operation = try fields.string(member: member, name(key), max: 64)
+            case "bucket": intent.bucket = try fields.string(member: member, name(key), max: 255)
+            case "key": intent.key = try fields.string(member: member, name(key), max: 1024)
             case "expires_in": intent.lifetime = try fields.integer(at: at, name(key))
-            case "content_type": intent.upload.contentType = try fields.string(at: at, name(key), max: 256)
+            case "content_type": intent.upload.contentType = try fields.string(member: member, name(key), max: 256)
             case "content_length": intent.upload.contentLength = try fields.integer(at: at, name(key))
-            case "checksum_sha256": intent.upload.checksumSHA256 = try fields.string(at: at, name(key), max: 64)
-            case "content_md5": intent.upload.contentMD5 = try fields.string(at: at, name(key), max: 32)
-            case "backend": intent.backend = try fields.string(at: at, name(key), max: 64)
-            case "content_type_prefix": intent.upload.contentTypePrefix = try fields.string(at: at, name(key), max: 256)
+            case "checksum_sha256": intent.upload.checksumSHA256 = try fields.string(member: member, name(key), max: 64)
+            case "content_md5": intent.upload.contentMD5 = try fields.string(member: member, name(key), max: 32)
+            case "backend": intent.backend = try fields.string(member: member, name(key), max: 64)
+            case "content_type_prefix": intent.upload.contentTypePrefix = try fields.string(member: member, name(key), max: 256)
             case "max_uses": break
             case "response": overrides = try readResponse(fields, at: at)
             case "content_length_range": range = try readRange(fields, at: at)

@@ -10,8 +10,8 @@ extension Intent {
 
     /// Each `responseFields` entry's value, in that order (nil: not given), the members checked in document order.
     static func readResponse(_ fields: JSONMembers, at offset: Int) throws(APIError) -> [String?] {
-        let read: [(name: String, offset: Int)]? = try fields.read(at: offset) { reader throws(JSONValue.ParseError) in
-            guard try reader.kind() == .object else { return nil }
+        guard fields.bytes[offset] == UInt8(ascii: "{") else { throw .invalid(fields.name("response"), "must be an object") }
+        let members: [(name: String, offset: Int)] = try fields.read(at: offset) { reader throws(JSONValue.ParseError) in
             var object = try reader.beginObject(depth: 0)
             var members: [(name: String, offset: Int)] = []
             // One more than the bound: enough to refuse it.
@@ -21,7 +21,6 @@ extension Intent {
             }
             return members
         }
-        guard let members = read else { throw .invalid(fields.name("response"), "must be an object") }
         var values = [String?](repeating: nil, count: responseFields.count)
         for (count, (field, at)) in members.enumerated() {
             guard count < maxResponseOverrides else {
@@ -39,7 +38,7 @@ extension Intent {
     /// refused at its third item.
     static func readRange(_ fields: JSONMembers, at offset: Int) throws(APIError) -> (Int64, Int64) {
         let pair: [JSONValue] = try fields.read(at: offset) { reader throws(JSONValue.ParseError) in
-            guard try reader.kind() == .array else { return [] }
+            guard fields.bytes[offset] == UInt8(ascii: "[") else { return [] }
             var array = try reader.beginArray(depth: 0)
             var items: [JSONValue] = []
             while array.count < 3, try reader.nextElement(&array) {

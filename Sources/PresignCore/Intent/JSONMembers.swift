@@ -1,14 +1,19 @@
 import JSONKit
 
-/// One JSON object of a request body read straight from its bytes (`JSONReader`, no tree): each member's name
-/// and where its value starts. Reading a body records its top-level object's members while the reader checks the
-/// whole document; only then are fields decoded, each from its own bytes, so a syntax error anywhere comes before
-/// any field's error, and the decoders check fields in their own order (the order sent, or a fixed one).
+/// One JSON object of a request body read straight from its bytes (`JSONReader`, no tree): each member's name,
+/// where its value starts, and its text when the value is a string. Reading a body records its top-level object's
+/// members while the reader checks the whole document; only then are fields decoded (a number, an object or an
+/// array from its own bytes), so a syntax error anywhere comes before any field's error, and the decoders check
+/// fields in their own order (the order sent, or a fixed one).
 public struct JSONMembers {
     public let path: String
     let bytes: [UInt8]
-    /// Member names and the offsets of their values, in document order; empty for a value that is no object.
-    public private(set) var members: [(name: String, offset: Int)] = []
+    /// Member names, in document order; empty for a value that is no object.
+    public private(set) var names: [String] = []
+    /// Where each member's value starts (its first byte).
+    public private(set) var offsets: [Int] = []
+    /// Each member's value when it is a string, read in the same pass (every field but a few is one).
+    public private(set) var strings: [String?] = []
     let isObject: Bool
 
     /// The error of a body that is not one JSON document.
@@ -36,16 +41,26 @@ public struct JSONMembers {
         }
         isObject = true
         var object = try reader.beginObject(depth: depth)
-        while let name = try reader.nextMember(&object) {
-            members.append((name, reader.index))
-            try reader.skip(depth: object.depth)
+        while try reader.nextMember(&object) != nil {
+            if offsets.isEmpty {
+                offsets.reserveCapacity(8)
+                strings.reserveCapacity(8)
+            }
+            offsets.append(reader.index)
+            if try reader.kind() == .string {
+                strings.append(try reader.string())
+            } else {
+                strings.append(nil)
+                try reader.skip(depth: object.depth)
+            }
         }
+        names = object.names
     }
 
     /// Refuses a value that is not an object, then the first member (in document order) not in `isAllowed`.
     public func check(isAllowed: (String) -> Bool) throws(APIError) {
         guard isObject else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
-        for (name, _) in members where !isAllowed(name) { throw .invalid(self.name(name), "unknown field") }
+        for name in names where !isAllowed(name) { throw .invalid(self.name(name), "unknown field") }
     }
 
     public func check(allowed: Set<String>) throws(APIError) { try check(isAllowed: { allowed.contains($0) }) }
@@ -55,7 +70,13 @@ public struct JSONMembers {
     /// A reader on the value at `offset`.
     public func reader(at offset: Int) -> JSONReader { JSONReader(bytes, at: offset) }
 
-    public func offset(_ field: String) -> Int? { members.first { $0.name == field }?.offset }
+    public func offset(_ field: String) -> Int? { names.firstIndex(of: field).map { offsets[$0] } }
+
+    /// Member `index`'s string, of at most `max` characters.
+    public func string(member index: Int, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
+        guard let text = strings[index] else { throw .invalid(name(), "must be a string") }
+        return try JSONFields.checkLength(text, name(), max: max)
+    }
 
     /// Runs `body` over bytes the constructor has already checked (so it never meets a syntax error).
     public func read<T>(at offset: Int, _ body: (inout JSONReader) throws(JSONValue.ParseError) -> T) throws(APIError) -> T {
@@ -63,32 +84,32 @@ public struct JSONMembers {
         do throws(JSONValue.ParseError) { return try body(&reader) } catch { throw Self.notJSON(error) }
     }
 
-    /// The string at `offset`, of at most `max` characters (see `JSONFields.string`).
+    /// The string at `offset` (a value's first byte), of at most `max` characters (see `JSONFields.string`).
     public func string(at offset: Int, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
-        let text: String? = try read(at: offset) { reader throws(JSONValue.ParseError) in
-            guard try reader.kind() == .string else { return nil }
-            return try reader.string()
-        }
-        guard let text else { throw .invalid(name(), "must be a string") }
+        guard bytes[offset] == UInt8(ascii: "\"") else { throw .invalid(name(), "must be a string") }
+        var reader = self.reader(at: offset)
+        let text: String
+        do throws(JSONValue.ParseError) { text = try reader.string() } catch { throw Self.notJSON(error) }
         return try JSONFields.checkLength(text, name(), max: max)
     }
 
     /// The integer at `offset` (exactly an Int64: 1.0 and 1e3 are integers, 1.5 is not).
     public func integer(at offset: Int, _ name: @autoclosure () -> String) throws(APIError) -> Int64 {
-        let number: JSONValue? = try read(at: offset) { reader throws(JSONValue.ParseError) in
-            guard try reader.kind() == .number else { return nil }
-            return try reader.number()
-        }
-        guard case .integer(let value)? = number else { throw .invalid(name(), "must be an integer") }
+        let first = bytes[offset]
+        guard first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) else { throw .invalid(name(), "must be an integer") }
+        var reader = self.reader(at: offset)
+        let number: JSONValue
+        do throws(JSONValue.ParseError) { number = try reader.number() } catch { throw Self.notJSON(error) }
+        guard case .integer(let value) = number else { throw .invalid(name(), "must be an integer") }
         return value
     }
 
     public func string(_ field: String, max: Int, required: Bool = false) throws(APIError) -> String? {
-        guard let offset = offset(field) else {
+        guard let index = names.firstIndex(of: field) else {
             if required { throw .invalid(name(field), "is required") }
             return nil
         }
-        return try string(at: offset, name(field), max: max)
+        return try string(member: index, name(field), max: max)
     }
 
     public func integer(_ field: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
