@@ -154,6 +154,7 @@ extension JSONReader {
     }
 
     /// Past the number's grammar; whether it has neither fraction nor exponent.
+    @inline(__always)
     mutating func scanNumber() throws(ParseError) -> Bool {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (48...57).contains(bytes[index]) else { throw fail("invalid number") }
@@ -180,6 +181,7 @@ extension JSONReader {
     }
 
     /// The number scanned from `start` to the cursor.
+    @inline(__always)
     func convert(_ start: Int, integral: Bool) throws(ParseError) -> JSONValue {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if integral, let exact = Int64(text) { return .integer(exact) }

@@ -144,6 +144,7 @@ public struct JSONReader {
     /// `setThreshold` the names go into a set, so a 1 MiB body of 100,000 members costs 100,000 lookups rather
     /// than 5·10⁹ comparisons. Both use String equality (canonical equivalence), so `café` and `cafe\u0301` are
     /// one name either way.
+    @inline(__always)
     static func repeats(_ key: String, count: Int, in set: inout Set<String>, scan: (String) -> Bool, names: () -> [String]) -> Bool {
         if count < setThreshold { return scan(key) }
         if set.isEmpty { set = Set(names()) }
@@ -152,7 +153,8 @@ public struct JSONReader {
 
     /// Before an object's or array's next item: true past its `close`; false past the `,` (or at the first item),
     /// with the cursor on the item.
-    mutating func closes(_ close: UInt8, first: Bool, _ expected: String) throws(ParseError) -> Bool {
+    @inline(__always)
+    mutating func closes(_ close: UInt8, first: Bool, _ expected: StaticString) throws(ParseError) -> Bool {
         skipSpace()
         if first {
             guard index < bytes.count, bytes[index] == close else { return false }
@@ -164,19 +166,21 @@ public struct JSONReader {
             index += 1
             return true
         }
-        guard bytes[index] == UInt8(ascii: ",") else { throw fail(expected) }
+        guard bytes[index] == UInt8(ascii: ",") else { throw fail("\(expected)") }
         index += 1
         skipSpace()
         return false
     }
 
     /// A member's name, the cursor after it.
+    @inline(__always)
     mutating func memberName() throws(ParseError) -> String {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
         return try string()
     }
 
     /// The `:` after a member's name, the cursor on its value.
+    @inline(__always)
     mutating func colon() throws(ParseError) {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }

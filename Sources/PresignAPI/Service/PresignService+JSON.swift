@@ -19,9 +19,8 @@ extension PresignService {
 
     /// A JSON body as a tree (the upload parts and complete bodies).
     static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
-        jsonBody(request).flatMap { body in
-            do throws(JSONValue.ParseError) { return .success(try JSONValue.parse(body)) } catch { return .failure(JSONMembers.notJSON(error)) }
-        }
+        if case .failure(let error) = jsonBody(request) { return .failure(error) }
+        do throws(JSONValue.ParseError) { return .success(try JSONValue.parse(request.body)) } catch { return .failure(JSONMembers.notJSON(error)) }
     }
 
     /// `application/json`, any case, optionally with parameters (`; charset=utf-8`).
