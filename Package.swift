@@ -152,7 +152,7 @@ let package = Package(
         // regular target, not a product, that only test targets depend on.
         .target(name: "TestSupport", dependencies: ["UVLoop", "CUV"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing"], swiftSettings: swiftSettings),
+        .testTarget(name: "PresignCoreTests", dependencies: ["PresignCore", "JSONKit", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LineLogTests", dependencies: ["LineLog", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PresignConfigTests", dependencies: ["PresignConfig", "PresignCore", "S3Signing", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

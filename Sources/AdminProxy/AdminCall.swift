@@ -1,4 +1,5 @@
 import HTTPServer
+import JSONKit
 import S3Client
 import S3Signing
 
@@ -27,13 +28,13 @@ struct AdminCall {
     var key: String { objectKey ?? "" }
 
     /// `?acl` turns an object's GET and PUT into its ACL's.
-    var hasACL: Bool { query.contains { $0.name == "acl" } }
+    var hasACL: Bool { query.contains { ASCII.same($0.name, "acl") } }
 
     /// A query parameter's value: "" when it is given without `=`, nil when absent.
     func param(_ name: String) -> String? { Self.param(name, in: query) }
 
     static func param(_ name: String, in query: [(name: String, value: String?)]) -> String? {
-        query.first { $0.name == name }.flatMap { $0.value ?? "" }
+        query.first { ASCII.same($0.name, name) }.flatMap { $0.value ?? "" }
     }
 
     static func queryItems(_ query: Substring) -> [(name: String, value: String?)] {

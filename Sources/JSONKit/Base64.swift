@@ -81,15 +81,7 @@ public enum Base64 {
 
     /// `decode` over contiguous bytes: the one implementation (see `encode(buffer:)`).
     public static func decode(buffer text: UnsafeBufferPointer<UInt8>, _ alphabet: Alphabet = .standard) -> [UInt8]? {
-        var characters = text.count
-        if alphabet == .standard {
-            guard characters % 4 == 0 else { return nil }
-            var padding = 0
-            for byte in text.reversed().prefix(2) where byte == UInt8(ascii: "=") { padding += 1 }
-            // A '=' anywhere but in the padding ("QQ=I", "Q=I=") is left in the data and fails the alphabet check.
-            characters -= padding
-        }
-        guard characters % 4 != 1 else { return nil }
+        guard let characters = dataCharacters(text, alphabet) else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(characters * 3 / 4)
         var accumulator: UInt32 = 0
@@ -107,6 +99,44 @@ public enum Base64 {
         }
         guard accumulator == 0 else { return nil }  // non-zero unused bits: not the canonical spelling
         return out
+    }
+
+    /// How many bytes `text` encodes, or nil unless it is the one canonical spelling (every rule of `decode`),
+    /// without building them: a checksum's or Content-MD5's length is checked in place.
+    public static func decodedCount(_ text: some StringProtocol, _ alphabet: Alphabet = .standard) -> Int? {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ decodedCount(buffer: $0, alphabet) }) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer { decodedCount(buffer: $0, alphabet) }
+    }
+
+    /// `decodedCount` over contiguous bytes.
+    public static func decodedCount(buffer text: UnsafeBufferPointer<UInt8>, _ alphabet: Alphabet = .standard) -> Int? {
+        guard let characters = dataCharacters(text, alphabet) else { return nil }
+        let values = alphabet == .standard ? standardValues : urlValues
+        var last: UInt8 = 0
+        for byte in text.prefix(characters) {
+            last = values[Int(byte)]
+            guard last < 64 else { return nil }
+        }
+        // The last character's unused low bits (4 after 2 characters of a group, 2 after 3) are zero.
+        switch characters % 4 {
+        case 2: return last & 0x0F == 0 ? characters / 4 * 3 + 1 : nil
+        case 3: return last & 0x03 == 0 ? characters / 4 * 3 + 2 : nil
+        default: return characters / 4 * 3
+        }
+    }
+
+    /// The characters before the padding, or nil for a length no canonical spelling has.
+    static func dataCharacters(_ text: UnsafeBufferPointer<UInt8>, _ alphabet: Alphabet) -> Int? {
+        var characters = text.count
+        if alphabet == .standard {
+            guard characters % 4 == 0 else { return nil }
+            var padding = 0
+            for byte in text.reversed().prefix(2) where byte == UInt8(ascii: "=") { padding += 1 }
+            // A '=' anywhere but in the padding ("QQ=I", "Q=I=") is left in the data and fails the alphabet check.
+            characters -= padding
+        }
+        guard characters % 4 != 1 else { return nil }
+        return characters
     }
 
     static let standardTable: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

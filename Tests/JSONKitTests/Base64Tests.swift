@@ -80,4 +80,26 @@ struct Base64Tests {
         }
         #expect(accepted > 500)
     }
+
+    /// `decodedCount`, which builds nothing, accepts exactly what `decode` accepts and counts its bytes, in both
+    /// alphabets (seeded text over both alphabets, `=`, a space and a non-ASCII byte).
+    @Test func decodedCountIsTheDecodedBytesCount() {
+        var random = SplitMix64(seed: 0xC0_0B64)
+        let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \u{E9}".utf8)
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var text = (0..<Int.random(in: 0...50, using: &random)).map { _ in characters.randomElement(using: &random)! }
+            if Bool.random(using: &random) { text = text.filter { $0 >= 0x30 && $0 < 0x80 } }
+            if Bool.random(using: &random), text.count % 4 == 2 { text += Array("==".utf8) }
+            let string = String(decoding: text, as: UTF8.self)
+            for alphabet in [Base64.Alphabet.standard, .url] {
+                let count = Base64.decodedCount(string, alphabet)
+                #expect(count == Base64.decode(string, alphabet)?.count, "\(string)")
+                if count != nil { accepted += 1 }
+            }
+        }
+        #expect(accepted > 1_000)
+        #expect(Base64.decodedCount("1B2M2Y8AsgTpgAmY7PhCfg==") == 16)
+        #expect(Base64.decodedCount("1B2M2Y8AsgTpgAmY7PhCfh==") == nil)
+    }
 }

@@ -9,12 +9,14 @@ import S3Signing
 struct UploadRequestsTests {
     static func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
 
+    static func body(_ text: String) -> [UInt8] { Array(text.utf8) }
+
     static func error(_ body: () throws(APIError) -> Void) -> APIError? {
         do throws(APIError) { try body(); return nil } catch { return error }
     }
 
     @Test func aCreateRequestReadsEveryField() throws {
-        let parsed = try Intent.upload(try Self.json(
+        let parsed = try Intent.upload(Self.body(
             #"{"bucket":"b","key":"k/v.mp4","content_type":"video/mp4","content_length":10,"checksum_algorithm":"CRC32C","backend":"main","expires_in":60}"#))
         var expected = Intent(capability: .sign(.put), backend: "main", bucket: "b", key: "k/v.mp4", lifetime: 60)
         expected.upload.multipart = true
@@ -36,7 +38,7 @@ struct UploadRequestsTests {
         (#"[1]"#, "body: must be a JSON object"),
     ])
     func aBadCreateRequestNamesItsField(_ body: String, _ message: String) throws {
-        let value = try Self.json(body)
+        let value = Self.body(body)
         #expect(Self.error { () throws(APIError) in _ = try Intent.upload(value) }?.message == message)
     }
 

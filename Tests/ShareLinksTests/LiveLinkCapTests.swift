@@ -55,10 +55,11 @@ import Testing
 
     /// Eight stores on one file (eight processes, each with its own store thread and connection), each asked from a
     /// thread of its own, create 25 links each for one caller at once: exactly the cap are made, whatever the
-    /// interleaving.
+    /// interleaving. A create that waited past its busy timeout (a loaded machine running the whole suite) is the
+    /// documented busy answer, never a link: it is counted apart and never counts toward the cap.
     @Test func racingConnectionsNeverPassTheCap() throws {
         let path = T.tempPath()
-        let stores = (0..<8).map { _ in SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 1000)) }
+        let stores = (0..<8).map { _ in SQLiteLinkStore(settings: .init(path: path, busyTimeoutMillis: 10_000)) }
         let cap = 37
         let outcomes = CreateOutcomes()
         let threads = stores.map { store in
@@ -73,7 +74,9 @@ import Testing
         outcomes.wait(for: 8 * 25)
         let all = outcomes.all
         #expect(all.filter { $0 == .success(.created) }.count == cap)
-        #expect(all.filter { $0 == .success(.tooMany) }.count == 8 * 25 - cap)
+        let busy = all.filter { $0 == .failure(.busy) }.count
+        #expect(all.filter { $0 == .success(.tooMany) }.count == 8 * 25 - cap - busy)
+        #expect(busy < 8 * 25 - cap)
         #expect(try stores[0].liveCount(caller: "web", now: 1_000).get() == Int64(cap))
     }
 }

@@ -76,7 +76,7 @@ extension PresignService {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let (settings, store) = try linkStore(snapshot)
-            let intent = try Intent.link(try Self.parseJSON(request).get())
+            let intent = try Intent.link(try Self.jsonBody(request).get())
             let (grant, _) = try decide(intent, caller, snapshot.config, worker: request.worker)
             try requireAuditRoom(snapshot)
             let id = newLinkID()

@@ -18,19 +18,9 @@ extension PresignService {
         let now = clock.wallSeconds()
         // An invalid item (wrong types, unknown fields, fields its operation does not take) fails the whole batch
         // with 400 naming it; a valid item that is refused (policy, unknown backend, rate limit) fails alone.
-        var items: [Intent] = []
+        let items: [Intent]
         do throws(APIError) {
-            let object = try Self.parseJSON(request).get()
-            guard case .object(let members) = object, members.count == 1, case .array(let list)? = object["requests"] else {
-                throw .invalid("requests", "the body must be {\"requests\": [...]}")
-            }
-            guard (1...100).contains(list.count) else {
-                throw .invalid("requests", "must hold 1 to 100 requests (got \(list.count))")
-            }
-            items.reserveCapacity(list.count)
-            for (index, item) in list.enumerated() {
-                items.append(try Intent.presign(item, path: "requests[\(index)]"))
-            }
+            items = try Intent.batch(try Self.jsonBody(request).get())
         } catch {
             return context.respond(Self.response(error))
         }

@@ -8,16 +8,19 @@ import PresignCore
 
 /// Request bodies in, error bodies out.
 extension PresignService {
-    static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
+    /// A JSON body's bytes, for a decoder that reads them itself (`Intent.presign`, `.batch`, `.link`, `.upload`).
+    static func jsonBody(_ request: HTTPRequest) -> Result<[UInt8], APIError> {
         if let type = request.head.header(.contentType), !isJSONMediaType(type) {
             return .failure(APIError(.unsupportedMediaType, "Content-Type must be application/json"))
         }
         guard !request.body.isEmpty else { return .failure(.invalid("body", "a JSON object is required")) }
-        do {
-            return .success(try JSONValue.parse(request.body))
-        } catch {
-            return .failure(.invalid("body", "not valid JSON (\(error.message))"))
-        }
+        return .success(request.body)
+    }
+
+    /// A JSON body as a tree (the upload parts and complete bodies).
+    static func parseJSON(_ request: HTTPRequest) -> Result<JSONValue, APIError> {
+        if case .failure(let error) = jsonBody(request) { return .failure(error) }
+        do throws(JSONValue.ParseError) { return .success(try JSONValue.parse(request.body)) } catch { return .failure(JSONMembers.notJSON(error)) }
     }
 
     /// `application/json`, any case, optionally with parameters (`; charset=utf-8`).

@@ -13,7 +13,7 @@ extension PresignService {
     func presign(_ request: HTTPRequest, _ caller: Authenticated, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         do throws(APIError) {
             let now = clock.wallSeconds()
-            let intent = try Intent.presign(try Self.parseJSON(request).get())
+            let intent = try Intent.presign(try Self.jsonBody(request).get())
             let issued = try sign(intent, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
             guard issue([issued], request, snapshot) else { throw Self.auditUnavailable }
             return .json(.ok, issued.body)

@@ -69,7 +69,7 @@ extension PresignService {
         do throws(APIError) {
             let now = clock.wallSeconds()
             let secret = try uploadKey(snapshot.config)
-            let intent = try Intent.upload(try Self.parseJSON(request).get())
+            let intent = try Intent.upload(try Self.jsonBody(request).get())
             let (grant, backend) = try decide(intent, caller, snapshot.config, worker: request.worker)
             var headers: [(name: String, value: String)] = []
             if let type = grant.upload.contentType { headers.append(("Content-Type", type)) }

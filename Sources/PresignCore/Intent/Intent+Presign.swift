@@ -21,57 +21,51 @@ extension Intent {
     public static let mediaTypeMessage = "must be one media type: type/subtype, then optional ;name=value parameters (RFC 9110)"
     public static let wildcardMessage = "must name one type, not a wildcard such as */* or image/*"
 
-    /// A presign request, or batch item `path` (`requests[3]`): `operation` names a capability asked at
-    /// `POST /v1/presign`.
-    public static func presign(_ value: JSONValue, path: String = "") throws(APIError) -> Intent {
-        let fields = try JSONFields(value, path: path, isAllowed: isPresignField)
+    /// A presign request's body: `operation` names a capability asked at `POST /v1/presign`.
+    public static func presign(_ body: [UInt8]) throws(APIError) -> Intent { try presign(JSONMembers(body: body)) }
+
+    /// A presign request, or batch item `fields.path` (`requests[3]`), its members read from the body's bytes.
+    public static func presign(_ fields: JSONMembers) throws(APIError) -> Intent {
+        try fields.check(isAllowed: isPresignField)
         return try decode(fields, capability: nil)
     }
 
     /// A share link's body: the bucket, key, backend and response overrides of a GET, its `expires_in` (up to a
     /// year) and `max_uses`.
-    public static func link(_ value: JSONValue) throws(APIError) -> Intent {
-        let fields = try JSONFields(value, path: "", allowed: linkFields)
+    public static func link(_ body: [UInt8]) throws(APIError) -> Intent {
+        let fields = try JSONMembers(body: body)
+        try fields.check(allowed: linkFields)
         return try decode(fields, capability: .shareLink)
     }
 
-    private static func decode(_ fields: JSONFields, capability fixed: Capability?) throws(APIError) -> Intent {
+    private static func decode(_ fields: JSONMembers, capability fixed: Capability?) throws(APIError) -> Intent {
         func name(_ field: String) -> String { fields.name(field) }
         var intent = Intent(capability: fixed ?? .sign(.get))
         var operation: String?
-        var rawResponse: [(String, JSONValue)]?
+        var overrides: [String?]?
         var range: (Int64, Int64)?
-        if fixed != nil, let uses = fields.value("max_uses") {
-            guard case .integer(let number) = uses, maxUses.contains(number) else {
+        if fixed != nil, let uses = fields.offset("max_uses") {
+            guard let number = try? fields.integer(at: uses, ""), maxUses.contains(number) else {
                 throw .invalid(name("max_uses"), "must be an integer from 1 to \(maxUses.upperBound)")
             }
             intent.maxUses = number
         }
-        for (key, value) in fields.members {
+        for (member, key) in fields.names.enumerated() {
+            let at = fields.offsets[member]
             switch key {
-            case "operation": operation = try JSONFields.string(value, name(key), max: 64)
-            case "bucket": intent.bucket = try JSONFields.string(value, name(key), max: 255)
-            case "key": intent.key = try JSONFields.string(value, name(key), max: 1024)
-            case "expires_in": intent.lifetime = try JSONFields.integer(value, name(key))
-            case "content_type": intent.upload.contentType = try JSONFields.string(value, name(key), max: 256)
-            case "content_length": intent.upload.contentLength = try JSONFields.integer(value, name(key))
-            case "checksum_sha256": intent.upload.checksumSHA256 = try JSONFields.string(value, name(key), max: 64)
-            case "content_md5": intent.upload.contentMD5 = try JSONFields.string(value, name(key), max: 32)
-            case "backend": intent.backend = try JSONFields.string(value, name(key), max: 64)
-            case "content_type_prefix": intent.upload.contentTypePrefix = try JSONFields.string(value, name(key), max: 256)
+            case "operation": operation = try fields.string(member: member, name(key), max: 64)
+            case "bucket": intent.bucket = try fields.string(member: member, name(key), max: 255)
+            case "key": intent.key = try fields.string(member: member, name(key), max: 1024)
+            case "expires_in": intent.lifetime = try fields.integer(at: at, name(key))
+            case "content_type": intent.upload.contentType = try fields.string(member: member, name(key), max: 256)
+            case "content_length": intent.upload.contentLength = try fields.integer(at: at, name(key))
+            case "checksum_sha256": intent.upload.checksumSHA256 = try fields.string(member: member, name(key), max: 64)
+            case "content_md5": intent.upload.contentMD5 = try fields.string(member: member, name(key), max: 32)
+            case "backend": intent.backend = try fields.string(member: member, name(key), max: 64)
+            case "content_type_prefix": intent.upload.contentTypePrefix = try fields.string(member: member, name(key), max: 256)
             case "max_uses": break
-            case "response":
-                guard case .object(let overrides) = value else { throw .invalid(name("response"), "must be an object") }
-                for (field, text) in overrides {
-                    guard responseFields.contains(where: { $0.json == field }) else { throw .invalid(name("response.\(field)"), "unknown field") }
-                    _ = try JSONFields.string(text, name("response.\(field)"), max: 1024)
-                }
-                rawResponse = overrides
-            case "content_length_range":
-                guard case .array(let pair) = value, pair.count == 2, case .integer(let low) = pair[0],
-                    case .integer(let high) = pair[1], low >= 0, high >= 0
-                else { throw .invalid(name("content_length_range"), "must be [min, max], integers of at least 0") }
-                range = (low, high)
+            case "response": overrides = try readResponse(fields, at: at)
+            case "content_length_range": range = try readRange(fields, at: at)
             default:
                 throw .invalid(name(key), "unknown field")
             }
@@ -91,12 +85,12 @@ extension Intent {
             throw .invalid(name("expires_in"), "must be 1...31536000 seconds (SigV4 allows at most 604800)")
         }
         try intent.checkUpload(fields, range: range)
-        try intent.checkResponse(fields, rawResponse)
+        try intent.checkResponse(fields, overrides)
         return intent
     }
 
     /// The bucket and key the capability's scope needs, and nothing it does not.
-    func checkTarget(_ fields: JSONFields) throws(APIError) {
+    func checkTarget(_ fields: JSONMembers) throws(APIError) {
         func name(_ field: String) -> String { fields.name(field) }
         switch capability.scope {
         case .service:
@@ -122,7 +116,7 @@ extension Intent {
     }
 
     /// Content type, length, checksums: only where the capability stores a body, each in the form it takes.
-    mutating func checkUpload(_ fields: JSONFields, range: (Int64, Int64)?) throws(APIError) {
+    mutating func checkUpload(_ fields: JSONMembers, range: (Int64, Int64)?) throws(APIError) {
         func name(_ field: String) -> String { fields.name(field) }
         if upload.contentType != nil && !capability.storesBody && capability != .sign(.putACL) {
             throw .invalid(name("content_type"), "only for put and post_object (use response.content_type for downloads)")
@@ -161,12 +155,12 @@ extension Intent {
             }
         }
         if let md5 = upload.contentMD5 {
-            guard capability == .sign(.put) || capability == .sign(.putACL), Base64.decode(md5)?.count == 16 else {
+            guard capability == .sign(.put) || capability == .sign(.putACL), Base64.decodedCount(md5) == 16 else {
                 throw .invalid(name("content_md5"), "must be base64 of a 16-byte MD5, for put")
             }
         }
         if let sha = upload.checksumSHA256 {
-            guard capability == .sign(.put), Base64.decode(sha)?.count == 32 else {
+            guard capability == .sign(.put), Base64.decodedCount(sha) == 32 else {
                 throw .invalid(name("checksum_sha256"), "must be base64 of a 32-byte SHA-256, for put")
             }
         }
@@ -176,24 +170,6 @@ extension Intent {
     static func checkMediaType(_ type: String, field: String) throws(APIError) {
         guard let media = MediaType(type) else { throw .invalid(field, mediaTypeMessage) }
         if media.isWildcard { throw .invalid(field, wildcardMessage) }
-    }
-
-    /// Response overrides: only for a GET, HEAD or share link, each a header value S3 will echo.
-    mutating func checkResponse(_ fields: JSONFields, _ overrides: [(String, JSONValue)]?) throws(APIError) {
-        guard let overrides else { return }
-        func name(_ field: String) -> String { fields.name(field) }
-        guard capability == .sign(.get) || capability == .sign(.head) || capability == .shareLink else {
-            throw .invalid(name("response"), "response overrides are only for get and head")
-        }
-        for field in Self.responseFields {
-            // The last of a repeated member wins, as an object's would.
-            guard case .string(let value)? = overrides.last(where: { $0.0 == field.json })?.1 else { continue }
-            guard Self.isHeaderValue(value) else {
-                throw .invalid(name("response.\(field.json)"), "must be a header value: visible ASCII, spaces and tabs, not starting or ending with a space or tab")
-            }
-            if field.json == "content_type" { try Self.checkMediaType(value, field: name("response.content_type")) }
-            response.append(ResponseOverride(field: field.json, query: field.query, value: value))
-        }
     }
 
     /// An RFC 9110 field value S3 will echo as a response header: visible ASCII with inner spaces and tabs.

@@ -9,8 +9,9 @@ extension Intent {
     /// `MultipartLimits.maxObjectSize`; a test holds the two equal).
     public static let maxUploadLength: Int64 = 5 * 1024 * 1024 * 1024 * 1024
 
-    public static func upload(_ value: JSONValue) throws(APIError) -> Intent {
-        let fields = try JSONFields(value, path: "", allowed: uploadFields)
+    public static func upload(_ body: [UInt8]) throws(APIError) -> Intent {
+        let fields = try JSONMembers(body: body)
+        try fields.check(allowed: uploadFields)
         var algorithm: ChecksumAlgorithm?
         if let name = try fields.string("checksum_algorithm", max: 16) {
             guard let known = ChecksumAlgorithm(rawValue: name) else { throw .invalid("checksum_algorithm", "must be SHA256, CRC32 or CRC32C") }

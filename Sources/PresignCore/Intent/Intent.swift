@@ -90,5 +90,5 @@ public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
     /// Bytes in the decoded checksum.
     public var size: Int { self == .sha256 ? 32 : 4 }
 
-    public func isValid(_ base64: String) -> Bool { Base64.decode(base64)?.count == size }
+    public func isValid(_ base64: String) -> Bool { Base64.decodedCount(base64) == size }
 }

@@ -17,16 +17,25 @@ public struct JSONFields {
         guard case .object(let members) = value else { throw .invalid(path.isEmpty ? "body" : path, "must be a JSON object") }
         self.members = members
         self.path = path
-        for (name, _) in members where !isAllowed(name) { throw .invalid(self.name(name), "unknown field") }
+        for (name, _) in members where !(Self.isASCII(name) && isAllowed(name)) { throw .invalid(self.name(name), "unknown field") }
     }
 
     public func name(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
 
-    public func value(_ field: String) -> JSONValue? { members.first { $0.0 == field }?.1 }
+    public func value(_ field: String) -> JSONValue? { members.first { ASCII.same($0.0, field) }?.1 }
+
+    /// Whether a member name is ASCII, as every field name is: checked before a name meets a `switch` over field
+    /// names or a `Set` of them, where String comparison and hashing of a name of combining marks cost its square.
+    public static func isASCII(_ name: String) -> Bool { name.utf8.allSatisfy { $0 < 0x80 } }
 
     /// A string of at most `max` characters, counted in code points as JSON Schema's maxLength does.
     public static func string(_ value: JSONValue, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
         guard case .string(let text) = value else { throw .invalid(name(), "must be a string") }
+        return try checkLength(text, name(), max: max)
+    }
+
+    /// `text` if it has at most `max` characters.
+    public static func checkLength(_ text: String, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {
         guard text.utf8.count <= max || text.unicodeScalars.count <= max else { throw .invalid(name(), "longer than \(max) characters") }
         return text
     }
