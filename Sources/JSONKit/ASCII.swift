@@ -20,7 +20,15 @@ public enum ASCII {
     /// before comparing, which costs the square of the run's length. Names and identities from a client are
     /// compared with this instead: exact, and linear.
     @inlinable public static func same(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        let left = a.utf8
+        let right = b.utf8
+        guard left.count == right.count else { return false }
+        // Native strings and their substrings are contiguous: compare the two buffers, not two iterators.
+        let contiguous: Bool?? = left.withContiguousStorageIfAvailable { l in
+            right.withContiguousStorageIfAvailable { r in l.elementsEqual(r) }
+        }
+        if case let result?? = contiguous { return result }
+        return left.elementsEqual(right)
     }
 
     /// `same` for optional texts: both absent, or both present and the same bytes.

@@ -26,7 +26,14 @@ public struct JSONFields {
 
     /// Whether a member name is ASCII, as every field name is: checked before a name meets a `switch` over field
     /// names or a `Set` of them, where String comparison and hashing of a name of combining marks cost its square.
-    public static func isASCII(_ name: String) -> Bool { name.utf8.allSatisfy { $0 < 0x80 } }
+    public static func isASCII(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            var any: UInt8 = 0
+            for byte in bytes { any |= byte }
+            return any < 0x80
+        }
+    }
 
     /// A string of at most `max` characters, counted in code points as JSON Schema's maxLength does.
     public static func string(_ value: JSONValue, _ name: @autoclosure () -> String, max: Int) throws(APIError) -> String {

@@ -62,6 +62,7 @@ public struct BackendSigners: Sendable {
     /// `backend`'s signer of the kind `slot` names, on worker `worker` at `now`. Static keys always answer; a
     /// rotating source answers with its current set until it is within the margin of its expiry, then
     /// `CredentialsUnavailable` (503) until a refresh succeeds.
+    @inlinable
     public func signer<Signer>(
         _ slot: SignerSlot<Signer>, for backend: ServiceConfig.Backend, worker: Int, now: Double
     ) -> Result<WindowedSigner<Signer>, ServiceConfig.CredentialsUnavailable> {
@@ -69,7 +70,8 @@ public struct BackendSigners: Sendable {
     }
 
     /// The current set's presigner and window: what every slot is made from.
-    private func presigner(
+    @usableFromInline
+    func presigner(
         for backend: ServiceConfig.Backend, worker: Int, now: Double
     ) -> Result<WindowedSigner<S3Presigner>, ServiceConfig.CredentialsUnavailable> {
         switch signing(backend) {

@@ -6,21 +6,26 @@ import S3Signing
 /// new signer type and a new static slot here; a signer that is not a backend's (a CDN's, under `cdns:`) has a
 /// lookup of its own and shares only `WindowedSigner` with these.
 public struct SignerSlot<Signer: Sendable>: Sendable {
-    let make: @Sendable (S3Presigner) -> Signer
+    @usableFromInline let make: @Sendable (S3Presigner) -> Signer
+
+    @usableFromInline init(make: @escaping @Sendable (S3Presigner) -> Signer) { self.make = make }
 }
 
 extension SignerSlot where Signer == QuerySigner {
     /// Presigned query URLs: `Capability.signatureKind == .query`.
+    @inlinable
     public static var query: Self { Self(make: QuerySigner.init) }
 }
 
 extension SignerSlot where Signer == FormSigner {
     /// Browser POST forms: `Capability.signatureKind == .form`.
+    @inlinable
     public static var form: Self { Self(make: FormSigner.init) }
 }
 
 extension SignerSlot where Signer == S3Presigner {
     /// presignd's own calls to S3 (the upload routes' multipart calls, the admin proxy): the whole presigner, which
     /// signs request headers for `S3fmAuthConnection`.
+    @inlinable
     public static var calls: Self { Self(make: { $0 }) }
 }
