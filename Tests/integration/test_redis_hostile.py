@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from conftest import wait_for
-from test_fleet import FAST_KEY, LINKS_UNAVAILABLE, limiter_unavailable, services, status_body  # noqa: F401
+from harness.fleet import FAST_KEY, LINKS_UNAVAILABLE, limiter_unavailable, services, status_body  # noqa: F401
 
 PASSWORD = "hostile-redis-pw"
 MIB = 1 << 20
