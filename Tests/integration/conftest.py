@@ -77,6 +77,7 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     return name
 
+
 @pytest.fixture
 def redis_servers():
     """Starts redis-servers (`make(port=None, password=None)`); every one is killed when the test ends."""

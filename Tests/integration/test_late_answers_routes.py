@@ -55,6 +55,7 @@ def request_bytes(listener, method, pattern):
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
 
+
 def read_answer(sock):
     sock.settimeout(30)
     data = b""
@@ -63,6 +64,7 @@ def read_answer(sock):
         assert chunk, f"connection closed before an answer: {data!r}"
         data += chunk
     return int(data.split(b" ", 2)[1])
+
 
 def exchange(service, proxy, peer, listener, method, pattern, moment, how):
     """One request left at `moment` (`immediately` after sending, `during` the wait, `after` the answer); returns
@@ -99,6 +101,7 @@ def exchange(service, proxy, peer, listener, method, pattern, moment, how):
                  f"the dropped answer of {(listener, method, pattern, moment, how)} to be counted", interval=0.02)
     assert service.dropped(pattern) == before + (1 if pending else 0), (listener, method, pattern, moment, how)
     return pending
+
 
 def test_every_route_survives_a_client_that_leaves_while_its_answer_is_pending(stack):
     service, proxy, peer, _ = stack

@@ -25,6 +25,7 @@ def service(seaweed, bucket, objects):
     assert_no_full_ids(s)
     assert '"audit":"link_create"' in text and '"audit":"link_use"' in text
 
+
 def test_a_link_redirects_to_the_object_with_its_stored_disposition(service, bucket, objects):
     disposition = 'attachment; filename="q3 report.bin"'
     link = made(service.create(bucket, "share/report.bin", max_uses=5, expires_in=3600,
@@ -162,6 +163,7 @@ def test_unknown_fields_expiry_over_the_rule_and_other_keys_are_refused(service,
     assert status == 403 and json.loads(body)["error"]["code"] == "PolicyDenied"
     status, headers, body = service.request("POST", "/v1/links", {"bucket": bucket, "key": "share/small.txt"})
     assert status == 401 and "www-authenticate" in headers
+
 
 def test_links_are_off_without_a_links_section(seaweed, bucket):
     port = free_port()

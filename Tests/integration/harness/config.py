@@ -68,6 +68,7 @@ class PresigndConfig:
         with open(self.path, "w") as f:
             f.write(text)
 
+
 def b64url(data):
     """base64url without padding (JWT segments)."""
     import base64

@@ -82,6 +82,7 @@ def timed(call):
     result = call()
     return result, time.monotonic() - start
 
+
 def status_body(answer):
     status, _, body = answer
     return status, json.loads(body) if body else None

@@ -179,6 +179,7 @@ class Service(ServeProcess):
 
 PRESIGN = {"operation": "get", "bucket": "b", "key": "k/x", "expires_in": 60}
 
+
 def leave(sock, how):
     if how == "reset":
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -188,6 +189,7 @@ def leave(sock, how):
         sock.close()
     else:
         sock.close()
+
 
 @pytest.fixture
 def stack():
@@ -206,6 +208,7 @@ def stack():
             proxy.close()
             peer.close()
             redis.kill()
+
 
 def served(service):
     """Another client is served in full, with the exact answer shape."""

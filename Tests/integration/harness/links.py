@@ -99,6 +99,7 @@ def objects(s3, bucket):
         s3.put_object(Bucket=bucket, Key=key, Body=body)
     return data
 
+
 def made(link):
     MADE.append(link["id"])
     return link

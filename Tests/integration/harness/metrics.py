@@ -34,6 +34,7 @@ def metric_by(url, name, label, **labels):
             out[have[label]] = out.get(have[label], 0) + value
     return out
 
+
 def wait_for(predicate, timeout=10.0, what="the condition", interval=0.05):
     """Calls `predicate` every `interval` seconds until it returns something true, and returns that; fails naming
     `what` (text, or a function giving it then, to show the state at the end) once `timeout` seconds have passed."""

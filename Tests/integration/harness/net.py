@@ -19,6 +19,7 @@ def server_has_read(client):
                     return int(fields[4].split(":")[1], 16) == 0
     return False
 
+
 def concurrently(count, request):
     """Opens `count` connections, then sends `request(i)` → (port, method, path, body, headers) on all of them at
     once (a barrier releases them together); the (status, body) answers in order, or (None, error text)."""
@@ -46,6 +47,8 @@ def concurrently(count, request):
     for t in threads:
         t.join()
     return results
+
+
 class Headers(dict):
     """A response's header fields, names as sent; lookups ignore case (`h["location"]`, `h.get("Retry-After")`)."""
 

@@ -36,6 +36,7 @@ def free_port():
             _GIVEN_PORTS.add(port)
             return port
 
+
 def _listening_inodes(port):
     """The inodes of the TCP sockets in LISTEN on `port` (any address), from /proc/net/tcp and tcp6."""
     found = set()
@@ -87,6 +88,7 @@ def _listen_ports(args, port):
     named = ports[1:]
     assert len(set(named)) == len(named), f"presignd serve {args}: one port for two listeners"
     return sorted(set(ports))
+
 
 class ServeProcess:
     """`presignd serve ARGS` with its output (stdout and stderr) in a file (stdout on a pipe with `pipe_stdout`); started when `host:port` accepts
