@@ -25,14 +25,6 @@ def normalized_ids(raw):
     return re.sub(rb"X-Request-Id: [0-9a-f]+-\d+-[0-9a-f]+\r\n", b"X-Request-Id: R\r\n", normalized(raw))
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def expect_closed(sock):
     sock.settimeout(5)
     return read_to_end(sock)
