@@ -102,9 +102,9 @@ test-asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp swift test --scratch-path $(ASAN_BUILD) --sanitize=address
 	swift build --scratch-path $(ASAN_BUILD) --sanitize=address --product presignd
 	PRESIGND_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
-	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server.py \
-	  Tests/integration/test_admin_proxy.py Tests/integration/test_links.py Tests/integration/test_fleet.py \
-	  Tests/integration/test_late_answers.py
+	  PRESIGND_BIN=$(ASAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_http_server*.py \
+	  Tests/integration/test_admin_proxy*.py Tests/integration/test_links_*.py Tests/integration/test_fleet_*.py \
+	  Tests/integration/test_late_answers_*.py
 
 # ThreadSanitizer: the Swift tests, then the real-socket tests (4 workers under concurrent load, SIGHUP reloads)
 # against a sanitized binary. No suppressions: any report fails (TSan exits non-zero, the tests read its output).
@@ -115,5 +115,5 @@ test-tsan: deps venv
 	  swift test --skip-build --scratch-path $(TSAN_BUILD) --sanitize=thread
 	PRESIGND_SANITIZED=1 TSAN_OPTIONS=halt_on_error=0 SWIFT_BACKTRACE=enable=no \
 	  PRESIGND_BIN=$(TSAN_BUILD)/debug/presignd $(PY) -m pytest -q Tests/integration/test_concurrency.py \
-	  Tests/integration/test_http_server.py Tests/integration/test_links.py Tests/integration/test_jwks.py \
-	  Tests/integration/test_credentials.py
+	  Tests/integration/test_http_server*.py Tests/integration/test_links_*.py Tests/integration/test_jwks.py \
+	  Tests/integration/test_credentials_*.py

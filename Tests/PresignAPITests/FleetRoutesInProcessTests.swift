@@ -10,7 +10,7 @@ import UVLoop
 
 /// The fleet routes in process: share links on an in-memory `LinkStore` and the Redis rate limit on an in-memory
 /// `SharedRateLimit`, both answering on a later turn of a `DrivenLoop`, through the same routes as a socket. The
-/// config is `test_fleet.py`'s, and the bodies are the ones it asserts against redis-server (which stays).
+/// config is `harness/fleet.py`'s, and the bodies are the ones `test_fleet_*.py` assert against redis-server (which stays).
 struct FleetRoutesInProcessTests {
     static let key = "fleet-key-0123456789"
     static let fastKey = "fleet-fast-key-0123456789"

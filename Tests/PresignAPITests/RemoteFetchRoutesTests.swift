@@ -10,7 +10,7 @@ import UVLoop
 
 /// The documents presignd fetches for itself, through a `FakeFetcher` on a `DrivenLoop`: a `jwks_url` key set (found,
 /// rotated, failing, hostile, stalled) and container credentials (fetched, rotated, failing until they run out).
-/// The bodies are the ones `test_jwks.py` and `test_credentials.py` assert against real servers (which stay).
+/// The bodies are the ones `test_jwks.py` and `test_credentials_container.py` assert against real servers (which stay).
 struct RemoteFetchRoutesTests {
     static let keysUnavailable = #"{"error":{"code":"KeysUnavailable","message":"the keys of issuer 'https://auth.example.com' have not been fetched from its jwks_url yet; retry"}}"#
     static let credentialsUnavailable = #"{"error":{"code":"CredentialsUnavailable","message":"backend 'main' has no usable credentials right now (they are being refreshed); retry later"}}"#

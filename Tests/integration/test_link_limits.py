@@ -10,8 +10,8 @@ import sqlite3
 import uuid
 
 from conftest import concurrently, resp
-from test_fleet import FAST_KEY, services  # noqa: F401 - a fixture
-from test_links import KEY_A, Service
+from harness.fleet import FAST_KEY, services  # noqa: F401 - a fixture
+from harness.links import KEY_A, Service
 
 ADDRESS_LIMITED = {"error": {"code": "RateLimited", "message": "too many requests for this client address; retry later"}}
 LINK_LIMITED = {"error": {"code": "RateLimited", "message": "too many requests for this link; retry later"}}

@@ -1,4 +1,4 @@
-"""Fleet mode against a hostile Redis (a fake on a loopback port; real Redis behaviour is tested in test_fleet.py):
+"""Fleet mode against a hostile Redis (a fake on a loopback port; real Redis behaviour is tested in test_fleet_*.py):
 after answering the AUTH each connection sends first, it answers every command with a reply over presignd's limits
 or with garbage. The client must drop the connection as soon as the header that crosses a limit is read (the exact
 error is in the 503 and the log), make it again (the fake sees a new connection), answer 503 meanwhile, and keep its
@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from conftest import wait_for
-from test_fleet import FAST_KEY, LINKS_UNAVAILABLE, limiter_unavailable, services, status_body  # noqa: F401
+from harness.fleet import FAST_KEY, LINKS_UNAVAILABLE, limiter_unavailable, services, status_body  # noqa: F401
 
 PASSWORD = "hostile-redis-pw"
 MIB = 1 << 20
