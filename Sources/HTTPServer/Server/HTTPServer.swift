@@ -52,8 +52,7 @@ public final class HTTPServer: Sendable {
         let adminAddress = try configuration.adminListen.map { addr throws(ServerError) in try ListenAddress(parsing: addr) }
         // Every listener sets SO_REUSEPORT, so a port given to both would bind twice and the kernel would split the
         // connections between the public and the admin routes (each answering the other's paths with 404).
-        if let adminAddress, adminAddress.port != 0, adminAddress.port == publicAddress.port,
-            adminAddress.host == publicAddress.host || adminAddress.isWildcard || publicAddress.isWildcard {
+        if let adminAddress, adminAddress.sharesPort(with: publicAddress) {
             throw ServerError(
                 "the admin listener \(configuration.adminListen ?? "") and the public listener \(configuration.listen) "
                     + "share port \(publicAddress.port); give the admin listener a port of its own")

@@ -38,8 +38,35 @@ public struct ListenAddress: Sendable, Equatable {
         port = authority.port ?? 0
     }
 
-    /// Listening on every address of its family (0.0.0.0, ::): it overlaps any other address's port.
-    var isWildcard: Bool { host == "0.0.0.0" || host == "::" || host == "[::]" }
+    /// The address as 16 bytes, IPv4 as IPv4-mapped IPv6 (`::ffff:a.b.c.d`), so that two spellings of one address
+    /// (`::1` and `0:0:0:0:0:0:0:1`, `127.0.0.1` and `::ffff:127.0.0.1`) are one; nil for a host name.
+    var socketAddress: [UInt8]? {
+        let text = host.contains(":") ? "[\(host)]:0" : "\(host):0"
+        guard let authority = try? Authority(parsing: text, for: .listen) else { return nil }
+        switch authority.host {
+        case .ipv4(let bytes): return Self.v4Mapped + bytes
+        case .ipv6(let bytes): return bytes
+        case .name: return nil
+        }
+    }
+
+    static let v4Mapped: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF]
+
+    /// Listening on every address of its family (`0.0.0.0`, `::` in any spelling, `::ffff:0.0.0.0`): it overlaps
+    /// any other address's port (an IPv6 wildcard takes IPv4 connections too).
+    var isWildcard: Bool {
+        guard let address = socketAddress else { return false }
+        return address.allSatisfy { $0 == 0 } || address == Self.v4Mapped + [0, 0, 0, 0]
+    }
+
+    /// Whether a listener here and one at `other` would share a port: the same port (not 0) and the same address
+    /// by value, or either one a wildcard. Every listener sets SO_REUSEPORT, so the kernel would let both bind.
+    func sharesPort(with other: ListenAddress) -> Bool {
+        guard port != 0, port == other.port else { return false }
+        if isWildcard || other.isWildcard { return true }
+        guard let mine = socketAddress, let theirs = other.socketAddress else { return host == other.host }
+        return mine == theirs
+    }
 }
 
 /// A start-up failure with the failing call and its message.

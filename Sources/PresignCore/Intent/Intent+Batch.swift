@@ -16,7 +16,7 @@ extension Intent {
             if try reader.kind() == .object {
                 var object = try reader.beginObject(depth: 0)
                 while let name = try reader.nextMember(&object) {
-                    guard name == "requests", object.count == 1, try reader.kind() == .array else {
+                    guard ASCII.same(name, "requests"), object.count == 1, try reader.kind() == .array else {
                         shaped = false
                         try reader.skip(depth: object.depth)
                         continue
