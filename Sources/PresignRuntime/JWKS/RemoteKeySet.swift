@@ -164,9 +164,11 @@ public final class RemoteKeySet: Sendable {
     /// and logs it, and wakes every waiting request on its own loop.
     private func finish(_ result: Result<JWTAuth.KeySet, JWKSSchedule.Failure>, maxAge: Int, skipped: [String], loop: EventLoop) {
         let now = hooks.monotonicNanos()
-        var random = SystemRandomNumberGenerator()
         var failureLine: String?
         let (loops, number) = state.withLock { state in
+            // Declared here, not captured: ThreadSanitizer's build crashed (SEGV in its shadow store) on the inout
+            // access to a captured, zero-sized generator.
+            var random = SystemRandomNumberGenerator()
             switch result {
             case .success(let keys):
                 state.schedule.finished(succeeded: true, maxAgeSeconds: maxAge, now: now, using: &random)
