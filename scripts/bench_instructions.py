@@ -84,12 +84,38 @@ def total_instructions(pid, out_dir, label=None):
                 # `callgrind_annotate --inclusive=yes DIR/<label>.out` shows where a kind's instructions go.
                 os.makedirs(keep, exist_ok=True)
                 shutil.copy(dumps[0], os.path.join(keep, "".join(c if c.isalnum() else "_" for c in label) + ".out"))
-            with open(dumps[0]) as handle:
-                for line in handle:
-                    if line.startswith("summary:") or line.startswith("totals:"):
-                        return int(line.split()[1])
+            return read_dump(dumps[0])
         time.sleep(0.2)
     raise SystemExit("callgrind wrote no dump")
+
+
+ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign", "valloc"}
+
+
+def read_dump(path):
+    """(instructions, heap allocations) in one callgrind dump. Allocations are the calls into the C allocator's
+    entry points from outside it (callgrind counts calls exactly), on every thread of the process."""
+    names, caller, callee, instructions, allocations = {}, "", "", None, 0
+    with open(path, errors="replace") as handle:
+        for line in handle:
+            if line.startswith(("fn=", "cfn=")):
+                key, _, rest = line.rstrip("\n").partition("=")
+                if rest.startswith("("):
+                    number, _, name = rest[1:].partition(")")
+                    if name:
+                        names[number] = name.strip()
+                    rest = names.get(number, "?")
+                name = rest.split("'")[0]
+                if key == "fn":
+                    caller = name
+                else:
+                    callee = name
+            elif line.startswith("calls=") and callee in ALLOCATORS and not (
+                    caller in ALLOCATORS or caller.startswith(("_mid_memalign", "_int_", "__libc_"))):
+                allocations += int(line[6:].split()[0])
+            elif line.startswith(("summary:", "totals:")) and instructions is None:
+                instructions = int(line.split()[1])
+    return instructions, allocations
 
 
 def measure(pid, out_dir, port, requests, label=None):
@@ -107,7 +133,8 @@ def measure(pid, out_dir, port, requests, label=None):
     send(WARMUP)
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
     send(N)
-    return total_instructions(pid, out_dir, label) / N
+    instructions, allocations = total_instructions(pid, out_dir, label)
+    return instructions / N, allocations / N
 
 
 def main():
@@ -117,7 +144,7 @@ def main():
     binary = strip(BIN)
     presignd = under_callgrind([binary, "serve", "--config", os.path.join(HERE, "deploy/bench/presignd-instructions.yaml"),
                                 "--workers", "1", "--admin-listen", "off", "--access-log", "off"], out_dir)
-    results = {}
+    results, allocations = {}, {}
     try:
         wait_port(18190, presignd)
         pid = presignd.pid
@@ -141,20 +168,23 @@ def main():
             ("POST /v1/uploads/{upload}/parts (10 parts)", lambda i: ("POST", f"/v1/uploads/{upload}/parts", parts, key, 200)),
         ]
         for name, requests in kinds:
-            results[name] = measure(pid, out_dir, 18190, requests, label=name)
-            print(f"presignd {name}: {results[name]:,.0f} instructions/request", flush=True)
+            results[name], allocations[name] = measure(pid, out_dir, 18190, requests, label=name)
+            print(f"presignd {name}: {results[name]:,.0f} instructions, {allocations[name]:.1f} allocations/request",
+                  flush=True)
     finally:
         os.killpg(presignd.pid, signal.SIGTERM)
         presignd.wait(timeout=120)
     nginx = under_callgrind(["nginx", "-c", os.path.join(HERE, "deploy/bench/nginx-instructions.conf"), "-p", "/tmp"], out_dir)
     try:
         wait_port(18191, nginx)
-        floor = measure(nginx.pid, out_dir, 18191, lambda i: ("GET", "/healthz", None, {}, 200))
-        print(f"nginx GET /healthz (the floor): {floor:,.0f} instructions/request", flush=True)
+        floor, floor_allocations = measure(nginx.pid, out_dir, 18191, lambda i: ("GET", "/healthz", None, {}, 200))
+        print(f"nginx GET /healthz (the floor): {floor:,.0f} instructions, {floor_allocations:.1f} allocations/request",
+              flush=True)
     finally:
         os.killpg(nginx.pid, signal.SIGTERM)
         nginx.wait(timeout=60)
     print(json.dumps({"requests_per_kind": N, "presignd": {k: round(v) for k, v in results.items()},
+                      "allocations": {k: round(v, 1) for k, v in allocations.items()},
                       "nginx_healthz": round(floor),
                       "ratio_to_nginx": {k: round(v / floor, 1) for k, v in results.items()}}, indent=1))
 
