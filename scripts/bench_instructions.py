@@ -6,37 +6,16 @@ WARMUP requests on one keep-alive connection, zeroes the counters (callgrind_con
 
     python3 scripts/bench_instructions.py PRESIGND_BINARY [N]
 """
-import base64, glob, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
+import glob, http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(HERE, "Tests", "integration"))
+from harness import hot_routes  # noqa: E402  (the same routes and config as the allocation test)
+
 BIN = sys.argv[1]
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 WARMUP = 200
-ENV = dict(os.environ, BENCH_S3_ACCESS="AKIDBENCH", BENCH_S3_SECRET="bench-secret-0123456789",
-           BENCH_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789",
-           BENCH_UPLOAD_SECRET="bench-upload-token-secret-0123456789abcdef", SWIFT_BACKTRACE="enable=no")
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def jwt_token():
-    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    now = int(time.time())
-    claims = {"iss": "https://bench.example.com", "aud": "bench", "sub": "42", "exp": now + 3600, "nbf": now - 10}
-    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
-    mac = hmac.new(ENV["BENCH_JWT_SECRET"].encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(mac)}"
-
-
-def upload_token():
-    """An upload handle sealed the way presignd seals it (UploadToken.swift), so no S3 call is needed."""
-    payload = json.dumps({"c": "bench", "b": "main", "k": "uploads", "o": "users/42/big.bin", "u": "bench-upload-id", "t": "image/png",
-                          "e": int(time.time()) + 3600}, separators=(",", ":")).encode()
-    text = b64url(payload)
-    mac = hmac.new(ENV["BENCH_UPLOAD_SECRET"].encode(), b"presignd-upload-v1." + text.encode(), hashlib.sha256).digest()
-    return text + "." + b64url(mac)
+ENV = dict(os.environ, **hot_routes.ENV)
 
 
 def strip(binary):
@@ -118,21 +97,11 @@ def read_dump(path):
     return instructions, allocations
 
 
-def measure(pid, out_dir, port, requests, label=None):
+def measure(pid, out_dir, port, request, label=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def send(count):
-        for index in range(count):
-            method, path, body, headers, expect = requests(index)
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            if response.status != expect:
-                raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
-
-    send(WARMUP)
+    hot_routes.send(connection, request, WARMUP)
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
-    send(N)
+    hot_routes.send(connection, request, N)
     instructions, allocations = total_instructions(pid, out_dir, label)
     return instructions / N, allocations / N
 
@@ -142,31 +111,14 @@ def main():
     for leftover in glob.glob("/tmp/presignd-instructions-links.sqlite*"):
         os.remove(leftover)
     binary = strip(BIN)
-    presignd = under_callgrind([binary, "serve", "--config", os.path.join(HERE, "deploy/bench/presignd-instructions.yaml"),
+    presignd = under_callgrind([binary, "serve", "--config", hot_routes.CONFIG,
                                 "--workers", "1", "--admin-listen", "off", "--access-log", "off"], out_dir)
     results, allocations = {}, {}
     try:
         wait_port(18190, presignd)
         pid = presignd.pid
-        key = {"Authorization": "Bearer bench-key", "Content-Type": "application/json"}
-        jwt = {"Authorization": "Bearer " + jwt_token(), "Content-Type": "application/json"}
-        presign = json.dumps({"operation": "put", "bucket": "uploads", "key": "users/42/photo.png", "expires_in": 600,
-                              "content_type": "image/png"})
-        batch = json.dumps({"requests": [json.loads(presign)] * 10})
         setup = http.client.HTTPConnection("127.0.0.1", 18190, timeout=60)
-        setup.request("POST", "/v1/links", body=json.dumps({"bucket": "uploads", "key": "users/42/photo.png"}), headers=key)
-        answer = setup.getresponse()
-        link = json.loads(answer.read())["id"]
-        upload = upload_token()
-        parts = json.dumps({"parts": [{"number": n} for n in range(1, 11)]})
-        kinds = [
-            ("GET /healthz", lambda i: ("GET", "/healthz", None, {}, 200)),
-            ("POST /v1/presign (API key)", lambda i: ("POST", "/v1/presign", presign, key, 200)),
-            ("POST /v1/presign (HS256 JWT, same token)", lambda i: ("POST", "/v1/presign", presign, jwt, 200)),
-            ("POST /v1/presign/batch (10 items)", lambda i: ("POST", "/v1/presign/batch", batch, key, 200)),
-            ("GET /l/{id} (share link redirect)", lambda i: ("GET", "/l/" + link, None, {}, 302)),
-            ("POST /v1/uploads/{upload}/parts (10 parts)", lambda i: ("POST", f"/v1/uploads/{upload}/parts", parts, key, 200)),
-        ]
+        kinds = hot_routes.routes(setup)
         for name, requests in kinds:
             results[name], allocations[name] = measure(pid, out_dir, 18190, requests, label=name)
             print(f"presignd {name}: {results[name]:,.0f} instructions, {allocations[name]:.1f} allocations/request",
@@ -177,7 +129,7 @@ def main():
     nginx = under_callgrind(["nginx", "-c", os.path.join(HERE, "deploy/bench/nginx-instructions.conf"), "-p", "/tmp"], out_dir)
     try:
         wait_port(18191, nginx)
-        floor, floor_allocations = measure(nginx.pid, out_dir, 18191, lambda i: ("GET", "/healthz", None, {}, 200))
+        floor, floor_allocations = measure(nginx.pid, out_dir, 18191, ("GET", "/healthz", None, {}, 200))
         print(f"nginx GET /healthz (the floor): {floor:,.0f} instructions, {floor_allocations:.1f} allocations/request",
               flush=True)
     finally:

@@ -93,15 +93,17 @@ def _listen_ports(args, port):
 class ServeProcess:
     """`presignd serve ARGS` with its output (stdout and stderr) in a file (stdout on a pipe with `pipe_stdout`); started when `host:port` accepts
     connections, and `connect()` opens a client connection there. `stop()` sends SIGTERM, requires exit status 0,
-    and under `make test-asan` requires no sanitizer report in the output."""
+    and under `make test-asan` requires no sanitizer report in the output. `binary` replaces $PRESIGND_BIN;
+    `pass_fds` are inherited by the server."""
 
-    def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1", pipe_stdout=False):
+    def __init__(self, args, port, env=None, prefix="presignd-", host="127.0.0.1", pipe_stdout=False, binary=None,
+                 pass_fds=()):
         self.address = (host, port)
         ports = _listen_ports(args, port)
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.log = open(os.path.join(self.dir, "out.log"), "wb")
         # pipe_stdout: stdout is a pipe the test reads (or not) from `proc.stdout`; the file keeps stderr.
-        self.proc = subprocess.Popen([presignd_binary(), "serve", *args],
+        self.proc = subprocess.Popen([binary or presignd_binary(), "serve", *args], pass_fds=pass_fds,
                                      stdout=subprocess.PIPE if pipe_stdout else self.log,
                                      stderr=self.log if pipe_stdout else subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
