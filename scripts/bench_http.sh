@@ -18,6 +18,9 @@ socket_errors() { awk '/Socket errors/ {sub(/^ *Socket errors: /, ""); print}' "
 presign() { curl -s -H 'Authorization: Bearer bench-key' -H 'Content-Type: application/json' --data "$presign_body" "$1/v1/presign"; }
 die() { echo "bench: $*" >&2; exit 1; }
 
+# A leftover listener would be measured in place of the server started here: refuse to run beside one.
+busy=$(ss -Hltn '( sport = :18090 or sport = :18091 or sport = :18092 )')
+[ -z "$busy" ] || die "a port of 18090-18092 is already in use: $busy"
 rm -f /tmp/presignd-bench-links.sqlite /tmp/presignd-bench-links.sqlite-wal /tmp/presignd-bench-links.sqlite-shm
 taskset -c 0 "$bin" serve --config "$here/deploy/bench/presignd-bench.yaml" --workers 1 --access-log off \
   --admin-listen off >/dev/null &
@@ -30,6 +33,10 @@ trap 'kill $p $n $g 2>/dev/null || true' EXIT
 for url in $ours_url $nginx_url $peer_url; do
   for _ in $(seq 50); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
   curl -sf -o /dev/null "$url/healthz" || die "$url/healthz does not answer"
+done
+kill -0 $p $n $g || die "a server exited at start"
+for pid in $p $n $g; do
+  [ "$(awk '/Cpus_allowed_list/ {print $2}' /proc/$pid/status)" = 0 ] || die "server $pid is not pinned to core 0"
 done
 echo "RSS presignd idle: $(( $(awk '/VmRSS/ {print $2}' /proc/$p/status) / 1024 )) MiB"
 
