@@ -6,7 +6,7 @@ APT_PACKAGES := libuv1-dev libhttp-parser-dev libcurl4-openssl-dev libsqlite3-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps apt venv build release test test-unit test-integration test-schema deploy-check check-imports bench-proxy bench bench-sign bench-json bench-multipart bench-instructions run clean fuzz fuzz-api test-asan test-tsan
+.PHONY: deps apt apt-bench venv build release test test-unit test-integration test-schema deploy-check check-imports bench-proxy bench bench-sign bench-json bench-multipart bench-instructions run clean fuzz fuzz-api test-asan test-tsan
 
 run: build venv
 	scripts/dev_run.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
@@ -15,6 +15,15 @@ deps: apt venv
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Only `make bench` needs Go: the minio-go peer, built offline from Debian's packaged sources (make test does not).
+BENCH_APT_PACKAGES := golang-go golang-github-minio-minio-go-v7-dev
+apt-bench:
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -53,8 +62,10 @@ deploy-check: deps
 test-schema: build venv
 	scripts/schema_check.sh $$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/presignd
 
-bench: release
-	ulimit -n 65536; scripts/bench_http.sh .build/release/presignd
+# wrk, one run, server on core 0 and wrk on core 1: presignd beside nginx and a Go minio-go peer (bench/gopeer).
+bench: release apt-bench
+	scripts/build_gopeer.sh .build/bench-gopeer
+	ulimit -n 65536; scripts/bench_http.sh .build/release/presignd .build/bench-gopeer/gopeer
 
 bench-proxy: release venv
 	scripts/bench_proxy.sh .build/release/presignd
