@@ -152,12 +152,36 @@ public struct JSONWriter: Sendable {
 
     /// `bytes` (UTF-8) as a JSON string, copied in one go when nothing needs escaping.
     public static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            return appendEscaped(bytes, to: &out)
-        }
+        if needsEscaping(bytes) { return appendEscaped(bytes, to: &out) }
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: bytes)
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte is a control character, `"` or `\`. Eight bytes at a time: `(w - 0x20…) & ~w & 0x80…` is
+    /// non-zero exactly when some byte of `w` is under 0x20, and a byte equal to `c` is a zero byte of `w ^ c…`
+    /// (a byte at a time: about 1.9k instructions more per presigned URL).
+    static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func below(_ word: UInt64, _ limit: UInt8) -> Bool {
+            (word &- ones &* UInt64(limit)) & ~word & highs != 0
+        }
+        var index = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if below(word, 0x20) || below(word ^ (ones &* 0x22), 1) || below(word ^ (ones &* 0x5C), 1) { return true }
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            index += 1
+        }
+        return false
     }
 
     static func appendEscaped(_ text: some Sequence<UInt8>, to out: inout [UInt8]) {

@@ -39,7 +39,7 @@ public enum PercentEncoding {
     }
 
     /// `bytes` encoded into a scratch buffer on the stack and appended once: a byte at a time, each append checked
-    /// the array's capacity and uniqueness (about 2k instructions per presigned URL).
+    /// the array's capacity and uniqueness.
     @usableFromInline
     static func append(encoding bytes: UnsafeBufferPointer<UInt8>, keepSlash: Bool, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 3) { scratch in
