@@ -34,7 +34,7 @@ public final class APIMetrics: Sendable {
         /// Every request's pair (its count by route and status, its duration by route), found in one lookup.
         var requests: [RequestKey: (count: CoreMetrics.Counter, duration: Metrics.Timer)] = [:]
         /// The last request's and the last issued URL's handles: a run of one route and status, or of one operation
-        /// on one backend, compares two strings instead of hashing a key (about 1.5k instructions per request each).
+        /// on one backend, compares two strings instead of hashing a key (`request`: 2.0k -> 1.5k instructions).
         var lastRequest: (key: RequestKey, count: CoreMetrics.Counter, duration: Metrics.Timer)?
         var lastIssued: (operation: String, backend: String, counter: CoreMetrics.Counter)?
     }

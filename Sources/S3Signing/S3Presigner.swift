@@ -94,7 +94,7 @@ public struct S3Presigner: Sendable {
 
     /// Everything a presigner holds, behind one reference: a presigner is copied into each signer, window and
     /// result on the way to a signature, and as a struct of some fifteen references every copy retained and released
-    /// each of them (about 8k instructions per presign).
+    /// each of them (this step with the index-sorted headers: presign 177k -> 168k instructions, 58 -> 51 allocations).
     final class Storage: Sendable {
         let configuration: Configuration
         let v4: SigV4Signer

@@ -20,8 +20,8 @@ extension SigV4 {
     }
 
     /// `host` (when given) as the first header, then `headers`. Sorted as indices by lower-cased name (stable, so a
-    /// repeated name's values keep the order given) and written straight out: no array per header (it saved 5
-    /// allocations and about 4k instructions per presigned URL with a Content-Type).
+    /// repeated name's values keep the order given) and written straight out: no array per header (with a Content-Type:
+    /// 6.5k -> 4.5k instructions, and five arrays fewer).
     static func appendCanonicalHeaders(
         host: String?, _ headers: [(name: String, value: String)], canonical: inout [UInt8], signed: inout [UInt8]
     ) {
