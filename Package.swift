@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "S3SigningTests",
-            dependencies: ["S3Signing", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["S3Signing", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -33,6 +33,10 @@ public final class APIMetrics: Sendable {
         var timers: [Key: Metrics.Timer] = [:]
         /// Every request's pair (its count by route and status, its duration by route), found in one lookup.
         var requests: [RequestKey: (count: CoreMetrics.Counter, duration: Metrics.Timer)] = [:]
+        /// The last request's and the last issued URL's handles: a run of one route and status, or of one operation
+        /// on one backend, compares two strings instead of hashing a key (`request`: 2.0k -> 1.5k instructions).
+        var lastRequest: (key: RequestKey, count: CoreMetrics.Counter, duration: Metrics.Timer)?
+        var lastIssued: (operation: String, backend: String, counter: CoreMetrics.Counter)?
     }
 
     public init(workers: Int, logOutput: LineOutput? = nil) {
@@ -74,19 +78,30 @@ public final class APIMetrics: Sendable {
     public func request(worker: Int, route: String, status: Int, nanos: UInt64) {
         let key = RequestKey(route: route, status: status)
         let pair: (count: CoreMetrics.Counter, duration: Metrics.Timer)
-        if let cached = rows[worker].requests[key] {
+        if let last = rows.withValue(worker, { $0.lastRequest }), last.key == key {
+            pair = (last.count, last.duration)
+        } else if let cached = rows.withValue(worker, { $0.requests[key] }) {
             pair = cached
+            rows.withValue(worker) { $0.lastRequest = (key, cached.count, cached.duration) }
         } else {
             pair = (counter(worker, "presignd_http_requests_total", [("route", route), ("status", String(status))]),
                     timer(worker, "presignd_http_request_duration_seconds", [("route", route)]))
-            rows.withValue(worker) { $0.requests[key] = pair }
+            rows.withValue(worker) {
+                $0.requests[key] = pair
+                $0.lastRequest = (key, pair.count, pair.duration)
+            }
         }
         pair.count.increment()
         pair.duration.recordNanoseconds(Int64(clamping: nanos))
     }
 
     public func issued(worker: Int, operation: String, backend: String) {
-        counter(worker, "presignd_urls_issued_total", [("operation", operation), ("backend", backend)]).increment()
+        if let last = rows.withValue(worker, { $0.lastIssued }), last.operation == operation, last.backend == backend {
+            return last.counter.increment()
+        }
+        let made = counter(worker, "presignd_urls_issued_total", [("operation", operation), ("backend", backend)])
+        rows.withValue(worker) { $0.lastIssued = (operation, backend, made) }
+        made.increment()
     }
 
     public func denied(worker: Int, reason: String) {

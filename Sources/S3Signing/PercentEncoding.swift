@@ -23,6 +23,10 @@ public enum PercentEncoding {
     /// Appends the encoding of `string` to `out`. When `keepSlash` is true, `/` is kept as is (object key paths).
     @inlinable
     public static func append(_ string: some StringProtocol, keepSlash: Bool = false, to out: inout [UInt8]) {
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
+            append(encoding: bytes, keepSlash: keepSlash, to: &out)
+        }
+        if done != nil { return }
         for byte in string.utf8 {
             if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
                 out.append(byte)
@@ -31,6 +35,38 @@ public enum PercentEncoding {
                 out.append(upperHexDigit(byte >> 4))
                 out.append(upperHexDigit(byte & 0x0F))
             }
+        }
+    }
+
+    /// `bytes` encoded into a scratch buffer on the stack and appended once: a byte at a time, each append checked
+    /// the array's capacity and uniqueness.
+    @usableFromInline
+    static func append(encoding bytes: UnsafeBufferPointer<UInt8>, keepSlash: Bool, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 3) { scratch in
+            var end = 0
+            for byte in bytes {
+                if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
+                    scratch[end] = byte
+                    end += 1
+                } else {
+                    scratch[end] = UInt8(ascii: "%")
+                    scratch[end + 1] = upperHexDigit(byte >> 4)
+                    scratch[end + 2] = upperHexDigit(byte & 0x0F)
+                    end += 3
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<end]))
+        }
+    }
+
+    /// Lower-case hex of raw bytes (a digest's), written on the stack and appended once.
+    public static func appendHex(raw bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { scratch in
+            for (index, byte) in bytes.enumerated() {
+                scratch[2 * index] = lowerHexDigit(byte >> 4)
+                scratch[2 * index + 1] = lowerHexDigit(byte & 0x0F)
+            }
+            out.append(contentsOf: UnsafeBufferPointer(scratch))
         }
     }
 

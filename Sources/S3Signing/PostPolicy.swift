@@ -104,7 +104,7 @@ extension S3Presigner {
             let encoded = Base64.encode(Array(document.utf8))
             let signature = SigV2Signer(credentials: credentials, dialect: dialect).signature(stringToSign: encoded)
             fields += [(dialect.accessKeyParameter, credentials.accessKeyId), ("policy", encoded), ("signature", signature)]
-            return PostPolicy.Form(url: target.url(query: []), fields: fields, expires: expires, policyJSON: document)
+            return PostPolicy.Form(url: String(decoding: target.url(query: []), as: UTF8.self), fields: fields, expires: expires, policyJSON: document)
         }
         let scope = SigV4.Scope(dateStamp: now.dateStamp, region: configuration.region, service: "s3")
         var signedFields: [(name: String, value: String)] = [
@@ -121,7 +121,7 @@ extension S3Presigner {
         let signature = SigV4.signature(stringToSign: encoded, signingKey: key)
         fields += signedFields
         fields += [("policy", encoded), ("x-amz-signature", signature)]
-        return PostPolicy.Form(url: target.url(query: []), fields: fields, expires: expires, policyJSON: document)
+        return PostPolicy.Form(url: String(decoding: target.url(query: []), as: UTF8.self), fields: fields, expires: expires, policyJSON: document)
     }
 }
 

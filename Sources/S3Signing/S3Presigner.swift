@@ -82,7 +82,9 @@ public struct S3Presigner: Sendable {
 
     /// A presigned URL and what the client must send with it.
     public struct PresignedURL: Sendable {
-        public let url: String
+        /// The URL's bytes, as built: a JSON answer copies them without a `String` in between.
+        public let urlBytes: [UInt8]
+        public var url: String { String(decoding: urlBytes, as: UTF8.self) }
         public let method: String
         /// Exactly the headers the client must send (the signed ones other than Host).
         public let headers: [(name: String, value: String)]
@@ -90,31 +92,46 @@ public struct S3Presigner: Sendable {
         public let signature: SignatureVersion
     }
 
-    public let configuration: Configuration
-    let v4: SigV4Signer
-    let v2: SigV2Signer?
+    /// Everything a presigner holds, behind one reference: a presigner is copied into each signer, window and
+    /// result on the way to a signature, and as a struct of some fifteen references every copy retained and released
+    /// each of them (this step with the index-sorted headers: presign 177k -> 168k instructions, 58 -> 51 allocations).
+    final class Storage: Sendable {
+        let configuration: Configuration
+        let v4: SigV4Signer
+        let v2: SigV2Signer?
+
+        init(_ configuration: Configuration, keyCache: SigningKeyCache) {
+            self.configuration = configuration
+            v4 = SigV4Signer(
+                credentials: configuration.credentials, region: configuration.region, service: "s3", pathRule: .s3,
+                keyCache: keyCache)
+            v2 = configuration.signature.v2Dialect.map { SigV2Signer(credentials: configuration.credentials, dialect: $0) }
+        }
+    }
+
+    let storage: Storage
+    public var configuration: Configuration { storage.configuration }
+    var v4: SigV4Signer { storage.v4 }
+    var v2: SigV2Signer? { storage.v2 }
 
     public init(_ configuration: Configuration, keyCache: SigningKeyCache = SigningKeyCache()) {
-        self.configuration = configuration
-        v4 = SigV4Signer(
-            credentials: configuration.credentials, region: configuration.region, service: "s3", pathRule: .s3,
-            keyCache: keyCache)
-        v2 = configuration.signature.v2Dialect.map { SigV2Signer(credentials: configuration.credentials, dialect: $0) }
+        storage = Storage(configuration, keyCache: keyCache)
     }
 
     public func presign(_ request: Request, now: SigningTime) throws(SigningError) -> PresignedURL {
         try S3Validation.check(headers: request.headers)
         try S3Validation.check(query: request.query)
+        let configuration = storage.configuration
         let target = try S3Target(
             endpoint: configuration.publicEndpoint ?? configuration.endpoint, addressing: configuration.addressing,
             vanityDomains: configuration.vanityDomains, bucket: request.bucket, key: request.key,
             scope: request.operation.scope)
-        var query: [(name: String, value: String?)] = []
-        if let sub = request.operation.subresource { query.append((sub, nil)) }
-        for item in request.query { query.append((item.name, item.value)) }
         let method = request.operation.method
 
-        if let v2 {
+        if let v2 = storage.v2 {
+            var query: [(name: String, value: String?)] = []
+            if let sub = request.operation.subresource { query.append((sub, nil)) }
+            for item in request.query { query.append((item.name, item.value)) }
             let expires: SigningTime
             switch request.expiry {
             case .after(let seconds):
@@ -136,7 +153,7 @@ public struct S3Presigner: Sendable {
                 expires: expires)
             let url = target.url(query: query + signed.added.map { ($0.name, Optional($0.value)) })
             return PresignedURL(
-                url: url, method: method, headers: request.headers, expires: expires,
+                urlBytes: url, method: method, headers: request.headers, expires: expires,
                 signature: configuration.signature)
         }
 
@@ -145,15 +162,18 @@ public struct S3Presigner: Sendable {
         case .after(let value): seconds = value
         case .at(let instant): seconds = instant.epochSeconds - now.epochSeconds
         }
-        let (stages, _) = try v4.presignStages(
-            method: method, wirePath: target.wirePath, query: query.map { ($0.name, $0.value ?? "") },
-            headers: [("host", target.authority)] + request.headers, expiresIn: seconds, time: now,
+        // A value-less subresource signs as `name=`; an operation without one and no extra query makes no array.
+        var query = request.query
+        if let sub = request.operation.subresource { query.insert((sub, ""), at: 0) }
+        let (stages, _) = try storage.v4.presignStages(
+            method: method, wirePath: target.wirePath, query: query, host: target.authority,
+            headers: request.headers, expiresIn: seconds, time: now,
             payloadHash: SigV4.unsignedPayload, signSessionToken: true)
         // The canonical query is already sorted and encoded: the URL reuses it and appends the signature.
         let url = target.url(
             encodedQuery: stages.canonicalRequest[stages.canonicalQuery], signature: stages.signature)
         return PresignedURL(
-            url: url, method: method, headers: request.headers, expires: now.adding(seconds: seconds),
+            urlBytes: url, method: method, headers: request.headers, expires: now.adding(seconds: seconds),
             signature: .v4)
     }
 }
@@ -208,7 +228,7 @@ struct S3Target {
     }
 
     /// The full URL with an already encoded query plus one more parameter.
-    func url(encodedQuery: ArraySlice<UInt8>, signature: [UInt8]) -> String {
+    func url(encodedQuery: ArraySlice<UInt8>, signature: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(96 + scheme.utf8.count + authority.utf8.count + wirePath.utf8.count + encodedQuery.count)
         out += scheme.utf8
@@ -219,11 +239,11 @@ struct S3Target {
         out += encodedQuery
         out += "&X-Amz-Signature=".utf8
         out += signature
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The full URL with `query` (decoded values; nil means a value-less parameter) RFC 3986-encoded.
-    func url(query: [(name: String, value: String?)]) -> String {
+    func url(query: [(name: String, value: String?)]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + wirePath.utf8.count)
         out += scheme.utf8
@@ -238,6 +258,6 @@ struct S3Target {
                 PercentEncoding.append(value, to: &out)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

@@ -82,7 +82,7 @@ public struct SigV4Signer: Sendable {
         appendScope(time, to: &toSign)
         let dateStamp = String(decoding: toSign[scopeStart..<(scopeStart + 8)], as: UTF8.self)
         toSign.append(UInt8(ascii: "\n"))
-        PercentEncoding.appendHex(SHA256.hash(data: request), to: &toSign)
+        SHA256.hash(data: request).withUnsafeBytes { PercentEncoding.appendHex(raw: $0, to: &toSign) }
 
         var mac = keyCache.entry(
             secret: credentials.secretAccessKey, dateStamp: dateStamp, region: region, service: service
@@ -90,7 +90,7 @@ public struct SigV4Signer: Sendable {
         mac.update(data: toSign)
         var signature: [UInt8] = []
         signature.reserveCapacity(64)
-        PercentEncoding.appendHex(mac.finalize(), to: &signature)
+        mac.finalize().withUnsafeBytes { PercentEncoding.appendHex(raw: $0, to: &signature) }
         return Stages(canonicalRequest: request, canonicalQuery: queryRange, stringToSign: toSign, signature: signature)
     }
 
@@ -117,6 +117,9 @@ public struct SigV4Signer: Sendable {
     enum AuthParameter: CaseIterable {
         case algorithm, credential, date, expires, securityToken, signedHeaders
 
+        /// `allCases` as a stored array: the synthesized one is built (allocated) on every call.
+        static let ordered: [AuthParameter] = allCases
+
         var encodedName: String {
             switch self {
             case .algorithm: return "X-Amz-Algorithm"
@@ -137,7 +140,7 @@ public struct SigV4Signer: Sendable {
     ) {
         var encoded = EncodedQuery(user)
         var first = true
-        for parameter in AuthParameter.allCases {
+        for parameter in AuthParameter.ordered {
             if parameter == .securityToken && (!includeToken || credentials.sessionToken == nil) { continue }
             encoded.write(before: parameter.encodedName, to: &out, first: &first)
             if !first { out.append(UInt8(ascii: "&")) }
@@ -173,7 +176,7 @@ public struct SigV4Signer: Sendable {
 
     /// The shared core of query-string auth.
     func presignStages(
-        method: String, wirePath: String, query: [(name: String, value: String)],
+        method: String, wirePath: String, query: [(name: String, value: String)], host: String? = nil,
         headers: [(name: String, value: String)], expiresIn: Int64, time: SigningTime, payloadHash: String,
         signSessionToken: Bool
     ) throws(SigningError) -> (stages: Stages, signedHeaders: [UInt8]) {
@@ -184,7 +187,7 @@ public struct SigV4Signer: Sendable {
         var canonicalHeaders: [UInt8] = []
         var signedHeaders: [UInt8] = []
         canonicalHeaders.reserveCapacity(128)
-        SigV4.appendCanonicalHeaders(headers, canonical: &canonicalHeaders, signed: &signedHeaders)
+        SigV4.appendCanonicalHeaders(host: host, headers, canonical: &canonicalHeaders, signed: &signedHeaders)
         let stages = sign(
             method: method, wirePath: wirePath, canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders,
             payloadHash: payloadHash, time: time

@@ -32,7 +32,7 @@ extension S3Presigner {
         var urlQuery: [(name: String, value: String?)] = []
         if let sub = operation.subresource { urlQuery.append((sub, nil)) }
         for item in query { urlQuery.append((item.name, item.value)) }
-        let url = target.url(query: urlQuery)
+        let url = String(decoding: target.url(query: urlQuery), as: UTF8.self)
         let method = method ?? operation.method
         let withHost = [("Host", target.authority)] + headers
         if let v2 {

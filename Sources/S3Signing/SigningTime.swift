@@ -111,6 +111,12 @@ public struct SigningTime: Sendable, Hashable, Comparable {
     public var iso8601: String {
         var out: [UInt8] = []
         out.reserveCapacity(20)
+        appendISO8601(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes `2013-05-24T00:00:00Z` without allocating.
+    public func appendISO8601(to out: inout [UInt8]) {
         appendDigits(year, 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendDigits(month, 2, to: &out)
@@ -123,7 +129,6 @@ public struct SigningTime: Sendable, Hashable, Comparable {
         out.append(UInt8(ascii: ":"))
         appendDigits(second, 2, to: &out)
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
     /// `Fri, 24 May 2013 00:00:00 GMT`, the HTTP date SigV2 header auth signs.
     public var httpDate: String {

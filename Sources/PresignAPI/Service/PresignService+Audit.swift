@@ -41,6 +41,13 @@ extension PresignService {
         return true
     }
 
+    /// `issue` for one answer, without an array of one (an allocation per presign with the audit log off).
+    func issue(_ grant: Issued, _ request: HTTPRequest, _ snapshot: Snapshot) -> Bool {
+        if let line = grant.auditLine, !snapshot.derived.audit.write(lines: [line]) { return false }
+        metrics.issued(worker: request.worker, operation: grant.operation, backend: grant.backend)
+        return true
+    }
+
     /// The event every route's audit line starts from: who asked, when, from where, about which object.
     static func auditEvent(
         _ kind: String, _ request: HTTPRequest, caller: String, backend: String, bucket: String?, key: String?, now: Double

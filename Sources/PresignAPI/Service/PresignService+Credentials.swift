@@ -59,7 +59,7 @@ extension PresignService {
 
     /// `expires_at`, and when the clamp applied, `"expires_clamped": true` and `requested_expires_at`.
     static func writeExpiry(_ expiresAt: SigningTime, _ lifetime: Lifetime, now: Double, into out: inout JSONWriter) {
-        out.string("expires_at", expiresAt.iso8601)
+        out.plainString("expires_at") { expiresAt.appendISO8601(to: &$0) }
         if let requested = lifetime.requested {
             out.bool("expires_clamped", true)
             out.string("requested_expires_at", SigningTime(epochSeconds: Int64(now)).adding(seconds: requested).iso8601)

@@ -15,7 +15,7 @@ extension PresignService {
             let now = clock.wallSeconds()
             let intent = try Intent.presign(try Self.jsonBody(request).get())
             let issued = try sign(intent, path: "", caller: caller, snapshot: snapshot, request: request, now: now).get()
-            guard issue([issued], request, snapshot) else { throw Self.auditUnavailable }
+            guard issue(issued, request, snapshot) else { throw Self.auditUnavailable }
             return .json(.ok, issued.body)
         } catch {
             return Self.response(error)
@@ -80,7 +80,7 @@ extension PresignService {
         } catch {
             throw Self.refused(error, path: signing.path)
         }
-        Self.writeSigned(signed.url, method: signed.method, "headers", signed.headers, signed.expires, lifetime, now: signing.now, into: &out)
+        Self.writeSigned(signed.urlBytes, method: signed.method, "headers", signed.headers, signed.expires, lifetime, now: signing.now, into: &out)
         return signed.expires
     }
 
@@ -98,7 +98,7 @@ extension PresignService {
         } catch {
             throw Self.refused(error, path: signing.path)
         }
-        Self.writeSigned(form.url, method: "POST", "fields", form.fields, form.expires, lifetime, now: signing.now, into: &out)
+        Self.writeSigned(form.url.utf8, method: "POST", "fields", form.fields, form.expires, lifetime, now: signing.now, into: &out)
         return form.expires
     }
 
@@ -111,10 +111,10 @@ extension PresignService {
     /// A signed answer's members: `url`, `method`, what the client must send with it (the signed `headers`, or a
     /// form's `fields`) and the expiry.
     static func writeSigned(
-        _ url: String, method: String, _ name: String, _ members: [(name: String, value: String)], _ expires: SigningTime,
+        _ url: some Collection<UInt8>, method: String, _ name: String, _ members: [(name: String, value: String)], _ expires: SigningTime,
         _ lifetime: Lifetime, now: Double, into out: inout JSONWriter
     ) {
-        out.string("url", url)
+        out.string("url", utf8: url)
         out.string("method", method)
         out.key(name)
         out.beginObject()

@@ -149,7 +149,7 @@ extension PresignService {
                 }
                 out.beginObject()
                 out.integer("number", part.number)
-                Self.writeSigned(signed.url, method: "PUT", "headers", signed.headers, signed.expires, partLifetime, now: upload.now, into: &out)
+                Self.writeSigned(signed.urlBytes, method: "PUT", "headers", signed.headers, signed.expires, partLifetime, now: upload.now, into: &out)
                 out.endObject()
             }
             out.endArray()
