@@ -93,7 +93,7 @@ enum LinkCodec {
         guard stored.count == Field.all.count else { return nil }
         var texts: [String?] = []
         var numbers: [Int64?] = []
-        // One allocation each rather than one per doubling (8 a record fewer).
+        // One allocation each rather than one per doubling as the 12 fields are appended.
         texts.reserveCapacity(Field.all.count)
         numbers.reserveCapacity(Field.all.count)
         for field in Field.all {

@@ -103,7 +103,7 @@ final class LinkDatabase {
         s.bind(1, digest)
         s.bind(2, now)
         try s.run()
-        // Counted: the update set `uses` through `presignd_noted` (about 15k instructions a use fewer than RETURNING).
+        // Counted: the update set `uses` through `presignd_noted` (RETURNING cost 66k instructions a use, this 40k).
         if database.changes == 1 { return .used(database.noted) }
         // Not counted: say why, from the row as it is now.
         let state = stateStatement
