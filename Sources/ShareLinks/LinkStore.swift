@@ -74,6 +74,16 @@ public enum LinkUse: Sendable, Equatable {
     case unknown
 }
 
+/// What opening a link (`LinkStore.open`) did: the answer of a fetch, the checks and a use, in that order.
+public enum LinkOpening: Sendable, Equatable {
+    /// It may be used: its record as read, and the number of the use counted (1-based), nil when none was asked.
+    case opened(LinkRecord, use: Int64?)
+    /// Its check refused it: nothing was counted.
+    case refused(LinkRecord)
+    case gone(LinkGone)
+    case unknown
+}
+
 /// What a create under the live-link cap did.
 public enum LinkCreation: Sendable, Equatable {
     case created
@@ -87,6 +97,9 @@ public enum LinkStoreError: Error, Sendable, Equatable {
     case busy
     /// The store cannot be reached or written (unopenable or read-only file, I/O error, Redis down).
     case unavailable(String)
+
+    /// A record no store of ours writes (`LinkRecord.isWellFormed`): the store's trouble, answered 503, never used.
+    public static let malformedRecord = LinkStoreError.unavailable("the store answered a malformed link record")
 
     public var message: String {
         switch self {
@@ -116,4 +129,51 @@ public protocol LinkStore: AnyObject, Sendable {
     func use(_ digest: [UInt8], now: Int64, worker: Int, loop: EventLoop?, _ done: @escaping (Result<LinkUse, LinkStoreError>) -> Void)
     /// Marks the link revoked; false when there is none.
     func revoke(_ digest: [UInt8], worker: Int, loop: EventLoop?, _ done: @escaping (Result<Bool, LinkStoreError>) -> Void)
+    /// A link opened at `now`: fetched (`.unknown` when there is none; a malformed record fails with
+    /// `.malformedRecord`), `.gone` when it can no longer be used, `.refused` when `allow` says no, and otherwise
+    /// `.opened`, with one use counted as `use` would when `counting`. The default is `fetch` then `use`; SQLite does it
+    /// all in one call to its thread (`allow` then runs there: it must be pure).
+    func open(
+        _ digest: [UInt8], now: Int64, counting: Bool, worker: Int, loop: EventLoop?, allow: @escaping @Sendable (LinkRecord) -> Bool,
+        _ done: @escaping (Result<LinkOpening, LinkStoreError>) -> Void)
+}
+
+extension LinkStore {
+    public func open(
+        _ digest: [UInt8], now: Int64, counting: Bool, worker: Int, loop: EventLoop?, allow: @escaping @Sendable (LinkRecord) -> Bool,
+        _ done: @escaping (Result<LinkOpening, LinkStoreError>) -> Void
+    ) {
+        fetch(digest, worker: worker, loop: loop) { [self] fetched in
+            let record: LinkRecord
+            switch fetched {
+            case .failure(let error): return done(.failure(error))
+            case .success(nil): return done(.success(.unknown))
+            case .success(let found?) where !found.isWellFormed: return done(.failure(.malformedRecord))
+            case .success(let found?): record = found
+            }
+            guard let opening = LinkOpening.checked(record, now: now, counting: counting, allow: allow) else {
+                return use(digest, now: now, worker: worker, loop: loop) { counted in done(counted.map { .counted($0, record) }) }
+            }
+            done(.success(opening))
+        }
+    }
+}
+
+extension LinkOpening {
+    /// What a fetched record opens to before any use is counted: gone, refused, or opened without counting; nil
+    /// when a use is to be counted next.
+    static func checked(_ record: LinkRecord, now: Int64, counting: Bool, allow: (LinkRecord) -> Bool) -> LinkOpening? {
+        if let gone = record.gone(at: now) { return .gone(gone) }
+        guard allow(record) else { return .refused(record) }
+        return counting ? nil : .opened(record, use: nil)
+    }
+
+    /// What counting a use of `record` opened to.
+    static func counted(_ use: LinkUse, _ record: LinkRecord) -> LinkOpening {
+        switch use {
+        case .used(let number): return .opened(record, use: number)
+        case .gone(let gone): return .gone(gone)
+        case .unknown: return .unknown
+        }
+    }
 }

@@ -5,6 +5,8 @@ internal import CSQLite
 final class SQLiteDatabase {
     private let handle: OpaquePointer
     let path: String
+    /// Where `presignd_noted(x)` keeps the value it last returned on this connection (`noted`).
+    private let notedValue: UnsafeMutablePointer<Int64>
 
     /// Opens (creating if needed) the database at `path`, with a busy timeout: a write that finds the lock taken
     /// waits at most this long, then fails with `.busy`.
@@ -19,11 +21,29 @@ final class SQLiteDatabase {
         }
         handle = db
         self.path = path
+        notedValue = .allocate(capacity: 1)
+        notedValue.initialize(to: 0)
+        // `presignd_noted(x)` is x, kept for `noted`: an UPDATE says the value it set without RETURNING, whose rows
+        // SQLite gathers in a temporary b-tree opened and closed on every run. Statements only, never the schema.
+        sqlite3_create_function_v2(db, "presignd_noted", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, notedValue, { context, _, values in
+            let value = sqlite3_value_int64(values![0])
+            sqlite3_user_data(context)!.assumingMemoryBound(to: Int64.self).pointee = value
+            sqlite3_result_int64(context, value)
+        }, nil, nil, nil)
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeoutMillis))
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_close_v2(handle)
+        notedValue.deallocate()
+    }
+
+    /// The value `presignd_noted(x)` last returned on this connection.
+    var noted: Int64 { notedValue.pointee }
+
+    /// Rows the last INSERT, UPDATE or DELETE that ran to its end on this connection changed.
+    var changes: Int32 { sqlite3_changes(handle) }
 
     /// Runs statements that return no rows (schema, pragmas).
     func execute(_ sql: String) throws(LinkStoreError) {

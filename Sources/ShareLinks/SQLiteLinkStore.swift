@@ -83,7 +83,9 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
             return .success(try body(db))
         } catch {
             if error == .busy {
-                busyUntil = monotonicNanos() &+ Self.busyCooldownNanos
+                // A write refused during the cool-down (`open`) does not lengthen it.
+                let now = monotonicNanos()
+                if now >= busyUntil { busyUntil = now &+ Self.busyCooldownNanos }
             } else {
                 connection = nil
             }
@@ -135,6 +137,23 @@ public final class SQLiteLinkStore: LinkStore, @unchecked Sendable {
             let outcome = try db.use(digest, now: now)
             db.sweepIfDue(now: now)
             return outcome
+        }, done)
+    }
+
+    /// The fetch, the checks and the use in one job on the store thread (`LinkStore.open`): one trip there and
+    /// back per redirect, not two.
+    public func open(
+        _ digest: [UInt8], now: Int64, counting: Bool, worker: Int, loop: EventLoop?, allow: @escaping @Sendable (LinkRecord) -> Bool,
+        _ done: @escaping (Result<LinkOpening, LinkStoreError>) -> Void
+    ) {
+        run(writes: false, loop: loop, { [self] db throws(LinkStoreError) in
+            guard let record = try db.select(digest) else { return .unknown }
+            if let opening = LinkOpening.checked(record, now: now, counting: counting, allow: allow) { return opening }
+            // The use is a write: refused at once while the lock cools down, as `use` is.
+            if monotonicNanos() < busyUntil { throw .busy }
+            let counted = try db.use(digest, now: now)
+            db.sweepIfDue(now: now)
+            return .counted(counted, record)
         }, done)
     }
 

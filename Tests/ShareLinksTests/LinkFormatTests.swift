@@ -73,7 +73,7 @@ import Testing
         #expect(try T.now { again.use(Self.made[1].digest, now: 1_796_672_684, worker: 0, loop: nil, $0) }.get() == .used(1))
         #expect(try T.now { again.revoke(Self.made[2].digest, worker: 0, loop: nil, $0) }.get() == true)
         let dumped = try Self.dump(old)
-        #expect(dumped.count == 3 + 3 + 1)  // rows; the table and its two indexes; user_version
+        #expect(dumped.count == 3 + 4 + 1)  // rows; the table and its three indexes; user_version
         #expect(try Self.dump(new) == dumped)
     }
 

@@ -14,9 +14,24 @@ final class KeyedRateLimiter: Sendable {
     private let rows: PerWorker<[[UInt8]: RateLimiter.Bucket]>
     let capacity: Int
 
+    /// Each worker's last key made by `key(for:worker:make:)`, and what it was made from.
+    private let lastKeys: PerWorker<(source: String, key: [UInt8])?>
+
     init(workers: Int, capacity: Int = 16_384) {
         rows = PerWorker(count: max(workers, 1)) { _ in [:] }
+        lastKeys = PerWorker(count: max(workers, 1)) { _ in nil }
         self.capacity = max(8, capacity)
+    }
+
+    /// `make(source)`, remembered for the next call with the same `source` on this worker: a keep-alive client asks
+    /// from one address again and again, and parsing it costs more than the bucket.
+    func key(for source: String, worker: Int, make: (String) -> [UInt8]) -> [UInt8] {
+        lastKeys.withValue(worker) { last in
+            if let last, last.source == source { return last.key }
+            let key = make(source)
+            last = (source, key)
+            return key
+        }
     }
 
     /// Takes one token from `key`'s bucket on this worker. Call only on the thread of worker `worker`.
@@ -33,6 +48,36 @@ final class KeyedRateLimiter: Sendable {
             }
             table[key] = bucket
             return .limited(retryAfter: RateLimiter.retryAfter(missing: 1 - bucket.tokens, perSecond: limit.perSecond))
+        }
+    }
+
+    /// Takes one token from `key`'s bucket before it is known whether the key deserves one (a link not yet read):
+    /// true when that made the bucket, false when it was there; nil, with nothing changed, when the bucket is empty
+    /// or a new one would evict others (then `take` decides, once the key is known). `giveBack` undoes it.
+    func reserve(_ key: [UInt8], limit: Caller.RateLimit, worker: Int, nowNanos: UInt64) -> Bool? {
+        rows.withValue(worker) { table in
+            guard var bucket = table[key] else {
+                guard table.count < capacity, limit.burst >= 1 else { return nil }
+                table[key] = RateLimiter.Bucket(tokens: limit.burst - 1, updatedNanos: nowNanos)
+                return true
+            }
+            bucket.tokens = Self.refilled(bucket, limit: limit, nowNanos: nowNanos)
+            guard bucket.tokens >= 1 else { return nil }
+            bucket.tokens -= 1
+            bucket.updatedNanos = max(bucket.updatedNanos, nowNanos)
+            table[key] = bucket
+            return false
+        }
+    }
+
+    /// Gives back the token `reserve` took (the key turned out to deserve no bucket); a bucket it made that is
+    /// full again is forgotten, so the table holds no key of a link that does not exist.
+    func giveBack(_ key: [UInt8], made: Bool, limit: Caller.RateLimit, worker: Int, nowNanos: UInt64) {
+        rows.withValue(worker) { table in
+            guard var bucket = table[key] else { return }
+            bucket.tokens = min(limit.burst, Self.refilled(bucket, limit: limit, nowNanos: nowNanos) + 1)
+            bucket.updatedNanos = max(bucket.updatedNanos, nowNanos)
+            table[key] = made && bucket.tokens >= limit.burst ? nil : bucket
         }
     }
 

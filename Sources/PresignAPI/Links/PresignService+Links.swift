@@ -18,7 +18,7 @@ extension PresignService {
     /// The one answer for an id that is malformed, unknown, or someone else's: nothing tells these apart.
     static let linkNotFound = APIError(.linkNotFound, "no such link")
     /// A record no store of ours writes (`LinkRecord.isWellFormed`): the store's trouble, answered 503, never used.
-    static let corrupt = LinkStoreError.unavailable("the store answered a malformed link record")
+    static let corrupt = LinkStoreError.malformedRecord
 
     /// Opens the configured link store once (creating the SQLite file and its schema), so `serve` and a reload
     /// fail loudly on a path that cannot work; nil when it is fine or links are off.
@@ -110,109 +110,6 @@ extension PresignService {
         } catch {
             return Self.response(error)
         }
-    }
-
-    // MARK: GET /l/{id}, HEAD /l/{id}
-
-    func openLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
-        let settings: ServiceConfig.Links
-        let store: any LinkStore
-        do throws(APIError) { (settings, store) = try linkStore(snapshot) } catch { return Self.noStore(Self.response(error)) }
-        // A malformed id is answered like an unknown one, without touching the store.
-        guard let id = request.parameters["id"].flatMap({ LinkID($0) }) else { return Self.noStore(Self.response(Self.linkNotFound)) }
-        if let refused = limitLinkClient(request, settings, snapshot) { return refused }
-        // No use is spent on a redirect that could not be audited.
-        do throws(APIError) { try requireAuditRoom(snapshot) } catch { return Self.noStore(Self.response(error)) }
-        let head = request.head.method == .head
-        let now = clock.wallSeconds()
-        store.fetch(id.digest, worker: request.worker, loop: context.eventLoopIfAttached) { [self] fetched in
-            let record: LinkRecord
-            switch fetched {
-            case .failure(let error): return context.respond(storeFailure(error, store, request))
-            case .success(nil): return context.respond(Self.noStore(Self.response(Self.linkNotFound)))
-            case .success(let found?) where !found.isWellFormed: return context.respond(storeFailure(Self.corrupt, store, request))
-            case .success(let found?): record = found
-            }
-            if let refused = limitLink(id, settings, request, snapshot) { return context.respond(refused) }
-            if let gone = record.gone(at: Int64(now)) { return context.respond(Self.goneResponse(gone)) }
-            // The link obeys today's policy: its maker must still have a share_link rule for this object.
-            guard let backend = linkBackend(record, snapshot, worker: request.worker) else {
-                return context.respond(Self.noStore(Self.response(APIError(.linkNotAllowed, "this link is no longer allowed by policy"))))
-            }
-            if head {
-                // HEAD shows where a GET would go without spending a use.
-                return context.respond(redirect(record, backend: backend, settings: settings, id: id, use: nil, request: request, now: now))
-            }
-            store.use(id.digest, now: Int64(now), worker: request.worker, loop: context.eventLoopIfAttached) { [self] counted in
-                switch counted {
-                case .failure(let error): context.respond(storeFailure(error, store, request))
-                case .success(.unknown): context.respond(Self.noStore(Self.response(Self.linkNotFound)))
-                case .success(.gone(let gone)): context.respond(Self.goneResponse(gone))
-                case .success(.used(let number)):
-                    context.respond(redirect(record, backend: backend, settings: settings, id: id, use: number, request: request, now: now))
-                }
-            }
-        }
-        return nil
-    }
-
-    static func goneResponse(_ gone: LinkGone) -> HTTPResponse {
-        let error: APIError
-        switch gone {
-        case .revoked: error = APIError(.linkRevoked, "this link was revoked")
-        case .expired: error = APIError(.linkExpired, "this link has expired")
-        case .usedUp: error = APIError(.linkUsedUp, "this link has been used as many times as it allows")
-        }
-        return noStore(response(error))
-    }
-
-    /// The backend a link signs with, when its maker still has a `share_link` rule for it under `config`.
-    func linkBackend(_ record: LinkRecord, _ snapshot: Snapshot, worker: Int) -> ServiceConfig.Backend? {
-        guard let rules = snapshot.derived.rulesByCaller[record.caller],
-            let backend = snapshot.config.backends[record.backend]
-        else { return nil }
-        var intent = Intent(
-            capability: .shareLink, backend: record.backend, bucket: record.bucket, key: record.key,
-            lifetime: max(1, record.expiresAt - record.createdAt))
-        intent.response = Intent.responseOverrides(record.response)
-        let principal = Principal(name: record.caller, rules: rules, claims: record.claims)
-        return allows(intent, principal, backend, worker: worker) ? backend : nil
-    }
-
-    /// 302 to a presigned GET (HEAD for a HEAD) that lives `url_ttl` seconds, never past the link itself.
-    func redirect(
-        _ record: LinkRecord, backend: ServiceConfig.Backend, settings: ServiceConfig.Links, id: LinkID, use: Int64?,
-        request: HTTPRequest, now: Double
-    ) -> HTTPResponse {
-        let wanted = max(1, min(settings.urlTTL, record.expiresAt - Int64(now)))
-        // The redirect's URL is clamped like any other (a rotating backend's set expires); no rule minimum applies.
-        let signer: WindowedSigner<QuerySigner>
-        let seconds: Int64
-        do throws(APIError) {
-            signer = try self.signer(.query, backend, worker: request.worker, now: now).get()
-            seconds = try lifetime(wanted, window: signer.window, backend: backend, minExpiresIn: nil, worker: request.worker, now: now).get().seconds
-        } catch {
-            return Self.noStore(Self.response(error))
-        }
-        let query = Intent.responseOverrides(record.response).map { (name: $0.query, value: $0.value) }
-        let signed: S3Presigner.PresignedURL
-        do throws(SigningError) {
-            signed = try signer.signer.sign(
-                S3Presigner.Request(
-                    operation: use == nil ? .head : .get, bucket: record.bucket, key: record.key,
-                    expiry: .after(seconds: seconds), headers: [], query: query),
-                now: SigningTime(epochSeconds: Int64(now)))
-        } catch {
-            // The record was checked when it was made; a store edited by hand could still hold a bad one.
-            return Self.noStore(Self.response(APIError(.linkUnsignable, "this link cannot be signed: \(error.message)")))
-        }
-        guard writeLinkAudit(use == nil ? "link_head" : "link_use", request, id: id, record: record, now: now, use: use) else {
-            return Self.noStore(Self.response(Self.auditUnavailable))
-        }
-        metrics.issued(worker: request.worker, operation: use == nil ? "share_link_head" : "share_link", backend: record.backend)
-        return HTTPResponse(
-            status: HTTPStatus(code: 302),
-            headers: [("Location", signed.url), ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")])
     }
 
     // MARK: GET /v1/links/{id}, DELETE /v1/links/{id}
