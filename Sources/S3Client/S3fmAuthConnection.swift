@@ -19,6 +19,11 @@ public struct S3ResponseHead: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
 
+    public init(status: Int, headers: [(name: String, value: String)]) {
+        self.status = status
+        self.headers = headers
+    }
+
     public func values(_ name: String) -> [String] {
         headers.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
     }
