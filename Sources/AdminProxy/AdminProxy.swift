@@ -28,6 +28,11 @@ public final class AdminProxy: Sendable {
     /// Bytes queued for the client above which the download pauses curl, and below which it resumes.
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
+    /// A download's batch goes out once it holds this much while an earlier write is still on its way.
+    static let downloadFlushBytes = 256 << 10
+    /// curl's receive buffer for a download: one read takes up to this much (curl's default, 16 KiB, made the
+    /// 512 MiB bench-proxy download 32,768 reads and writes).
+    static let downloadReceiveBytes = 512 << 10
     /// Upload bytes buffered from the client before its socket stops being read.
     static let uploadHighWater = 1 << 20
     /// The largest ACL document a streamed object route collects before sending it.

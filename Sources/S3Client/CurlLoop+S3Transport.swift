@@ -8,7 +8,8 @@ extension CurlLoop: S3Transport {
         transfer.configure(
             method: request.method, url: request.url, headers: request.headers, uploadLength: request.uploadLength,
             timeouts: .init(connectMillis: Int(timeouts.connect * 1000), totalMillis: Int(timeouts.total * 1000),
-                            lowSpeedSeconds: max(1, Int(timeouts.lowSpeed))))
+                            lowSpeedSeconds: max(1, Int(timeouts.lowSpeed))),
+            receiveBuffer: request.receiveBuffer)
         transfer.onHead = handlers.onHead
         let onData = handlers.onData
         transfer.onData = { bytes in

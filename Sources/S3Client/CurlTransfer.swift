@@ -57,7 +57,8 @@ final class CurlTransfer {
 
     /// Sets method, URL, headers, timeouts and callbacks. `uploadLength` nil means no request body;
     /// -1 an upload of unknown length (chunked).
-    func configure(method: String, url: String, headers: [(name: String, value: String)], uploadLength: Int64?, timeouts: Timeouts) {
+    func configure(method: String, url: String, headers: [(name: String, value: String)], uploadLength: Int64?, timeouts: Timeouts,
+                   receiveBuffer: Int? = nil) {
         presignd_curl_easy_setopt_string(easy, CURLOPT_URL, url)
         presignd_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         presignd_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeouts.connectMillis)
@@ -66,6 +67,7 @@ final class CurlTransfer {
         presignd_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, timeouts.lowSpeedSeconds)
         presignd_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         presignd_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, &errorBuffer)
+        if let receiveBuffer { presignd_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, receiveBuffer) }
         let me = Unmanaged.passUnretained(self).toOpaque()
         presignd_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         presignd_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)

@@ -22,6 +22,8 @@ public struct S3WireRequest: Sendable {
     /// The request body's length: nil for none, -1 when unknown (sent chunked).
     public var uploadLength: Int64?
     public var timeouts: S3fmAuthConnection.Timeouts
+    /// The receive buffer in bytes, or nil for the transport's default.
+    public var receiveBuffer: Int?
 }
 
 /// What a transport feeds back to its connection, on the loop.

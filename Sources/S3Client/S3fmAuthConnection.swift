@@ -19,6 +19,11 @@ public struct S3ResponseHead: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
 
+    public init(status: Int, headers: [(name: String, value: String)]) {
+        self.status = status
+        self.headers = headers
+    }
+
     public func values(_ name: String) -> [String] {
         headers.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
     }
@@ -34,6 +39,8 @@ public final class S3Transfer {
 
     public func cancel() { control.cancel() }
     public func resume() { control.resume() }
+    /// Resumes it on the loop's next turn, after the work already waiting (never from inside the caller's code).
+    public func resumeNextTurn() { control.resumeNextTurn() }
 }
 
 /// The seed's `S3fmAuthConnection`, rebuilt: every operation as a signed request (SigV2 S3fm/AWS or SigV4, from the
@@ -88,6 +95,8 @@ public final class S3fmAuthConnection {
         public var headers: [(name: String, value: String)]
         /// The HTTP method when it is not the operation's (POST for the multipart create and complete).
         public var method: String?
+        /// The transport's receive buffer in bytes (curl's default when nil): larger reads for a streamed body.
+        public var receiveBuffer: Int?
 
         public init(
             _ operation: S3Operation, bucket: String = "", key: String = "", query: [(name: String, value: String)] = [],
@@ -216,7 +225,8 @@ public final class S3fmAuthConnection {
                 }
             })
         let request = S3WireRequest(
-            method: signed.method, url: signed.url, headers: signed.headers, uploadLength: uploadLength, timeouts: timeouts)
+            method: signed.method, url: signed.url, headers: signed.headers, uploadLength: uploadLength, timeouts: timeouts,
+            receiveBuffer: call.receiveBuffer)
         do throws(S3Error) {
             return S3Transfer(try transport.send(request, handlers))
         } catch {
