@@ -26,7 +26,7 @@ final class Connection {
     /// and the core's answer to that (the next pipelined request) is queued here and run by the loop in
     /// `perform`, never from inside the action that produced it: the stack stays flat however many requests a
     /// client pipelines.
-    private var queued: [HTTPConnectionCore.Action] = []
+    private(set) var queued: [HTTPConnectionCore.Action] = []
     private var queueHead = 0
     private var performing = false
     /// Above this many unsent response bytes the core starts no further pipelined request; below the low mark it
@@ -97,7 +97,8 @@ final class Connection {
                 }
                 guard count > 0 else { return }
                 let bytes = UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count)
-                connection.perform(connection.core.received(bytes, now: uv_now(connection.worker.loop)))
+                connection.core.received(bytes, now: uv_now(connection.worker.loop), into: &connection.queued)
+                connection.perform([])
             })
     }
 
@@ -132,7 +133,7 @@ final class Connection {
     func drain() { perform(core.drain()) }
 
     func perform(_ actions: [HTTPConnectionCore.Action]) {
-        queued += actions
+        if !actions.isEmpty { queued += actions }
         guard !performing else { return }
         performing = true
         defer {
@@ -165,10 +166,12 @@ final class Connection {
             let response = HTTPResponse(error: error)
             started = uv_hrtime()
             let requestId = worker.nextRequestId()
-            write(
+            let dateLine = worker.dateLine
+            write(serializing: { out in
                 HTTPResponseWriter.serialize(
-                    response, keepAlive: false, http10: false, requestId: requestId, dateLine: worker.dateLine,
-                    headRequest: false))
+                    response, keepAlive: false, http10: false, requestId: requestId, dateLine: dateLine,
+                    headRequest: false, into: &out)
+            })
             accessLog(method: head?.method.name ?? "-", path: head.map { String($0.path) } ?? "-",
                       status: error.status.code, bytes: response.body.count, requestId: requestId)
             closeWhenFlushed()
@@ -205,12 +208,26 @@ final class Connection {
 
     /// Queues bytes; `flushed` runs when libuv has written them. Memory lives until the write callback.
     func write(_ bytes: [UInt8], flushed: (() -> Void)? = nil) {
-        submit(WriteRequest(single: bytes, connection: self, flushed: flushed))
+        guard !closing else { return }
+        let request = worker.takeWrite()
+        request.use(single: bytes, connection: self, flushed: flushed)
+        submit(request)
     }
 
     /// One uv_write of several buffers (a chunk's size line, its data, CRLF): the data is not copied again.
     func write(parts: [[UInt8]], flushed: (() -> Void)? = nil) {
-        submit(WriteRequest(parts: parts, connection: self, flushed: flushed))
+        guard !closing else { return }
+        let request = worker.takeWrite()
+        request.use(parts: parts, connection: self, flushed: flushed)
+        submit(request)
+    }
+
+    /// Queues what `serialize` writes into a reused buffer (a response head and body).
+    func write(serializing serialize: (inout [UInt8]) -> Void) {
+        guard !closing else { return }
+        let request = worker.takeWrite()
+        request.fill(connection: self, serialize)
+        submit(request)
     }
 
     private func submit(_ request: WriteRequest) {
@@ -254,7 +271,6 @@ final class Connection {
         uv_read_stop(stream)
         if pendingWrites == 0 { linger() }
     }
-
 
     func close() {
         guard !closing else { return }

@@ -87,18 +87,24 @@ public final class HTTPConnectionCore {
     public var isIdle: Bool { state == .waiting && decoder.bufferedBytes == 0 }
 
     public func received(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> [Action] {
-        guard state != .closed else { return [] }
-        decoder.feed(bytes)
         var actions: [Action] = []
+        received(bytes, now: now, into: &actions)
+        return actions
+    }
+
+    /// `received(_:now:)` appending its actions to the caller's queue: the glue keeps one, where a new array per
+    /// read cost an allocation a request.
+    public func received(_ bytes: UnsafeRawBufferPointer, now: UInt64, into actions: inout [Action]) {
+        guard state != .closed else { return }
+        decoder.feed(bytes)
         if state == .handling || (state == .waiting && outputBlocked) {
             if decoder.bufferedBytes > maxBuffered && !readingPaused {
                 readingPaused = true
                 actions.append(.pauseReading)
             }
-            return actions
+            return
         }
         pump(now: now, into: &actions)
-        return actions
     }
 
     public func received(_ bytes: [UInt8], now: UInt64) -> [Action] {

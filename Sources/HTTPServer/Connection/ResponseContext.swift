@@ -155,11 +155,15 @@ public final class ResponseContext {
             return
         }
         let keepAlive = connection.keepAlive && !response.headers.contains { $0.name.caseInsensitiveEquals("connection") && $0.value.caseInsensitiveEquals("close") }
-        let bytes = HTTPResponseWriter.serialize(
-            response, keepAlive: keepAlive, http10: head.versionMajor == 1 && head.versionMinor == 0,
-            requestId: requestId, dateLine: connection.dateLine, headRequest: head.method == .head)
+        let http10 = head.versionMajor == 1 && head.versionMinor == 0
+        let headRequest = head.method == .head
+        let dateLine = connection.dateLine
         end()
-        connection.write(bytes)
+        connection.write(serializing: { out in
+            HTTPResponseWriter.serialize(
+                response, keepAlive: keepAlive, http10: http10, requestId: requestId, dateLine: dateLine,
+                headRequest: headRequest, into: &out)
+        })
         connection.finished(status: response.status.code, bytes: response.body.count, keepAlive: keepAlive)
     }
 

@@ -46,6 +46,12 @@ public struct HTTPRequestHead: Sendable {
         self.chunked = chunked
     }
 
+    /// Drops the header list (the decoder reuses its storage for the next head); the rest stays.
+    mutating func releaseHeaders() {
+        headers = []
+        fields = HTTPFieldIndex()
+    }
+
     /// The first value of a known field: an index lookup.
     public func header(_ field: HTTPField) -> String? {
         fields[field].map { headers[$0].value }

@@ -37,29 +37,69 @@ public struct PathPattern: Sendable, Equatable, Hashable, CustomStringConvertibl
         return nil
     }
 
-    /// nil: no match; .some(nil): matched but a parameter is not valid percent-encoding.
+    /// nil: no match; .some(nil): matched but a parameter is not valid percent-encoding. `rawParts` are the path's
+    /// segments after its first `/` (tests; the router walks the path itself with `bind(path:)`).
     func bind(_ rawParts: [Substring]) -> [String: String]?? {
-        let parts = rawParts.count == 1 && rawParts[0].isEmpty ? [] : rawParts
+        bind(path: Substring("/" + rawParts.joined(separator: "/")))
+    }
+
+    /// Matches the segments of `path` after its first `/`, walked in place: splitting the path into an array cost
+    /// 3 allocations and ~1,500 instructions a request.
+    func bind(path: Substring) -> [String: String]?? {
+        var parts = PathSegments(path)
         var params: [String: String] = [:]
-        var index = 0
         for segment in segments {
             switch segment {
             case .literal(let text):
-                guard index < parts.count, ASCII.same(parts[index], text) else { return nil }
-                index += 1
+                guard let part = parts.next(), ASCII.same(part, text) else { return nil }
             case .parameter(let name):
-                guard index < parts.count, !parts[index].isEmpty else { return nil }
-                guard let value = ASCII.percentDecode(parts[index]) else { return .some(nil) }
+                guard let part = parts.next(), !part.isEmpty else { return nil }
+                guard let value = ASCII.percentDecode(part) else { return .some(nil) }
                 params[name] = value
-                index += 1
             case .remainder(let name):
-                let rest = parts[min(index, parts.count)...].joined(separator: "/")
+                let rest = parts.takeRest()
                 guard !rest.isEmpty else { return nil }
-                guard let value = ASCII.percentDecode(Substring(rest)) else { return .some(nil) }
+                guard let value = ASCII.percentDecode(rest) else { return .some(nil) }
                 params[name] = value
-                index = parts.count
             }
         }
-        return index == parts.count ? .some(params) : nil
+        return parts.next() == nil ? .some(params) : nil
+    }
+}
+
+/// The `/`-separated segments of a path after its first `/`, empty ones included, as slices of it; a path that is
+/// `/` alone (or has no `/`) has none.
+struct PathSegments {
+    /// What is left to walk; nil once the last segment has been taken.
+    private var rest: Substring?
+
+    init(_ path: Substring) {
+        guard let slash = path.utf8.firstIndex(of: UInt8(ascii: "/")) else { return }
+        let after = path[path.utf8.index(after: slash)...]
+        rest = after.isEmpty ? nil : after
+    }
+
+    mutating func next() -> Substring? {
+        guard let text = rest else { return nil }
+        guard let slash = Self.firstSlash(text) else {
+            rest = nil
+            return text
+        }
+        rest = text[text.utf8.index(after: slash)...]
+        return text[..<slash]
+    }
+
+    /// Searched in the contiguous bytes: the generic `UTF8View.firstIndex` cost ~25 instructions a byte, ~45,000
+    /// for an upload's parts path.
+    private static func firstSlash(_ text: Substring) -> Substring.Index? {
+        let offset = text.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "/")) }
+        guard let offset else { return text.utf8.firstIndex(of: UInt8(ascii: "/")) }
+        return offset.map { text.utf8.index(text.utf8.startIndex, offsetBy: $0) }
+    }
+
+    /// All the segments left, with their slashes.
+    mutating func takeRest() -> Substring {
+        defer { rest = nil }
+        return rest ?? ""
     }
 }
