@@ -6,6 +6,16 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The release binary on Linux is linked by lld with packed relative relocations (DT_RELR) and exports no
+/// symbols: the loader then reads 38 KiB of relocations instead of 2.3 MiB and no 20,000-symbol table, which
+/// takes 2.4 MiB (lld's layout) + 2.3 MiB (RELR) + 1.2 MiB (no export) off the idle RSS of the static build
+/// (issue 23; README "Memory").
+let releaseLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "presignd",
     platforms: [.macOS(.v15)],
@@ -146,7 +156,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: releaseLinkerSettings
         ),
         // Test support shared by the test targets (the seeded generator, a test-driven loop, loopback sockets): a
         // regular target, not a product, that only test targets depend on.
