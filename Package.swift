@@ -8,8 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 /// The release binary on Linux is linked by lld with packed relative relocations (DT_RELR) and exports no
 /// symbols: the loader then reads 38 KiB of relocations instead of 2.3 MiB and no 20,000-symbol table, which
-/// takes 2.4 MiB (lld's layout) + 2.3 MiB (RELR) + 1.2 MiB (no export) off the idle RSS of the static build
-/// (issue 23; README "Memory").
+/// takes 1.5 MiB off the static build's idle RSS and 0.3 MiB off the dynamic one's (issue 23; README "Memory").
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
         ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
