@@ -6,6 +6,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The release binary on Linux is linked by lld with packed relative relocations (DT_RELR) and exports no
+/// symbols: the loader then reads 38 KiB of relocations instead of 2.3 MiB and no 20,000-symbol table, which
+/// takes 1.5 MiB off the static build's idle RSS and 0.3 MiB off the dynamic one's (issue 23; README "Memory").
+let releaseLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "presignd",
     platforms: [.macOS(.v15)],
@@ -146,7 +155,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: releaseLinkerSettings
         ),
         // Test support shared by the test targets (the seeded generator, a test-driven loop, loopback sockets): a
         // regular target, not a product, that only test targets depend on.

@@ -113,4 +113,39 @@ struct HTTPRequestDecoderTests {
         // 20,000 rounds sent about 1.7 MB; the buffer never holds more than a few requests' worth.
         #expect(largest <= 4 * request.count)
     }
+
+    /// An idle keep-alive connection holds no large buffer: after a 60,000-byte body or a 6,000-byte target the
+    /// decoder kept them all (its read buffer, the body chunk, the target's scratch) until the connection closed.
+    @Test(arguments: ["body", "target", "field"])
+    func idleDecoderKeepsNoLargeStorage(_ big: String) {
+        let request = switch big {
+        case "body": "POST /upload HTTP/1.1\r\nContent-Length: 60000\r\n\r\n" + String(repeating: "b", count: 60_000)
+        case "target": "GET /" + String(repeating: "t", count: 6_000) + " HTTP/1.1\r\n\r\n"
+        default: "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "v", count: 6_000) + "\r\n\r\n"
+        }
+        let decoder = HTTPRequestDecoder(limits: .init(maxHeaderBytes: 8192, maxBodyBytes: 1 << 20))
+        var ended = false
+        decoder.feed(Self.bytes(request))
+        while let event = decoder.next() {
+            if case .error(let error) = event { Issue.record("unexpected \(error)"); return }
+            if case .end = event { ended = true }
+        }
+        #expect(ended)
+        #expect(decoder.retainedBytes <= 4096)
+        #expect(decoder.bufferFootprint == 0)
+    }
+
+    /// Small storage stays for the next request (no allocation per request for it), and a message with bytes
+    /// pending behind it keeps them.
+    @Test func smallStorageAndPendingBytesAreKept() {
+        let decoder = HTTPRequestDecoder()
+        decoder.feed(Self.bytes("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"))
+        var targets: [String] = []
+        while let event = decoder.next() {
+            if case .head(_, let target) = event { targets.append(target) }
+            if case .end = event, targets.count == 1 { #expect(decoder.bufferedBytes == 19) }
+        }
+        #expect(targets == ["/a", "/b"])
+        #expect(decoder.retainedBytes > 0)
+    }
 }

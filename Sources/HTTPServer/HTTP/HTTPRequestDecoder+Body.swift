@@ -11,6 +11,7 @@ extension HTTPRequestDecoder {
             mode = .head
             scanIndex = readIndex
             http_parser_pause(&parser, 0)
+            releaseLargeStorage()
             return .end
         }
         if readIndex < buffer.count {
@@ -27,6 +28,28 @@ extension HTTPRequestDecoder {
         }
         if messageComplete { return nextBody() }
         return nil
+    }
+
+    /// Storage above this is freed when a message ends with nothing pending: an idle keep-alive connection after an
+    /// upload or a big head kept up to 64 KiB of read buffer and as much again of body chunk (issue 23). Storage
+    /// below it is kept, so an ordinary request allocates nothing more.
+    static let idleStorageBytes = 4096
+
+    func releaseLargeStorage() {
+        if readIndex == buffer.count && buffer.capacity > Self.idleStorageBytes {
+            buffer = []
+            readIndex = 0
+            scanIndex = 0
+        }
+        if chunk.capacity > Self.idleStorageBytes { chunk = [] }
+        if url.capacity > Self.idleStorageBytes { url = [] }
+        if field.capacity > Self.idleStorageBytes { field = [] }
+        if value.capacity > Self.idleStorageBytes { value = [] }
+    }
+
+    /// Bytes of storage the decoder holds between messages (its read buffer and scratch arrays, by capacity).
+    public var retainedBytes: Int {
+        buffer.capacity + chunk.capacity + url.capacity + field.capacity + value.capacity
     }
 
     func takeChunk() -> Event {

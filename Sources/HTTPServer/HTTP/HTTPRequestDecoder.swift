@@ -46,10 +46,10 @@ public final class HTTPRequestDecoder {
     private var sawCR = false
     private var sawRequestLine = false
     // Filled by http-parser callbacks.
-    private var url: [UInt8] = []
+    var url: [UInt8] = []
     private var headers: [(name: String, value: String)] = []
-    private var field: [UInt8] = []
-    private var value: [UInt8] = []
+    var field: [UInt8] = []
+    var value: [UInt8] = []
     private var inValue = false
     var chunk: [UInt8] = []
     var messageComplete = false
