@@ -10,10 +10,10 @@ import ShareLinks
 ///
 /// The answers, in order: a malformed or unknown id 404, the client's address limit 429, no audit room 503, a
 /// corrupt record or store trouble 503, the link's own limit 429, a link revoked, expired or used up 410, a link
-/// its maker's rules no longer allow 403, and otherwise 302. The link's own token is taken before the store is
-/// asked and given back when there is no link, so that a redirect costs one store call (`LinkStore.open`: SQLite
-/// reads, checks and counts in one job on its thread); only a link whose bucket is empty is read first, since
-/// whether it exists decides between 404 and 429.
+/// its maker's rules no longer allow 410 (`LinkNotAllowed`), and otherwise 302. The link's own token is taken
+/// before the store is asked and given back when there is no link, so that a redirect costs one store call
+/// (`LinkStore.open`: SQLite reads, checks and counts in one job on its thread); only a link whose bucket is empty
+/// is read first, since whether it exists decides between 404 and 429.
 extension PresignService {
     func openLink(_ request: HTTPRequest, _ context: ResponseContext, _ snapshot: Snapshot) -> HTTPResponse? {
         let settings: ServiceConfig.Links
