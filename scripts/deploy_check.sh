@@ -21,7 +21,10 @@ swift build -c release --static-swift-stdlib --product presignd --scratch-path .
 binary=.build-static/release/presignd
 # Package.swift links the release binary with packed relative relocations and no exported symbols (idle RSS:
 # README "Memory"); gold's default link had 2.3 MiB of RELA relocations and 20,402 exported symbols.
-readelf -SW "$binary" | grep -q ' \.relr\.dyn ' || { echo "deploy-check: $binary has no .relr.dyn (not linked with -z pack-relative-relocs)" >&2; exit 1; }
+# Read whole first: `readelf | grep -q` under pipefail fails when grep exits at the match and readelf, still
+# writing, dies of SIGPIPE (it did once, in make test).
+sections=$(readelf -SW "$binary")
+grep -q ' \.relr\.dyn ' <<<"$sections" || { echo "deploy-check: $binary has no .relr.dyn (not linked with -z pack-relative-relocs)" >&2; exit 1; }
 exported=$(readelf --dyn-syms -W "$binary" | awk '$7 != "UND" && $5 == "GLOBAL"' | wc -l)
 [ "$exported" -lt 100 ] || { echo "deploy-check: $binary exports $exported symbols (linked with --export-dynamic)" >&2; exit 1; }
 echo "release link: .relr.dyn present, $exported exported symbols"
