@@ -66,39 +66,9 @@ def total_instructions(pid, out_dir, label=None):
                 # `callgrind_annotate --inclusive=yes DIR/<label>.out` shows where a kind's instructions go.
                 os.makedirs(keep, exist_ok=True)
                 shutil.copy(dumps[0], os.path.join(keep, "".join(c if c.isalnum() else "_" for c in label) + ".out"))
-            instructions, allocations = read_dump(dumps[0])
-            return instructions, allocations, stage_table.split(dumps[0], N)
+            return stage_table.split(dumps[0], N)
         time.sleep(0.2)
     raise SystemExit("callgrind wrote no dump")
-
-
-ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign", "valloc"}
-
-
-def read_dump(path):
-    """(instructions, heap allocations) in one callgrind dump. Allocations are the calls into the C allocator's
-    entry points from outside it (callgrind counts calls exactly), on every thread of the process."""
-    names, caller, callee, instructions, allocations = {}, "", "", None, 0
-    with open(path, errors="replace") as handle:
-        for line in handle:
-            if line.startswith(("fn=", "cfn=")):
-                key, _, rest = line.rstrip("\n").partition("=")
-                if rest.startswith("("):
-                    number, _, name = rest[1:].partition(")")
-                    if name:
-                        names[number] = name.strip()
-                    rest = names.get(number, "?")
-                name = rest.split("'")[0]
-                if key == "fn":
-                    caller = name
-                else:
-                    callee = name
-            elif line.startswith("calls=") and callee in ALLOCATORS and not (
-                    caller in ALLOCATORS or caller.startswith(("_mid_memalign", "_int_", "__libc_"))):
-                allocations += int(line[6:].split()[0])
-            elif line.startswith(("summary:", "totals:")) and instructions is None:
-                instructions = int(line.split()[1])
-    return instructions, allocations
 
 
 def measure(pid, out_dir, port, request, label=None):
@@ -106,8 +76,9 @@ def measure(pid, out_dir, port, request, label=None):
     hot_routes.send(connection, request, WARMUP)
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
     hot_routes.send(connection, request, N)
-    instructions, allocations, stages = total_instructions(pid, out_dir, label)
-    return instructions / N, allocations / N, stages
+    stages = total_instructions(pid, out_dir, label)
+    instructions, allocations = stages["total"]
+    return instructions, allocations, stages
 
 
 def main():
